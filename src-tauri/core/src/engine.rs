@@ -1,0 +1,315 @@
+//! The engine handle: a cheap, cloneable handle over the accounts and their tokens, the
+//! background refresh loop, and the event bus that the desktop shell and the CLI subscribe to.
+
+use crate::account::{AccountConfig, Profile};
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::schedule::{backoff, due_at, DEFAULT_MARGIN};
+use crate::secret::Secret;
+use crate::token::TokenSet;
+use crate::{grant, http};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{broadcast, Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+/// How often the refresh loop looks at the wall clock even with nothing due: the monotonic
+/// clock tokio sleeps on stops while a laptop is suspended, the wall clock does not.
+const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(5);
+/// Refreshes in flight at once, so that many accounts do not open many connections.
+const MAX_IN_FLIGHT: usize = 16;
+
+/// What happened, for the UI, notifications, the tray and scripts.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A new token was obtained.
+    Refreshed { account: String, expires_at: Option<DateTime<Utc>> },
+    /// A refresh failed for a reason that may pass; it will be retried.
+    RefreshFailed { account: String, code: String, message: String },
+    /// The server refused for good: the person must fix the account or log in again.
+    NeedsReauth { account: String, code: String, message: String },
+}
+
+/// An account's state at a glance.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// No token yet.
+    Pending,
+    /// A valid token is held.
+    Ok,
+    /// A refresh failed transiently; the held token is still valid and served.
+    Retrying,
+    /// A refresh failed transiently and no valid token is held.
+    Failing,
+    /// The server refused; no retry until the account is fixed.
+    NeedsReauth,
+}
+
+/// What the UI and `tokentray list` show of an account: no secret in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    pub name: String,
+    pub grant: String,
+    pub status: AccountStatus,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_refresh: Option<DateTime<Utc>>,
+    pub scope: Option<String>,
+    pub error: Option<ErrorView>,
+}
+
+/// An error as the UI sees it: a stable code and words.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ErrorView {
+    pub code: String,
+    pub message: String,
+}
+
+impl From<&Error> for ErrorView {
+    fn from(e: &Error) -> Self {
+        ErrorView { code: e.code().to_string(), message: e.to_string() }
+    }
+}
+
+struct Account {
+    config: AccountConfig,
+    state: Mutex<State>,
+    /// Held while a refresh runs: concurrent callers wait for it and share its result.
+    flight: tokio::sync::Mutex<()>,
+}
+
+struct State {
+    token: Option<TokenSet>,
+    status: AccountStatus,
+    error: Option<ErrorView>,
+    last_refresh: Option<DateTime<Utc>>,
+    /// When the loop should refresh next; `None` = never on its own.
+    next_attempt: Option<DateTime<Utc>>,
+    failures: u32,
+}
+
+impl State {
+    fn valid_token(&self, now: DateTime<Utc>) -> Option<&TokenSet> {
+        self.token.as_ref().filter(|t| t.expires_at.is_none_or(|e| e > now))
+    }
+}
+
+struct Inner {
+    clock: Arc<dyn Clock>,
+    http: reqwest::Client,
+    accounts: BTreeMap<String, Arc<Account>>,
+    events: broadcast::Sender<Event>,
+    wake: Notify,
+    cancel: CancellationToken,
+    in_flight: Semaphore,
+}
+
+/// The engine. Clone it freely; all clones share one engine.
+#[derive(Clone)]
+pub struct EngineHandle {
+    inner: Arc<Inner>,
+}
+
+impl EngineHandle {
+    /// An engine over these accounts. Nothing happens in the background until
+    /// [`EngineHandle::spawn_refresh_loop`]; `get_token` works either way.
+    pub fn new(profile: Profile, clock: Arc<dyn Clock>) -> EngineHandle {
+        let now = clock.now();
+        let accounts = profile
+            .account
+            .into_iter()
+            .map(|config| {
+                let state = State {
+                    token: None,
+                    status: AccountStatus::Pending,
+                    error: None,
+                    last_refresh: None,
+                    next_attempt: Some(now),
+                    failures: 0,
+                };
+                let name = config.name.clone();
+                let account =
+                    Account { config, state: Mutex::new(state), flight: Default::default() };
+                (name, Arc::new(account))
+            })
+            .collect();
+        let (events, _) = broadcast::channel(1024);
+        EngineHandle {
+            inner: Arc::new(Inner {
+                clock,
+                http: http::client(),
+                accounts,
+                events,
+                wake: Notify::new(),
+                cancel: CancellationToken::new(),
+                in_flight: Semaphore::new(MAX_IN_FLIGHT),
+            }),
+        }
+    }
+
+    /// Starts the background loop that refreshes every token before it expires. Call it
+    /// inside a tokio runtime.
+    pub fn spawn_refresh_loop(&self) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move { engine.refresh_loop().await })
+    }
+
+    /// Stops the background loop.
+    pub fn shutdown(&self) {
+        self.inner.cancel.cancel();
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.inner.events.subscribe()
+    }
+
+    pub fn list(&self) -> Vec<AccountView> {
+        self.inner.accounts.values().map(|a| view(a)).collect()
+    }
+
+    /// A valid access token for the account: from memory when it is not yet due, else after
+    /// a refresh (shared with any refresh already in flight). A token still valid is served
+    /// when the refresh fails; an expired one never is.
+    pub async fn get_token(&self, name: &str) -> Result<Secret> {
+        let account = self.account(name)?;
+        if let Some(token) = self.fresh(&account) {
+            return Ok(token);
+        }
+        let _flight = account.flight.lock().await;
+        // Whoever held the flight before us may have refreshed already.
+        if let Some(token) = self.fresh(&account) {
+            return Ok(token);
+        }
+        match self.refresh_locked(&account).await {
+            Ok(token) => Ok(token),
+            Err(e) => {
+                let state = account.state.lock().expect("state poisoned");
+                match state.valid_token(self.inner.clock.now()) {
+                    Some(t) => Ok(t.access_token.clone()),
+                    None => Err(e),
+                }
+            }
+        }
+    }
+
+    /// Refreshes now, whether due or not.
+    pub async fn refresh(&self, name: &str) -> Result<()> {
+        let account = self.account(name)?;
+        let _flight = account.flight.lock().await;
+        self.refresh_locked(&account).await.map(drop)
+    }
+
+    fn account(&self, name: &str) -> Result<Arc<Account>> {
+        self.inner.accounts.get(name).cloned().ok_or_else(|| Error::NotFound(name.to_string()))
+    }
+
+    /// The held token if it is valid and not yet due for refresh.
+    fn fresh(&self, account: &Account) -> Option<Secret> {
+        let now = self.inner.clock.now();
+        let state = account.state.lock().expect("state poisoned");
+        let due = state.next_attempt.is_some_and(|at| at <= now);
+        state.valid_token(now).filter(|_| !due).map(|t| t.access_token.clone())
+    }
+
+    /// One token request; the caller holds `account.flight`.
+    async fn refresh_locked(&self, account: &Account) -> Result<Secret> {
+        let _permit = self.inner.in_flight.acquire().await.map_err(|_| Error::ShuttingDown)?;
+        let result = grant::obtain(&self.inner.http, &account.config.grant, &*self.inner.clock).await;
+        let now = self.inner.clock.now();
+        let name = account.config.name.clone();
+        let mut state = account.state.lock().expect("state poisoned");
+        let event = match &result {
+            Ok(token) => {
+                state.next_attempt = token
+                    .expires_at
+                    .map(|exp| due_at(token.issued_at, exp, DEFAULT_MARGIN, fastrand::f64()));
+                state.token = Some(token.clone());
+                state.status = AccountStatus::Ok;
+                state.error = None;
+                state.failures = 0;
+                state.last_refresh = Some(now);
+                Event::Refreshed { account: name, expires_at: token.expires_at }
+            }
+            Err(e) if e.is_transient() => {
+                state.failures += 1;
+                let wait = backoff(state.failures, fastrand::f64(), e.retry_after());
+                state.next_attempt = Some(now + chrono::Duration::from_std(wait).unwrap_or_default());
+                state.status = if state.valid_token(now).is_some() {
+                    AccountStatus::Retrying
+                } else {
+                    AccountStatus::Failing
+                };
+                state.error = Some(e.into());
+                Event::RefreshFailed { account: name, code: e.code().into(), message: e.to_string() }
+            }
+            Err(e) => {
+                state.next_attempt = None;
+                state.status = AccountStatus::NeedsReauth;
+                state.error = Some(e.into());
+                Event::NeedsReauth { account: name, code: e.code().into(), message: e.to_string() }
+            }
+        };
+        drop(state);
+        match &event {
+            Event::Refreshed { account, .. } => tracing::info!(%account, "token refreshed"),
+            other => tracing::warn!(?other, "token refresh failed"),
+        }
+        // Nobody listening is fine.
+        let _ = self.inner.events.send(event);
+        self.inner.wake.notify_one();
+        result.map(|t| t.access_token)
+    }
+
+    async fn refresh_loop(&self) {
+        loop {
+            let now = self.inner.clock.now();
+            let mut next: Option<DateTime<Utc>> = None;
+            for account in self.inner.accounts.values() {
+                let at = account.state.lock().expect("state poisoned").next_attempt;
+                match at {
+                    Some(at) if at <= now => self.spawn_refresh(account.clone()),
+                    Some(at) => next = Some(next.map_or(at, |n| n.min(at))),
+                    None => {}
+                }
+            }
+            let sleep = next
+                .and_then(|n| (n - now).to_std().ok())
+                .map_or(WATCHDOG, |d| d.min(WATCHDOG));
+            tokio::select! {
+                _ = self.inner.cancel.cancelled() => return,
+                _ = self.inner.wake.notified() => {}
+                _ = tokio::time::sleep(sleep) => {}
+            }
+        }
+    }
+
+    fn spawn_refresh(&self, account: Arc<Account>) {
+        // Planned again when this refresh finishes; until then the loop leaves it alone.
+        account.state.lock().expect("state poisoned").next_attempt = None;
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let _flight = account.flight.lock().await;
+            // A caller that refreshed while we waited has planned the next attempt already.
+            let still_ours = account.state.lock().expect("state poisoned").next_attempt.is_none();
+            if still_ours {
+                let _ = engine.refresh_locked(&account).await;
+            }
+        });
+    }
+}
+
+fn view(account: &Account) -> AccountView {
+    let state = account.state.lock().expect("state poisoned");
+    AccountView {
+        name: account.config.name.clone(),
+        grant: account.config.grant.kind().to_string(),
+        status: state.status,
+        expires_at: state.token.as_ref().and_then(|t| t.expires_at),
+        last_refresh: state.last_refresh,
+        scope: state.token.as_ref().and_then(|t| t.scope.clone()),
+        error: state.error.clone(),
+    }
+}

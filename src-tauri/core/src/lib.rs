@@ -1,0 +1,20 @@
+//! Tokentray's engine: it knows accounts and grants, keeps every token fresh in the
+//! background, and publishes what happens on an event bus. It never imports tauri: the
+//! desktop shell, the CLI and the daemon are all clients of [`engine::EngineHandle`].
+
+pub mod account;
+pub mod clock;
+pub mod engine;
+pub mod error;
+pub mod grant;
+pub mod home;
+pub mod http;
+pub mod schedule;
+pub mod secret;
+pub mod token;
+
+pub use account::{AccountConfig, GrantConfig, Profile};
+pub use clock::{Clock, SystemClock};
+pub use engine::{AccountStatus, AccountView, EngineHandle, Event};
+pub use error::{Error, Result};
+pub use secret::Secret;

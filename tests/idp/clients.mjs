@@ -1,0 +1,61 @@
+// The test IdP's registered clients and fixed test user. Tests and the demo profile use these
+// ids and secrets; they protect nothing but a server on 127.0.0.1 that lives for one test run.
+export const TEST_USER = 'test-user';
+
+// The one resource server whose access tokens are JWTs (`at+jwt`, with `exp`).
+export const RESOURCE = 'urn:tokentray:test-api';
+
+const userGrants = ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'];
+
+export const CLIENTS = [
+  {
+    client_id: 'cc-basic',
+    client_secret: 'cc-basic-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'api:read api:write',
+  },
+  {
+    client_id: 'cc-post',
+    client_secret: 'cc-post-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_post',
+    scope: 'api:read api:write',
+  },
+  {
+    // Client credentials whose tokens are JWTs for RESOURCE even without a `resource` parameter.
+    client_id: 'cc-jwt',
+    client_secret: 'cc-jwt-secret',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'api:read api:write',
+    default_resource: RESOURCE,
+  },
+  {
+    // A public native app: PKCE, any loopback port (RFC 8252 §7.3), device flow, rotation.
+    client_id: 'app-native',
+    application_type: 'native',
+    grant_types: userGrants,
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    token_endpoint_auth_method: 'none',
+    scope: 'openid offline_access profile email api:read api:write',
+  },
+  {
+    // The same as a confidential client.
+    client_id: 'app-confidential',
+    client_secret: 'app-confidential-secret',
+    application_type: 'native',
+    grant_types: userGrants,
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'openid offline_access profile email api:read api:write',
+  },
+];

@@ -1,0 +1,129 @@
+// The test identity provider: a real, OpenID-certified authorization server (`oidc-provider`)
+// configured for every flow Tokentray speaks. Tests and the demo start it with
+// `node tests/idp/server.mjs`; it listens on 127.0.0.1 with an ephemeral port (or IDP_PORT) and
+// prints one JSON line `{"issuer": "http://127.0.0.1:PORT"}` on stdout when it is ready.
+//
+// Environment:
+//   IDP_ACCESS_TOKEN_TTL   access-token lifetime in seconds (default 3600; tests use seconds)
+//   IDP_REFRESH_TOKEN_TTL  refresh-token lifetime in seconds (default 14 days)
+//   IDP_PORT               a fixed port instead of an ephemeral one (the demo uses this)
+//
+// Logins need no person: /interaction/:uid logs the fixed test user in and grants what was
+// asked, so a test can follow redirects (with a cookie jar) from /auth to the redirect_uri.
+import http from 'node:http';
+import Provider, { errors } from 'oidc-provider';
+import { CLIENTS, RESOURCE, TEST_USER } from './clients.mjs';
+
+const accessTtl = positiveInt(process.env.IDP_ACCESS_TOKEN_TTL, 3600);
+const refreshTtl = positiveInt(process.env.IDP_REFRESH_TOKEN_TTL, 14 * 24 * 3600);
+
+function positiveInt(value, fallback) {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) {
+    console.error(`expected a positive whole number of seconds, got ${JSON.stringify(value)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+// The issuer needs the port, and the port is known only once listen() returns.
+const server = http.createServer();
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(Number(process.env.IDP_PORT || 0), '127.0.0.1', resolve);
+});
+const issuer = `http://127.0.0.1:${server.address().port}`;
+
+const provider = new Provider(issuer, {
+  clients: CLIENTS,
+  findAccount: async (_ctx, sub) => ({
+    accountId: sub,
+    claims: async () => ({ sub, name: 'Test User', email: 'test.user@example.test', email_verified: true }),
+  }),
+  claims: { openid: ['sub'], profile: ['name'], email: ['email', 'email_verified'] },
+  scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read', 'api:write'],
+  cookies: { keys: ['tokentray-test-idp-cookie-key'] },
+  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    deviceFlow: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    // JWT access tokens (with `exp`) for one resource server; everything else stays opaque.
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: (_ctx, client, oneOf) => oneOf ?? client?.defaultResource ?? client?.default_resource,
+      useGrantedResource: () => true,
+      getResourceServerInfo: (_ctx, indicator) => {
+        if (indicator !== RESOURCE) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
+        return { scope: 'api:read api:write', audience: RESOURCE, accessTokenTTL: accessTtl, accessTokenFormat: 'jwt' };
+      },
+    },
+  },
+  extraClientMetadata: { properties: ['default_resource'] },
+  pkce: { required: () => true },
+  // Every client allowed the refresh_token grant gets one, without the prompt=consent dance.
+  issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+  rotateRefreshToken: true,
+  ttl: {
+    AccessToken: accessTtl,
+    ClientCredentials: accessTtl,
+    RefreshToken: refreshTtl,
+    AuthorizationCode: 60,
+    DeviceCode: 600,
+    Grant: refreshTtl,
+    Interaction: 600,
+    Session: refreshTtl,
+  },
+});
+
+// oidc-provider accepts client_secret_basic and client_secret_post interchangeably for any
+// confidential client; a real server may not, so the test IdP holds each client to its
+// registered method and the tests can tell which one the client sent.
+provider.use(async (ctx, next) => {
+  await next();
+  const client = ctx.oidc?.client;
+  if (ctx.oidc?.route !== 'token' || !client) return;
+  const usedBasic = /^basic /i.test(ctx.get('authorization'));
+  const expected = client.tokenEndpointAuthMethod;
+  if ((expected === 'client_secret_basic' && !usedBasic) || (expected === 'client_secret_post' && usedBasic)) {
+    ctx.status = 401;
+    ctx.body = { error: 'invalid_client', error_description: `this client must authenticate with ${expected}` };
+  }
+});
+
+async function autoInteraction(req, res) {
+  const details = await provider.interactionDetails(req, res);
+  const { prompt, params, session } = details;
+  if (prompt.name === 'login') {
+    return provider.interactionFinished(req, res, { login: { accountId: TEST_USER } }, { mergeWithLastSubmission: false });
+  }
+  const grant = details.grantId
+    ? await provider.Grant.find(details.grantId)
+    : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+  const missing = prompt.details;
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) {
+    grant.addResourceScope(indicator, scopes.join(' '));
+  }
+  const grantId = await grant.save();
+  return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: true });
+}
+
+const callback = provider.callback();
+server.on('request', (req, res) => {
+  if (req.url.startsWith('/interaction/')) {
+    autoInteraction(req, res).catch((err) => {
+      res.statusCode = 500;
+      res.end(String(err?.message ?? err));
+    });
+    return;
+  }
+  callback(req, res);
+});
+
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => server.close(() => process.exit(0)));
+process.stdout.write(`${JSON.stringify({ issuer })}\n`);
