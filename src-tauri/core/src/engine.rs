@@ -153,8 +153,12 @@ impl EngineHandle {
     /// Starts the background loop that refreshes every token before it expires. Call it
     /// inside a tokio runtime.
     pub fn spawn_refresh_loop(&self) -> tokio::task::JoinHandle<()> {
-        let engine = self.clone();
-        tokio::spawn(async move { engine.refresh_loop().await })
+        tokio::spawn(self.clone().run_refresh_loop())
+    }
+
+    /// The background loop itself, for a runtime the caller owns (the desktop shell's).
+    pub async fn run_refresh_loop(self) {
+        self.refresh_loop().await
     }
 
     /// Stops the background loop.
