@@ -2,8 +2,8 @@
 //! events are translated for the UI.
 
 use tauri::{AppHandle, Emitter};
-use tokio::sync::broadcast::{error::RecvError, Receiver};
 use tokentray_core::Event;
+use tokio::sync::broadcast::{error::RecvError, Receiver};
 
 /// The UI listens to this and re-reads the account list.
 pub const ACCOUNTS_CHANGED: &str = "accounts-changed";

@@ -13,6 +13,12 @@ pub struct AccountList {
 }
 
 #[tauri::command]
-pub fn list_accounts(engine: State<'_, EngineHandle>, problem: State<'_, StartupProblem>) -> AccountList {
-    AccountList { accounts: engine.list(), problem: problem.0.clone() }
+pub fn list_accounts(
+    engine: State<'_, EngineHandle>,
+    problem: State<'_, StartupProblem>,
+) -> AccountList {
+    AccountList {
+        accounts: engine.list(),
+        problem: problem.0.clone(),
+    }
 }

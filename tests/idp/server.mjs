@@ -6,7 +6,8 @@
 // Environment:
 //   IDP_ACCESS_TOKEN_TTL   access-token lifetime in seconds (default 3600; tests use seconds)
 //   IDP_REFRESH_TOKEN_TTL  refresh-token lifetime in seconds (default 14 days)
-//   IDP_PORT               a fixed port instead of an ephemeral one (the demo uses this)
+//   IDP_PORT               a fixed port instead of an ephemeral one
+//   IDP_DEVICE_INTERVAL    device-flow polling interval in seconds (default 5, RFC 8628)
 //
 // Logins need no person: /interaction/:uid logs the fixed test user in and grants what was
 // asked, so a test can follow redirects (with a cookie jar) from /auth to the redirect_uri.
@@ -16,6 +17,7 @@ import { CLIENTS, RESOURCE, TEST_USER } from './clients.mjs';
 
 const accessTtl = positiveInt(process.env.IDP_ACCESS_TOKEN_TTL, 3600);
 const refreshTtl = positiveInt(process.env.IDP_REFRESH_TOKEN_TTL, 14 * 24 * 3600);
+const deviceInterval = positiveInt(process.env.IDP_DEVICE_INTERVAL, 5);
 
 function positiveInt(value, fallback) {
   if (value === undefined || value === '') return fallback;
@@ -91,6 +93,30 @@ provider.use(async (ctx, next) => {
   if ((expected === 'client_secret_basic' && !usedBasic) || (expected === 'client_secret_post' && usedBasic)) {
     ctx.status = 401;
     ctx.body = { error: 'invalid_client', error_description: `this client must authenticate with ${expected}` };
+  }
+});
+
+// RFC 8628 §3.5 polling discipline, which oidc-provider leaves to the deployment: the device
+// authorization response names an `interval`, and a client polling sooner than that gets
+// `slow_down` (the interval then grows by 5 s). Only `authorization_pending` answers are
+// replaced, so a token once issued is never withheld.
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const polls = new Map(); // device_code → { last, interval } (ms)
+provider.use(async (ctx, next) => {
+  await next();
+  const route = ctx.oidc?.route;
+  if (route === 'device_authorization' && ctx.status === 200) {
+    ctx.body = { ...ctx.body, interval: deviceInterval };
+  } else if (route === 'token' && ctx.oidc.params?.grant_type === DEVICE_GRANT && ctx.body?.error === 'authorization_pending') {
+    const code = ctx.oidc.params.device_code;
+    const now = Date.now();
+    const seen = polls.get(code) ?? { last: 0, interval: deviceInterval * 1000 };
+    if (now - seen.last < seen.interval) {
+      seen.interval += 5000;
+      ctx.body = { error: 'slow_down', error_description: `poll at most every ${seen.interval / 1000} s` };
+    }
+    seen.last = now;
+    polls.set(code, seen);
   }
 });
 

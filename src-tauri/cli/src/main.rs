@@ -7,7 +7,11 @@ use std::sync::Arc;
 use tokentray_core::{home, EngineHandle, Error, Profile, SystemClock};
 
 #[derive(Parser)]
-#[command(name = "tokentray", version, about = "Fresh tokens for scripts, from Tokentray")]
+#[command(
+    name = "tokentray",
+    version,
+    about = "Fresh tokens for scripts, from Tokentray"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

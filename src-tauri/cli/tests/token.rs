@@ -33,7 +33,11 @@ async fn prints_an_active_token_and_nothing_else() {
     let idp = Idp::start(300);
     let home = home_with(&idp, "cc-basic-secret");
     let out = tokentray(&home, &["token", "demo"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8(out.stdout).unwrap();
     let token = stdout.strip_suffix('\n').expect("one line");
     assert!(!token.contains(char::is_whitespace));
@@ -41,7 +45,10 @@ async fn prints_an_active_token_and_nothing_else() {
 
     let out = tokentray(&home, &["token", "demo", "--header"]);
     let line = String::from_utf8(out.stdout).unwrap();
-    let bearer = line.trim_end().strip_prefix("Authorization: Bearer ").expect("a header");
+    let bearer = line
+        .trim_end()
+        .strip_prefix("Authorization: Bearer ")
+        .expect("a header");
     assert_eq!(idp.introspect(bearer).await["active"], true);
 }
 
@@ -57,7 +64,9 @@ async fn errors_name_the_code_and_set_the_exit_status() {
 
     let out = tokentray(&home, &["token", "nobody"]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(String::from_utf8(out.stderr).unwrap().starts_with("error[not_found]"));
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .starts_with("error[not_found]"));
 
     let out = tokentray(&home, &["token"]);
     assert_eq!(out.status.code(), Some(2));

@@ -85,7 +85,11 @@ impl TryFrom<SecretSource> for ClientSecret {
     type Error = String;
 
     fn try_from(src: SecretSource) -> Result<Self, String> {
-        match (src.client_secret, src.client_secret_env, src.client_secret_file) {
+        match (
+            src.client_secret,
+            src.client_secret_env,
+            src.client_secret_file,
+        ) {
             (Some(s), None, None) => Ok(ClientSecret(s)),
             (None, Some(var), None) => std::env::var(&var)
                 .map(|v| ClientSecret(Secret::new(v)))
@@ -93,11 +97,12 @@ impl TryFrom<SecretSource> for ClientSecret {
             (None, None, Some(path)) => std::fs::read_to_string(&path)
                 .map(|v| ClientSecret(Secret::new(v.trim_end_matches(['\r', '\n']))))
                 .map_err(|e| format!("client_secret_file {}: {e}", path.display())),
-            (None, None, None) => Err(
-                "missing client_secret (or client_secret_env / client_secret_file)".to_string(),
+            (None, None, None) => {
+                Err("missing client_secret (or client_secret_env / client_secret_file)".to_string())
+            }
+            _ => Err(
+                "give only one of client_secret, client_secret_env, client_secret_file".to_string(),
             ),
-            _ => Err("give only one of client_secret, client_secret_env, client_secret_file"
-                .to_string()),
         }
     }
 }
@@ -195,7 +200,10 @@ auth_method = "client_secret_post"
         assert!(err.to_string().contains("client_id"), "{err}");
 
         let twice = format!("{ONE}{ONE}");
-        assert!(Profile::parse(&twice).unwrap_err().to_string().contains("two accounts"));
+        assert!(Profile::parse(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("two accounts"));
 
         let err = Profile::parse("[[account]]\nname = 3\n").unwrap_err();
         assert!(err.to_string().contains("line 2"), "{err}");

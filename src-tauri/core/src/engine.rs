@@ -26,11 +26,22 @@ const MAX_IN_FLIGHT: usize = 16;
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A new token was obtained.
-    Refreshed { account: String, expires_at: Option<DateTime<Utc>> },
+    Refreshed {
+        account: String,
+        expires_at: Option<DateTime<Utc>>,
+    },
     /// A refresh failed for a reason that may pass; it will be retried.
-    RefreshFailed { account: String, code: String, message: String },
+    RefreshFailed {
+        account: String,
+        code: String,
+        message: String,
+    },
     /// The server refused for good: the person must fix the account or log in again.
-    NeedsReauth { account: String, code: String, message: String },
+    NeedsReauth {
+        account: String,
+        code: String,
+        message: String,
+    },
 }
 
 /// An account's state at a glance.
@@ -70,7 +81,10 @@ pub struct ErrorView {
 
 impl From<&Error> for ErrorView {
     fn from(e: &Error) -> Self {
-        ErrorView { code: e.code().to_string(), message: e.to_string() }
+        ErrorView {
+            code: e.code().to_string(),
+            message: e.to_string(),
+        }
     }
 }
 
@@ -93,7 +107,9 @@ struct State {
 
 impl State {
     fn valid_token(&self, now: DateTime<Utc>) -> Option<&TokenSet> {
-        self.token.as_ref().filter(|t| t.expires_at.is_none_or(|e| e > now))
+        self.token
+            .as_ref()
+            .filter(|t| t.expires_at.is_none_or(|e| e > now))
     }
 }
 
@@ -131,8 +147,11 @@ impl EngineHandle {
                     failures: 0,
                 };
                 let name = config.name.clone();
-                let account =
-                    Account { config, state: Mutex::new(state), flight: Default::default() };
+                let account = Account {
+                    config,
+                    state: Mutex::new(state),
+                    flight: Default::default(),
+                };
                 (name, Arc::new(account))
             })
             .collect();
@@ -207,7 +226,11 @@ impl EngineHandle {
     }
 
     fn account(&self, name: &str) -> Result<Arc<Account>> {
-        self.inner.accounts.get(name).cloned().ok_or_else(|| Error::NotFound(name.to_string()))
+        self.inner
+            .accounts
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::NotFound(name.to_string()))
     }
 
     /// The held token if it is valid and not yet due for refresh.
@@ -215,13 +238,22 @@ impl EngineHandle {
         let now = self.inner.clock.now();
         let state = account.state.lock().expect("state poisoned");
         let due = state.next_attempt.is_some_and(|at| at <= now);
-        state.valid_token(now).filter(|_| !due).map(|t| t.access_token.clone())
+        state
+            .valid_token(now)
+            .filter(|_| !due)
+            .map(|t| t.access_token.clone())
     }
 
     /// One token request; the caller holds `account.flight`.
     async fn refresh_locked(&self, account: &Account) -> Result<Secret> {
-        let _permit = self.inner.in_flight.acquire().await.map_err(|_| Error::ShuttingDown)?;
-        let result = grant::obtain(&self.inner.http, &account.config.grant, &*self.inner.clock).await;
+        let _permit = self
+            .inner
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| Error::ShuttingDown)?;
+        let result =
+            grant::obtain(&self.inner.http, &account.config.grant, &*self.inner.clock).await;
         let now = self.inner.clock.now();
         let name = account.config.name.clone();
         let mut state = account.state.lock().expect("state poisoned");
@@ -235,25 +267,37 @@ impl EngineHandle {
                 state.error = None;
                 state.failures = 0;
                 state.last_refresh = Some(now);
-                Event::Refreshed { account: name, expires_at: token.expires_at }
+                Event::Refreshed {
+                    account: name,
+                    expires_at: token.expires_at,
+                }
             }
             Err(e) if e.is_transient() => {
                 state.failures += 1;
                 let wait = backoff(state.failures, fastrand::f64(), e.retry_after());
-                state.next_attempt = Some(now + chrono::Duration::from_std(wait).unwrap_or_default());
+                state.next_attempt =
+                    Some(now + chrono::Duration::from_std(wait).unwrap_or_default());
                 state.status = if state.valid_token(now).is_some() {
                     AccountStatus::Retrying
                 } else {
                     AccountStatus::Failing
                 };
                 state.error = Some(e.into());
-                Event::RefreshFailed { account: name, code: e.code().into(), message: e.to_string() }
+                Event::RefreshFailed {
+                    account: name,
+                    code: e.code().into(),
+                    message: e.to_string(),
+                }
             }
             Err(e) => {
                 state.next_attempt = None;
                 state.status = AccountStatus::NeedsReauth;
                 state.error = Some(e.into());
-                Event::NeedsReauth { account: name, code: e.code().into(), message: e.to_string() }
+                Event::NeedsReauth {
+                    account: name,
+                    code: e.code().into(),
+                    message: e.to_string(),
+                }
             }
         };
         drop(state);
@@ -297,7 +341,12 @@ impl EngineHandle {
         tokio::spawn(async move {
             let _flight = account.flight.lock().await;
             // A caller that refreshed while we waited has planned the next attempt already.
-            let still_ours = account.state.lock().expect("state poisoned").next_attempt.is_none();
+            let still_ours = account
+                .state
+                .lock()
+                .expect("state poisoned")
+                .next_attempt
+                .is_none();
             if still_ours {
                 let _ = engine.refresh_locked(&account).await;
             }

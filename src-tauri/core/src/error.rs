@@ -17,12 +17,22 @@ pub enum Error {
     #[error("the token server did not answer in time: {0}")]
     Timeout(String),
     #[error("the token server failed (HTTP {status}){}", retry_hint(*.retry_after))]
-    ServerError { status: u16, retry_after: Option<Duration> },
+    ServerError {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     #[error("the token server is rate limiting (HTTP {status}){}", retry_hint(*.retry_after))]
-    RateLimited { status: u16, retry_after: Option<Duration> },
+    RateLimited {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
     /// The server refused the request with an OAuth error (RFC 6749 §5.2).
     #[error("the token server refused: {error}{}", describe(.description))]
-    Refused { error: String, description: Option<String>, status: u16 },
+    Refused {
+        error: String,
+        description: Option<String>,
+        status: u16,
+    },
     #[error("the token server's answer is not a usable token response: {0}")]
     InvalidResponse(String),
     #[error("the engine is shutting down")]
@@ -30,11 +40,16 @@ pub enum Error {
 }
 
 fn retry_hint(after: Option<Duration>) -> String {
-    after.map(|d| format!("; retry after {} s", d.as_secs())).unwrap_or_default()
+    after
+        .map(|d| format!("; retry after {} s", d.as_secs()))
+        .unwrap_or_default()
 }
 
 fn describe(description: &Option<String>) -> String {
-    description.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+    description
+        .as_deref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default()
 }
 
 impl Error {
@@ -48,8 +63,13 @@ impl Error {
             Error::ServerError { .. } => "server_error",
             Error::RateLimited { .. } => "rate_limited",
             Error::Refused { error, .. } => match error.as_str() {
-                "invalid_grant" | "invalid_client" | "unauthorized_client" | "invalid_scope"
-                | "invalid_request" | "unsupported_grant_type" | "invalid_target"
+                "invalid_grant"
+                | "invalid_client"
+                | "unauthorized_client"
+                | "invalid_scope"
+                | "invalid_request"
+                | "unsupported_grant_type"
+                | "invalid_target"
                 | "access_denied" => error,
                 _ => "refused",
             },

@@ -70,7 +70,11 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<Response> {
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Response { status, retry_after, body })
+    Ok(Response {
+        status,
+        retry_after,
+        body,
+    })
 }
 
 fn transport_error(e: reqwest::Error) -> Error {
@@ -100,7 +104,11 @@ mod tests {
         ] {
             assert!(check_endpoint(&Url::parse(ok).unwrap()).is_ok(), "{ok}");
         }
-        for bad in ["http://idp.example.com/token", "http://10.0.0.1/token", "ftp://x/y"] {
+        for bad in [
+            "http://idp.example.com/token",
+            "http://10.0.0.1/token",
+            "ftp://x/y",
+        ] {
             assert!(check_endpoint(&Url::parse(bad).unwrap()).is_err(), "{bad}");
         }
     }

@@ -45,20 +45,34 @@ mod tests {
     use super::*;
 
     fn t0() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     #[test]
     fn due_times_follow_the_lead_rule() {
         let s = Duration::seconds;
         // 30 s token: the margin (5 min) is capped at half the lifetime.
-        assert_eq!(due_at(t0(), t0() + s(30), DEFAULT_MARGIN, 0.0), t0() + s(15));
+        assert_eq!(
+            due_at(t0(), t0() + s(30), DEFAULT_MARGIN, 0.0),
+            t0() + s(15)
+        );
         // 1 h token: 25% of the lifetime (15 min) beats the margin.
-        assert_eq!(due_at(t0(), t0() + s(3600), DEFAULT_MARGIN, 0.0), t0() + s(2700));
+        assert_eq!(
+            due_at(t0(), t0() + s(3600), DEFAULT_MARGIN, 0.0),
+            t0() + s(2700)
+        );
         // 10 min token: the margin (5 min) is exactly half.
-        assert_eq!(due_at(t0(), t0() + s(600), DEFAULT_MARGIN, 0.0), t0() + s(300));
+        assert_eq!(
+            due_at(t0(), t0() + s(600), DEFAULT_MARGIN, 0.0),
+            t0() + s(300)
+        );
         // 2 h token with the margin beating 25%? No: 30 min > 5 min.
-        assert_eq!(due_at(t0(), t0() + s(7200), DEFAULT_MARGIN, 0.0), t0() + s(5400));
+        assert_eq!(
+            due_at(t0(), t0() + s(7200), DEFAULT_MARGIN, 0.0),
+            t0() + s(5400)
+        );
     }
 
     #[test]
@@ -73,8 +87,9 @@ mod tests {
 
     #[test]
     fn backoff_grows_to_the_cap_and_honours_retry_after() {
-        let ceilings: Vec<u64> =
-            (1..=12).map(|n| backoff(n, 0.999_999, None).as_secs()).collect();
+        let ceilings: Vec<u64> = (1..=12)
+            .map(|n| backoff(n, 0.999_999, None).as_secs())
+            .collect();
         assert_eq!(ceilings, [1, 1, 3, 7, 15, 31, 63, 127, 255, 299, 299, 299]);
         assert_eq!(backoff(3, 0.0, None).as_millis(), 1_000);
         let r = std::time::Duration::from_secs(42);

@@ -52,13 +52,23 @@ pub fn parse_response(response: &Response, received_at: DateTime<Utc>) -> Result
             .as_deref()
             .and_then(|v| parse_retry_after(v, received_at));
         return Err(if status == 429 {
-            Error::RateLimited { status, retry_after }
+            Error::RateLimited {
+                status,
+                retry_after,
+            }
         } else {
-            Error::ServerError { status, retry_after }
+            Error::ServerError {
+                status,
+                retry_after,
+            }
         });
     }
     if let Some(e) = oauth_error {
-        return Err(Error::Refused { error: e.error, description: e.error_description, status });
+        return Err(Error::Refused {
+            error: e.error,
+            description: e.error_description,
+            status,
+        });
     }
     if !(200..300).contains(&status) {
         return Err(Error::Refused {
@@ -72,7 +82,11 @@ pub fn parse_response(response: &Response, received_at: DateTime<Utc>) -> Result
     };
     let access_token = match body.get("access_token") {
         Some(Value::String(t)) if !t.is_empty() => Secret::new(t.clone()),
-        _ => return Err(Error::InvalidResponse("no access_token in the answer".into())),
+        _ => {
+            return Err(Error::InvalidResponse(
+                "no access_token in the answer".into(),
+            ))
+        }
     };
     let expires_in = match body.get("expires_in") {
         None | Some(Value::Null) => None,
@@ -95,7 +109,9 @@ pub fn parse_response(response: &Response, received_at: DateTime<Utc>) -> Result
         token_type: text("token_type").unwrap_or_else(|| "Bearer".to_string()),
         issued_at: received_at,
         expires_at,
-        refresh_token: text("refresh_token").filter(|t| !t.is_empty()).map(Secret::new),
+        refresh_token: text("refresh_token")
+            .filter(|t| !t.is_empty())
+            .map(Secret::new),
         scope: text("scope"),
     })
 }
@@ -114,7 +130,9 @@ pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     if let Ok(secs) = value.parse::<u64>() {
         return Some(Duration::from_secs(secs));
     }
-    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
+    let at = DateTime::parse_from_rfc2822(value)
+        .ok()?
+        .with_timezone(&Utc);
     Some((at - now).to_std().unwrap_or(Duration::ZERO))
 }
 
@@ -123,8 +141,7 @@ fn describe_non_json(body: &[u8]) -> String {
     let head = String::from_utf8_lossy(&body[..body.len().min(64)]).to_ascii_lowercase();
     if body.iter().all(u8::is_ascii_whitespace) {
         "the body is empty".into()
-    } else if head.trim_start().starts_with("<!doctype") || head.trim_start().starts_with("<html")
-    {
+    } else if head.trim_start().starts_with("<!doctype") || head.trim_start().starts_with("<html") {
         format!("the body is an HTML page ({} bytes), not JSON", body.len())
     } else {
         format!("the body is not a JSON object ({} bytes)", body.len())
@@ -136,17 +153,26 @@ mod tests {
     use super::*;
 
     fn at() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
     }
 
     fn answer(status: u16, body: &str) -> Response {
-        Response { status, retry_after: None, body: body.as_bytes().to_vec() }
+        Response {
+            status,
+            retry_after: None,
+            body: body.as_bytes().to_vec(),
+        }
     }
 
     #[test]
     fn real_world_shapes() {
-        let t = parse_response(&answer(200, r#"{"access_token":"a","expires_in":"900"}"#), at())
-            .unwrap();
+        let t = parse_response(
+            &answer(200, r#"{"access_token":"a","expires_in":"900"}"#),
+            at(),
+        )
+        .unwrap();
         assert_eq!(t.expires_at, Some(at() + chrono::Duration::seconds(900)));
         assert_eq!(t.token_type, "Bearer");
 
@@ -166,15 +192,33 @@ mod tests {
     #[test]
     fn failures_are_classified() {
         let cases = [
-            (answer(200, "<!DOCTYPE html><p>Sign in</p>"), "invalid_response"),
+            (
+                answer(200, "<!DOCTYPE html><p>Sign in</p>"),
+                "invalid_response",
+            ),
             (answer(200, ""), "invalid_response"),
             (answer(200, "{not json"), "invalid_response"),
             (answer(200, r#"{"token":"a"}"#), "invalid_response"),
-            (answer(200, r#"{"access_token":"a","expires_in":"soon"}"#), "invalid_response"),
-            (answer(200, r#"{"access_token":"a","expires_in":-5}"#), "invalid_response"),
+            (
+                answer(200, r#"{"access_token":"a","expires_in":"soon"}"#),
+                "invalid_response",
+            ),
+            (
+                answer(200, r#"{"access_token":"a","expires_in":-5}"#),
+                "invalid_response",
+            ),
             (answer(200, r#"{"error":"invalid_grant"}"#), "invalid_grant"),
-            (answer(400, r#"{"error":"invalid_grant","error_description":"expired"}"#), "invalid_grant"),
-            (answer(401, r#"{"error":"invalid_client"}"#), "invalid_client"),
+            (
+                answer(
+                    400,
+                    r#"{"error":"invalid_grant","error_description":"expired"}"#,
+                ),
+                "invalid_grant",
+            ),
+            (
+                answer(401, r#"{"error":"invalid_client"}"#),
+                "invalid_client",
+            ),
             (answer(401, "Unauthorized"), "refused"),
             (answer(500, "oops"), "server_error"),
             (answer(502, r#"{"error":"bad_gateway"}"#), "server_error"),
@@ -182,18 +226,26 @@ mod tests {
         ];
         for (response, code) in cases {
             let err = parse_response(&response, at()).unwrap_err();
-            assert_eq!(err.code(), code, "{:?} -> {err}", String::from_utf8_lossy(&response.body));
+            assert_eq!(
+                err.code(),
+                code,
+                "{:?} -> {err}",
+                String::from_utf8_lossy(&response.body)
+            );
         }
         let transient = parse_response(&answer(503, ""), at()).unwrap_err();
         assert!(transient.is_transient());
-        assert!(!parse_response(&answer(400, r#"{"error":"invalid_grant"}"#), at())
-            .unwrap_err()
-            .is_transient());
+        assert!(
+            !parse_response(&answer(400, r#"{"error":"invalid_grant"}"#), at())
+                .unwrap_err()
+                .is_transient()
+        );
     }
 
     #[test]
     fn messages_never_quote_a_body() {
-        let err = parse_response(&answer(200, "access_token=sekrit-token-value"), at()).unwrap_err();
+        let err =
+            parse_response(&answer(200, "access_token=sekrit-token-value"), at()).unwrap_err();
         assert!(!err.to_string().contains("sekrit"), "{err}");
     }
 
@@ -207,6 +259,9 @@ mod tests {
         assert_eq!(parse_retry_after("later", at()), None);
         let mut r = answer(503, "");
         r.retry_after = Some("3".into());
-        assert_eq!(parse_response(&r, at()).unwrap_err().retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(
+            parse_response(&r, at()).unwrap_err().retry_after(),
+            Some(Duration::from_secs(3))
+        );
     }
 }

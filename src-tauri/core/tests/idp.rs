@@ -27,7 +27,12 @@ async fn client_credentials_with_basic_and_post_get_active_tokens() {
         profile(
             &idp,
             &[
-                ("basic", "cc-basic", "cc-basic-secret", "client_secret_basic"),
+                (
+                    "basic",
+                    "cc-basic",
+                    "cc-basic-secret",
+                    "client_secret_basic",
+                ),
                 ("post", "cc-post", "cc-post-secret", "client_secret_post"),
             ],
         ),
@@ -40,7 +45,9 @@ async fn client_credentials_with_basic_and_post_get_active_tokens() {
         assert_eq!(info["scope"], "api:read", "{name}: {info}");
     }
     let views = engine.list();
-    assert!(views.iter().all(|v| v.status == AccountStatus::Ok && v.expires_at.is_some()));
+    assert!(views
+        .iter()
+        .all(|v| v.status == AccountStatus::Ok && v.expires_at.is_some()));
     // A token not yet due comes from memory: the same one again.
     let a = engine.get_token("basic").await.unwrap();
     let b = engine.get_token("basic").await.unwrap();
@@ -54,8 +61,18 @@ async fn refused_credentials_need_reauth_with_the_servers_code() {
         profile(
             &idp,
             &[
-                ("wrong-secret", "cc-basic", "not-the-secret", "client_secret_basic"),
-                ("wrong-method", "cc-basic", "cc-basic-secret", "client_secret_post"),
+                (
+                    "wrong-secret",
+                    "cc-basic",
+                    "not-the-secret",
+                    "client_secret_basic",
+                ),
+                (
+                    "wrong-method",
+                    "cc-basic",
+                    "cc-basic-secret",
+                    "client_secret_post",
+                ),
             ],
         ),
         Arc::new(SystemClock),
@@ -69,13 +86,20 @@ async fn refused_credentials_need_reauth_with_the_servers_code() {
         };
         assert_eq!((account.as_str(), code.as_str()), (name, "invalid_client"));
     }
-    assert!(engine.list().iter().all(|v| v.status == AccountStatus::NeedsReauth));
+    assert!(engine
+        .list()
+        .iter()
+        .all(|v| v.status == AccountStatus::NeedsReauth));
 }
 
 #[tokio::test]
 async fn unreachable_server_is_a_transient_network_error() {
     // Bind then drop a listener: nothing listens on that port now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let text = format!(
         "[[account]]\nname = \"gone\"\ngrant = \"client_credentials\"\ntoken_url = \"http://127.0.0.1:{port}/token\"\nclient_id = \"x\"\nclient_secret = \"y\"\n"
     );
@@ -121,14 +145,21 @@ async fn the_refresh_loop_keeps_short_lived_tokens_valid() {
     }
     // 10 s of 4 s tokens refreshed at ~2 s: at least 4 refreshes per account.
     assert!(refreshed >= 8, "only {refreshed} refreshes");
-    assert!(seen.len() >= 8, "only {} distinct tokens served", seen.len());
+    assert!(
+        seen.len() >= 8,
+        "only {} distinct tokens served",
+        seen.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_callers_share_one_request() {
     let idp = Idp::start(300);
     let engine = EngineHandle::new(
-        profile(&idp, &[("a", "cc-basic", "cc-basic-secret", "client_secret_basic")]),
+        profile(
+            &idp,
+            &[("a", "cc-basic", "cc-basic-secret", "client_secret_basic")],
+        ),
         Arc::new(SystemClock),
     );
     let mut events = engine.subscribe();

@@ -22,7 +22,9 @@ pub async fn obtain(
         }
     }
     let secret = cc.client_secret.0.expose();
-    let mut request = client.post(cc.token_url.clone()).header("accept", "application/json");
+    let mut request = client
+        .post(cc.token_url.clone())
+        .header("accept", "application/json");
     match cc.auth_method {
         // RFC 6749 §2.3.1: id and secret are form-urlencoded before they go into Basic.
         AuthMethod::ClientSecretBasic => {

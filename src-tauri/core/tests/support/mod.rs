@@ -6,7 +6,10 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
 pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 pub struct Idp {
@@ -30,10 +33,15 @@ impl Idp {
             .spawn()
             .expect("node must be installed to run the test IdP");
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let ready: serde_json::Value = serde_json::from_str(&line)
             .unwrap_or_else(|_| panic!("the IdP did not say it was ready: {line:?}"));
-        Idp { issuer: ready["issuer"].as_str().unwrap().to_string(), child }
+        Idp {
+            issuer: ready["issuer"].as_str().unwrap().to_string(),
+            child,
+        }
     }
 
     pub fn token_url(&self) -> String {

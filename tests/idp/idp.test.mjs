@@ -1,0 +1,131 @@
+// The test IdP itself: every flow later tests rely on works, unattended.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { startIdp } from './start.mjs';
+import { Browser } from './browser.mjs';
+
+let idp;
+before(async () => {
+  idp = await startIdp({ accessTokenTtl: 5 });
+});
+after(() => idp.stop());
+
+const b64url = (buf) => buf.toString('base64url');
+
+async function post(path, form, basic) {
+  const headers = { 'content-type': 'application/x-www-form-urlencoded' };
+  if (basic) headers.authorization = `Basic ${Buffer.from(basic.join(':')).toString('base64')}`;
+  const res = await fetch(`${idp.issuer}${path}`, { method: 'POST', headers, body: new URLSearchParams(form) });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+const introspect = (token) => post('/token/introspection', { token }, ['cc-basic', 'cc-basic-secret']);
+
+async function login(clientId, extra = {}) {
+  const verifier = b64url(randomBytes(32));
+  const redirect = 'http://127.0.0.1:53682/callback';
+  const auth = new URL(`${idp.issuer}/auth`);
+  const state = b64url(randomBytes(8));
+  auth.search = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: redirect,
+    scope: 'openid offline_access api:read',
+    state,
+    code_challenge: b64url(createHash('sha256').update(verifier).digest()),
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  const done = await new Browser().follow(auth.href, { stopAt: redirect });
+  const params = new URL(done.redirectedTo).searchParams;
+  assert.equal(params.get('state'), state);
+  return { code: params.get('code'), verifier, redirect };
+}
+
+test('discovery names every endpoint the engine uses', async () => {
+  const meta = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
+  assert.equal(meta.issuer, idp.issuer);
+  for (const key of ['token_endpoint', 'authorization_endpoint', 'device_authorization_endpoint', 'revocation_endpoint', 'introspection_endpoint']) {
+    assert.ok(meta[key]?.startsWith(idp.issuer), key);
+  }
+  assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
+});
+
+test('client credentials: each client only with its registered auth method', async () => {
+  const basic = await post('/token', { grant_type: 'client_credentials', scope: 'api:read' }, ['cc-basic', 'cc-basic-secret']);
+  assert.equal(basic.status, 200);
+  assert.equal(basic.body.expires_in, 5);
+  assert.equal((await introspect(basic.body.access_token)).body.active, true);
+  const wrong = await post('/token', { grant_type: 'client_credentials', client_id: 'cc-basic', client_secret: 'cc-basic-secret' });
+  assert.equal(wrong.body.error, 'invalid_client');
+  const postAuth = await post('/token', { grant_type: 'client_credentials', client_id: 'cc-post', client_secret: 'cc-post-secret' });
+  assert.equal(postAuth.status, 200);
+  assert.equal((await post('/token', { grant_type: 'client_credentials' }, ['cc-post', 'cc-post-secret'])).body.error, 'invalid_client');
+});
+
+test('JWT access tokens with exp for the test resource', async () => {
+  const { body } = await post('/token', { grant_type: 'client_credentials' }, ['cc-jwt', 'cc-jwt-secret']);
+  const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url'));
+  assert.equal(claims.aud, 'urn:tokentray:test-api');
+  assert.equal(claims.exp - claims.iat, 5);
+});
+
+test('auth code + PKCE completes unattended; refresh rotates; reuse revokes the family', async () => {
+  const { code, verifier, redirect } = await login('app-native');
+  const tokens = await post('/token', { grant_type: 'authorization_code', client_id: 'app-native', code, code_verifier: verifier, redirect_uri: redirect });
+  assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+  assert.ok(tokens.body.refresh_token && tokens.body.id_token);
+
+  const rotated = await post('/token', { grant_type: 'refresh_token', client_id: 'app-native', refresh_token: tokens.body.refresh_token });
+  assert.equal(rotated.status, 200);
+  assert.notEqual(rotated.body.refresh_token, tokens.body.refresh_token);
+
+  // Replaying the old refresh token is refused and revokes the whole grant, the new one too:
+  // exactly what losing a rotated refresh token in a crash would cost.
+  const replay = await post('/token', { grant_type: 'refresh_token', client_id: 'app-native', refresh_token: tokens.body.refresh_token });
+  assert.equal(replay.body.error, 'invalid_grant');
+  const after = await post('/token', { grant_type: 'refresh_token', client_id: 'app-native', refresh_token: rotated.body.refresh_token });
+  assert.equal(after.body.error, 'invalid_grant');
+});
+
+test('a wrong PKCE verifier is refused', async () => {
+  const { code, redirect } = await login('app-native');
+  const res = await post('/token', { grant_type: 'authorization_code', client_id: 'app-native', code, code_verifier: b64url(randomBytes(32)), redirect_uri: redirect });
+  assert.equal(res.body.error, 'invalid_grant');
+});
+
+test('revocation: a revoked refresh token is inactive', async () => {
+  const { code, verifier, redirect } = await login('app-confidential');
+  const creds = ['app-confidential', 'app-confidential-secret'];
+  const tokens = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: redirect }, creds);
+  assert.equal((await introspect(tokens.body.refresh_token)).body.active, true);
+  const revoked = await post('/token/revocation', { token: tokens.body.refresh_token, token_type_hint: 'refresh_token' }, creds);
+  assert.equal(revoked.status, 200);
+  assert.equal((await introspect(tokens.body.refresh_token)).body.active, false);
+});
+
+test('device flow: pending, slow_down, approval through the real pages, tokens', async () => {
+  const start = await post('/device/auth', { client_id: 'app-native', scope: 'openid offline_access api:read' });
+  assert.equal(start.status, 200);
+  const { device_code, user_code, verification_uri_complete, interval } = start.body;
+  assert.equal(interval, 5);
+  assert.ok(user_code && verification_uri_complete.includes('user_code='));
+  const poll = () => post('/token', { grant_type: 'urn:ietf:params:oauth:grant-type:device_code', client_id: 'app-native', device_code });
+  assert.equal((await poll()).body.error, 'authorization_pending');
+  // Polling sooner than `interval` is answered with slow_down (RFC 8628 §3.5).
+  assert.equal((await poll()).body.error, 'slow_down');
+
+  const browser = new Browser();
+  const input = await browser.follow(verification_uri_complete);
+  const confirm = await browser.submit(input);
+  const done = await browser.submit(confirm);
+  assert.match(done.body, /Sign-in Success/i);
+
+  // After slow_down the interval is 10 s: wait it out, then the approved grant yields tokens.
+  await new Promise((r) => setTimeout(r, 10_100));
+  const tokens = await poll();
+  assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
+  assert.ok(tokens.body.access_token && tokens.body.refresh_token);
+});
