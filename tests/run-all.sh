@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Sets everything up and runs every test: lints, the engine and CLI against the real test IdP,
+# the UI's checks, the test IdP's own tests, and the real app driven through WebDriver under
+# Xvfb with a session D-Bus. Screenshots land in artifacts/e2e/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+bash tests/setup.sh
+started=$SECONDS
+step() { printf '\n==> %s (%ds)\n' "$1" $((SECONDS - started)); }
+
+step "lints: rustfmt, clippy"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "the engine never depends on tauri (it must build and test without WebKit)"
+if cargo tree -p tokentray-core -e normal --locked | grep -E '\b(tauri|wry|webkit2gtk)[a-z0-9-]* v'; then
+  echo "tokentray-core depends on the GUI stack" >&2
+  exit 1
+fi
+
+step "UI: svelte-check and Vitest"
+npm --prefix ui run --silent check
+npm --prefix ui test --silent
+
+step "engine and CLI tests (real test IdP on 127.0.0.1)"
+cargo test --workspace --locked
+
+step "the app: debug build with the bundled UI"
+ui/node_modules/.bin/tauri build --debug --no-bundle
+
+step "test IdP's own tests and the real app through WebDriver (Xvfb + session D-Bus)"
+rm -rf artifacts/e2e
+dbus-run-session -- xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
+  node --test --test-concurrency=1 tests/idp/ tests/e2e/ 2>&1 | grep -v -e 'Failed to set fd limit' -e '^dbus-daemon\['
