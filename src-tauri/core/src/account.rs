@@ -1,21 +1,27 @@
 //! Accounts and their grant settings, as read from a profile: a TOML file of `[[account]]`
-//! tables named as in OAuth (`token_url`, `client_id`, `client_secret`, `scope`, ...). A
-//! secret may be given inline, or as `client_secret_env = "VAR"` / `client_secret_file = "PATH"`
-//! so that the file itself holds none.
+//! tables named as in OAuth (`token_url`, `client_id`, `client_secret`, `scope`, ...). Any
+//! secret may be given inline, or as `<name>_env = "VAR"` / `<name>_file = "PATH"` so that the
+//! file itself holds none (`client_secret_env`, `refresh_token_file`, `password_env`, ...).
 
 use crate::error::{Error, Result};
-use crate::http::check_endpoint;
-use crate::secret::Secret;
-use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use url::Url;
+use crate::grant::GrantConfig;
+use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// The settings that hold secrets, and so may come from the environment or a file.
+const SECRET_KEYS: &[&str] = &[
+    "client_secret",
+    "refresh_token",
+    "password",
+    "token",
+    "secret",
+    "subject_token",
+];
 
 /// A set of accounts, as written in a profile file.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Default)]
 pub struct Profile {
-    #[serde(default)]
     pub account: Vec<AccountConfig>,
 }
 
@@ -27,88 +33,8 @@ pub struct AccountConfig {
     pub grant: GrantConfig,
 }
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "grant", rename_all = "snake_case")]
-pub enum GrantConfig {
-    ClientCredentials(ClientCredentials),
-}
-
-impl GrantConfig {
-    /// The grant's name as written in a profile and shown in the UI.
-    pub fn kind(&self) -> &'static str {
-        match self {
-            GrantConfig::ClientCredentials(_) => "client_credentials",
-        }
-    }
-}
-
-/// OAuth 2.0 client credentials (RFC 6749 §4.4).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientCredentials {
-    pub token_url: Url,
-    pub client_id: String,
-    #[serde(flatten)]
-    pub client_secret: ClientSecret,
-    /// Space-separated scopes to request.
-    pub scope: Option<String>,
-    /// RFC 8707 resource indicator.
-    pub resource: Option<String>,
-    /// Some servers name the API by `audience` instead (Auth0 and others).
-    pub audience: Option<String>,
-    #[serde(default)]
-    pub auth_method: AuthMethod,
-}
-
-/// How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AuthMethod {
-    #[default]
-    ClientSecretBasic,
-    ClientSecretPost,
-}
-
-/// A client secret given inline, by environment variable or by file, resolved when read.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(try_from = "SecretSource")]
-pub struct ClientSecret(pub Secret);
-
-#[derive(Deserialize)]
-struct SecretSource {
-    client_secret: Option<Secret>,
-    client_secret_env: Option<String>,
-    client_secret_file: Option<PathBuf>,
-}
-
-impl TryFrom<SecretSource> for ClientSecret {
-    type Error = String;
-
-    fn try_from(src: SecretSource) -> Result<Self, String> {
-        match (
-            src.client_secret,
-            src.client_secret_env,
-            src.client_secret_file,
-        ) {
-            (Some(s), None, None) => Ok(ClientSecret(s)),
-            (None, Some(var), None) => std::env::var(&var)
-                .map(|v| ClientSecret(Secret::new(v)))
-                .map_err(|_| format!("client_secret_env names {var}, which is not set")),
-            (None, None, Some(path)) => std::fs::read_to_string(&path)
-                .map(|v| ClientSecret(Secret::new(v.trim_end_matches(['\r', '\n']))))
-                .map_err(|e| format!("client_secret_file {}: {e}", path.display())),
-            (None, None, None) => {
-                Err("missing client_secret (or client_secret_env / client_secret_file)".to_string())
-            }
-            _ => Err(
-                "give only one of client_secret, client_secret_env, client_secret_file".to_string(),
-            ),
-        }
-    }
-}
-
 impl Profile {
-    /// Reads and checks a profile file. Errors name the line.
+    /// Reads and checks a profile file. Errors name the file and the line.
     pub fn load(path: &Path) -> Result<Profile> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::InvalidConfig(format!("cannot read {}: {e}", path.display())))?;
@@ -119,14 +45,57 @@ impl Profile {
     }
 
     pub fn parse(text: &str) -> Result<Profile> {
-        let profile: Profile = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+        let mut doc: toml::Table = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
             let message = e.message().trim_end().to_string();
             Error::InvalidConfig(match line {
                 Some(line) => format!("line {line}: {message}"),
                 None => message,
             })
         })?;
+        if let Some(key) = doc.keys().find(|k| *k != "account") {
+            return Err(Error::InvalidConfig(format!(
+                "unknown top-level key {key:?}; accounts go in [[account]] tables"
+            )));
+        }
+        let tables = match doc.remove("account") {
+            None => vec![],
+            Some(toml::Value::Array(items)) => items,
+            Some(_) => {
+                return Err(Error::InvalidConfig(
+                    "`account` must be [[account]] tables".into(),
+                ))
+            }
+        };
+        // Per-table errors carry the line of the table's `[[account]]` header.
+        let headers: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with("[[account]]"))
+            .map(|(i, _)| i + 1)
+            .collect();
+        let mut account = Vec::with_capacity(tables.len());
+        for (i, table) in tables.into_iter().enumerate() {
+            let at = |m: String| match headers.get(i) {
+                Some(line) => {
+                    Error::InvalidConfig(format!("line {line} (account #{}): {m}", i + 1))
+                }
+                None => Error::InvalidConfig(format!("account #{}: {m}", i + 1)),
+            };
+            let toml::Value::Table(mut table) = table else {
+                return Err(at("not a table".into()));
+            };
+            resolve_indirect_secrets(&mut table).map_err(at)?;
+            let config: AccountConfig = toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| at(e.message().trim_end().to_string()))?;
+            config
+                .grant
+                .check()
+                .map_err(|m| at(format!("{}: {m}", config.name)))?;
+            account.push(config);
+        }
+        let profile = Profile { account };
         profile.check()?;
         Ok(profile)
     }
@@ -143,18 +112,79 @@ impl Profile {
                     account.name
                 )));
             }
-            match &account.grant {
-                GrantConfig::ClientCredentials(cc) => check_endpoint(&cc.token_url)
-                    .map_err(|e| Error::InvalidConfig(format!("{}: {e}", account.name)))?,
+        }
+        // Token exchange names another account: it must exist, and the chain must end.
+        let deps: HashMap<&str, &str> = self
+            .account
+            .iter()
+            .filter_map(|a| a.grant.depends_on().map(|d| (a.name.as_str(), d)))
+            .collect();
+        for (&from, &to) in &deps {
+            if !seen.contains(to) {
+                return Err(Error::InvalidConfig(format!(
+                    "{from}: subject_account {to:?} is not an account"
+                )));
+            }
+            let mut at = to;
+            for _ in 0..=deps.len() {
+                if at == from {
+                    return Err(Error::InvalidConfig(format!(
+                        "{from}: subject_account leads back to itself"
+                    )));
+                }
+                match deps.get(at) {
+                    Some(next) => at = next,
+                    None => break,
+                }
             }
         }
         Ok(())
     }
 }
 
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// `client_secret_env = "VAR"` → `client_secret = <$VAR>`; `client_secret_file = "P"` →
+/// the file's content without its final newline.
+fn resolve_indirect_secrets(table: &mut toml::Table) -> std::result::Result<(), String> {
+    for key in SECRET_KEYS {
+        let env_key = format!("{key}_env");
+        let file_key = format!("{key}_file");
+        let given = [key.to_string(), env_key.clone(), file_key.clone()]
+            .iter()
+            .filter(|k| table.contains_key(k.as_str()))
+            .count();
+        if given > 1 {
+            return Err(format!("give only one of {key}, {env_key}, {file_key}"));
+        }
+        let as_text = |v: toml::Value, k: &str| match v {
+            toml::Value::String(s) => Ok(s),
+            _ => Err(format!("{k} must be a string")),
+        };
+        if let Some(var) = table.remove(&env_key) {
+            let var = as_text(var, &env_key)?;
+            let value = std::env::var(&var)
+                .map_err(|_| format!("{env_key} names {var}, which is not set"))?;
+            table.insert(key.to_string(), toml::Value::String(value));
+        } else if let Some(path) = table.remove(&file_key) {
+            let path = as_text(path, &file_key)?;
+            let value =
+                std::fs::read_to_string(&path).map_err(|e| format!("{file_key} {path}: {e}"))?;
+            table.insert(
+                key.to_string(),
+                toml::Value::String(value.trim_end_matches(['\r', '\n']).to_string()),
+            );
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::grant::client_auth::AuthMethod;
 
     const ONE: &str = r#"
 [[account]]
@@ -167,27 +197,54 @@ scope = "api:read"
 auth_method = "client_secret_post"
 "#;
 
+    fn cc(p: &Profile) -> &crate::grant::client_credentials::Config {
+        match &p.account[0].grant {
+            GrantConfig::ClientCredentials(c) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn reads_a_client_credentials_account() {
         let p = Profile::parse(ONE).unwrap();
-        let GrantConfig::ClientCredentials(cc) = &p.account[0].grant;
         assert_eq!(p.account[0].name, "ci");
-        assert_eq!(cc.client_id, "abc");
-        assert_eq!(cc.client_secret.0.expose(), "s3cret-value");
-        assert_eq!(cc.auth_method, AuthMethod::ClientSecretPost);
+        assert_eq!(cc(&p).client_id, "abc");
+        assert_eq!(cc(&p).client_secret.expose(), "s3cret-value");
+        assert_eq!(cc(&p).auth_method, Some(AuthMethod::ClientSecretPost));
         assert!(!format!("{p:?}").contains("s3cret"));
     }
 
     #[test]
-    fn secret_from_environment() {
+    fn secrets_from_environment_and_file() {
         std::env::set_var("TOKENTRAY_TEST_SECRET_FROM_ENV", "from-env");
         let text = ONE.replace(
             "client_secret = \"s3cret-value\"",
             "client_secret_env = \"TOKENTRAY_TEST_SECRET_FROM_ENV\"",
         );
-        let p = Profile::parse(&text).unwrap();
-        let GrantConfig::ClientCredentials(cc) = &p.account[0].grant;
-        assert_eq!(cc.client_secret.0.expose(), "from-env");
+        assert_eq!(
+            cc(&Profile::parse(&text).unwrap()).client_secret.expose(),
+            "from-env"
+        );
+
+        let file = std::env::temp_dir().join(format!("tokentray-secret-{}", std::process::id()));
+        std::fs::write(&file, "from-file\n").unwrap();
+        let text = ONE.replace(
+            "client_secret = \"s3cret-value\"",
+            &format!("client_secret_file = {:?}", file.display().to_string()),
+        );
+        assert_eq!(
+            cc(&Profile::parse(&text).unwrap()).client_secret.expose(),
+            "from-file"
+        );
+
+        let both = ONE.replace(
+            "client_secret = \"s3cret-value\"",
+            "client_secret = \"a\"\nclient_secret_env = \"B\"",
+        );
+        assert!(Profile::parse(&both)
+            .unwrap_err()
+            .to_string()
+            .contains("only one of"));
     }
 
     #[test]
@@ -197,7 +254,19 @@ auth_method = "client_secret_post"
         assert!(err.to_string().contains("https"), "{err}");
 
         let err = Profile::parse(&ONE.replace("client_id = \"abc\"\n", "")).unwrap_err();
-        assert!(err.to_string().contains("client_id"), "{err}");
+        assert!(
+            err.to_string().contains("client_id") && err.to_string().contains("line 2"),
+            "{err}"
+        );
+
+        let err = Profile::parse(&ONE.replace("scope =", "scopes =")).unwrap_err();
+        assert!(
+            err.to_string().contains("scopes"),
+            "a typo must not pass silently: {err}"
+        );
+
+        let err = Profile::parse(&ONE.replace("client_credentials", "magic")).unwrap_err();
+        assert!(err.to_string().contains("magic"), "{err}");
 
         let twice = format!("{ONE}{ONE}");
         assert!(Profile::parse(&twice)
@@ -205,7 +274,22 @@ auth_method = "client_secret_post"
             .to_string()
             .contains("two accounts"));
 
-        let err = Profile::parse("[[account]]\nname = 3\n").unwrap_err();
-        assert!(err.to_string().contains("line 2"), "{err}");
+        let err = Profile::parse("[[account]]\nname = \"x\"\ngrant = \"static\"\ntoken = \n")
+            .unwrap_err();
+        assert!(err.to_string().contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn token_exchange_subjects_must_exist_and_not_loop() {
+        let exchange = |name: &str, subject: &str| {
+            format!("[[account]]\nname = \"{name}\"\ngrant = \"token_exchange\"\ntoken_url = \"https://x/token\"\nclient_id = \"c\"\nclient_secret = \"s\"\nsubject_account = \"{subject}\"\n")
+        };
+        let err = Profile::parse(&exchange("a", "nobody")).unwrap_err();
+        assert!(err.to_string().contains("not an account"), "{err}");
+        let err =
+            Profile::parse(&format!("{}{}", exchange("a", "b"), exchange("b", "a"))).unwrap_err();
+        assert!(err.to_string().contains("back to itself"), "{err}");
+        let ok = format!("{ONE}{}", exchange("a", "ci"));
+        assert_eq!(Profile::parse(&ok).unwrap().account.len(), 2);
     }
 }

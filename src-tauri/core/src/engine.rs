@@ -56,8 +56,10 @@ pub enum AccountStatus {
     Retrying,
     /// A refresh failed transiently and no valid token is held.
     Failing,
-    /// The server refused; no retry until the account is fixed.
+    /// The server refused, or a login is needed; no retry until the account is fixed.
     NeedsReauth,
+    /// A token that cannot renew itself has expired.
+    Expired,
 }
 
 /// What the UI and `tokentray list` show of an account: no secret in it.
@@ -252,16 +254,42 @@ impl EngineHandle {
             .acquire()
             .await
             .map_err(|_| Error::ShuttingDown)?;
-        let result =
-            grant::obtain(&self.inner.http, &account.config.grant, &*self.inner.clock).await;
+        let grant = &account.config.grant;
+        // Token exchange needs the subject account's token first (cycles are refused at load).
+        let subject = match grant.depends_on() {
+            Some(other) => match Box::pin(self.get_token(other)).await {
+                Ok(token) => Some(token),
+                Err(e) => return self.record(account, Err(e)),
+            },
+            None => None,
+        };
+        let current = account.state.lock().expect("state poisoned").token.clone();
+        let ctx = grant::Context {
+            http: &self.inner.http,
+            clock: &*self.inner.clock,
+        };
+        let result = grant::renew(ctx, grant, current.as_ref(), subject).await;
+        self.record(account, result)
+    }
+
+    /// Takes a refresh's outcome into the account's state and tells the subscribers.
+    fn record(&self, account: &Account, result: Result<TokenSet>) -> Result<Secret> {
         let now = self.inner.clock.now();
         let name = account.config.name.clone();
         let mut state = account.state.lock().expect("state poisoned");
         let event = match &result {
             Ok(token) => {
-                state.next_attempt = token
-                    .expires_at
-                    .map(|exp| due_at(token.issued_at, exp, DEFAULT_MARGIN, fastrand::f64()));
+                state.next_attempt = match token.expires_at {
+                    Some(exp) if account.config.grant.renews_itself() => Some(due_at(
+                        token.issued_at,
+                        exp,
+                        DEFAULT_MARGIN,
+                        fastrand::f64(),
+                    )),
+                    // A token that cannot renew itself is looked at again when it expires.
+                    Some(exp) => Some(exp),
+                    None => None,
+                };
                 state.token = Some(token.clone());
                 state.status = AccountStatus::Ok;
                 state.error = None;
@@ -291,7 +319,10 @@ impl EngineHandle {
             }
             Err(e) => {
                 state.next_attempt = None;
-                state.status = AccountStatus::NeedsReauth;
+                state.status = match e {
+                    Error::Expired(_) => AccountStatus::Expired,
+                    _ => AccountStatus::NeedsReauth,
+                };
                 state.error = Some(e.into());
                 Event::NeedsReauth {
                     account: name,

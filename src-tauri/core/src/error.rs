@@ -35,6 +35,18 @@ pub enum Error {
     },
     #[error("the token server's answer is not a usable token response: {0}")]
     InvalidResponse(String),
+    /// The account needs a person: an interactive login (auth code, device flow) with no
+    /// refresh token to renew it.
+    #[error("{0}")]
+    LoginRequired(String),
+    /// A token that cannot refresh itself has expired.
+    #[error("the token expired at {0}; paste a new one or renew it")]
+    Expired(chrono::DateTime<chrono::Utc>),
+    /// An external token command failed.
+    #[error("the token command failed: {0}")]
+    CommandFailed(String),
+    #[error("cancelled")]
+    Cancelled,
     #[error("the engine is shutting down")]
     ShuttingDown,
 }
@@ -70,10 +82,15 @@ impl Error {
                 | "invalid_request"
                 | "unsupported_grant_type"
                 | "invalid_target"
-                | "access_denied" => error,
+                | "access_denied"
+                | "expired_token" => error,
                 _ => "refused",
             },
             Error::InvalidResponse(_) => "invalid_response",
+            Error::LoginRequired(_) => "login_required",
+            Error::Expired(_) => "expired",
+            Error::CommandFailed(_) => "command_failed",
+            Error::Cancelled => "cancelled",
             Error::ShuttingDown => "shutting_down",
         }
     }
@@ -86,6 +103,7 @@ impl Error {
                 | Error::Timeout(_)
                 | Error::ServerError { .. }
                 | Error::RateLimited { .. }
+                | Error::CommandFailed(_)
         )
     }
 

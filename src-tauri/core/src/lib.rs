@@ -9,12 +9,14 @@ pub mod error;
 pub mod grant;
 pub mod home;
 pub mod http;
+pub mod jwt;
 pub mod schedule;
 pub mod secret;
 pub mod token;
 
-pub use account::{AccountConfig, GrantConfig, Profile};
+pub use account::{AccountConfig, Profile};
 pub use clock::{Clock, SystemClock};
 pub use engine::{AccountStatus, AccountView, EngineHandle, Event};
 pub use error::{Error, Result};
+pub use grant::GrantConfig;
 pub use secret::Secret;

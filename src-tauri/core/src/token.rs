@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::http::Response;
 use crate::secret::Secret;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -37,15 +37,49 @@ struct OAuthError {
     error_description: Option<String>,
 }
 
-/// Turns a token endpoint's answer into a token set or a classified error.
+/// Where the token's parts are in a JSON answer, as JSON pointers (RFC 6901). The default is
+/// RFC 6749 §5.1; a `custom` account names its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResponseMap {
+    pub access_token: String,
+    /// Seconds from receipt (a number or a numeric string).
+    pub expires_in: Option<String>,
+    /// An absolute time: RFC 3339, or Unix seconds (or milliseconds).
+    pub expires_at: Option<String>,
+    pub refresh_token: Option<String>,
+    pub scope: Option<String>,
+    pub token_type: Option<String>,
+}
+
+impl Default for ResponseMap {
+    fn default() -> Self {
+        ResponseMap {
+            access_token: "/access_token".into(),
+            expires_in: Some("/expires_in".into()),
+            expires_at: None,
+            refresh_token: Some("/refresh_token".into()),
+            scope: Some("/scope".into()),
+            token_type: Some("/token_type".into()),
+        }
+    }
+}
+
+/// Turns a token endpoint's answer into a token set or a classified error (RFC 6749 §5).
 pub fn parse_response(response: &Response, received_at: DateTime<Utc>) -> Result<TokenSet> {
+    token_from_json(
+        &success_body(response, received_at)?,
+        &ResponseMap::default(),
+        received_at,
+    )
+}
+
+/// The JSON body of a successful answer, or the classified failure: 429 and 5xx are
+/// transient (with `Retry-After`), an OAuth `error` (even with 200) is the server's refusal,
+/// any other non-2xx is a refusal too, and a 2xx that is not JSON is `invalid_response`.
+pub fn success_body(response: &Response, received_at: DateTime<Utc>) -> Result<Value> {
     let status = response.status;
     let json: Option<Value> = serde_json::from_slice(&response.body).ok();
-    let oauth_error = json
-        .as_ref()
-        .and_then(|v| OAuthError::deserialize(v).ok())
-        .filter(|e| !e.error.is_empty());
-
     if status == 429 || status >= 500 {
         let retry_after = response
             .retry_after
@@ -63,6 +97,10 @@ pub fn parse_response(response: &Response, received_at: DateTime<Utc>) -> Result
             }
         });
     }
+    let oauth_error = json
+        .as_ref()
+        .and_then(|v| OAuthError::deserialize(v).ok())
+        .filter(|e| !e.error.is_empty());
     if let Some(e) = oauth_error {
         return Err(Error::Refused {
             error: e.error,
@@ -77,43 +115,85 @@ pub fn parse_response(response: &Response, received_at: DateTime<Utc>) -> Result
             status,
         });
     }
-    let Some(Value::Object(body)) = json else {
-        return Err(Error::InvalidResponse(describe_non_json(&response.body)));
+    match json {
+        Some(body @ Value::Object(_)) => Ok(body),
+        _ => Err(Error::InvalidResponse(describe_non_json(&response.body))),
+    }
+}
+
+/// Reads a token set out of a JSON answer through a [`ResponseMap`].
+pub fn token_from_json(
+    body: &Value,
+    map: &ResponseMap,
+    received_at: DateTime<Utc>,
+) -> Result<TokenSet> {
+    let at = |pointer: &Option<String>| {
+        pointer
+            .as_deref()
+            .and_then(|p| body.pointer(p))
+            .filter(|v| !v.is_null())
     };
-    let access_token = match body.get("access_token") {
+    let access_token = match body.pointer(&map.access_token) {
         Some(Value::String(t)) if !t.is_empty() => Secret::new(t.clone()),
         _ => {
-            return Err(Error::InvalidResponse(
-                "no access_token in the answer".into(),
-            ))
-        }
-    };
-    let expires_in = match body.get("expires_in") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(parse_seconds(v).ok_or_else(|| {
-            Error::InvalidResponse(format!("expires_in is not a number of seconds: {v}"))
-        })?),
-    };
-    let expires_at = match expires_in {
-        Some(s) if s <= 0 => {
             return Err(Error::InvalidResponse(format!(
-                "expires_in is {s}: the token is already expired"
+                "no access token at {} in the answer",
+                map.access_token
             )))
         }
-        Some(s) => Some(received_at + chrono::Duration::seconds(s.min(MAX_EXPIRES_IN))),
-        None => None,
     };
-    let text = |key: &str| body.get(key).and_then(Value::as_str).map(str::to_owned);
+    let expires_at = if let Some(v) = at(&map.expires_in) {
+        let secs = parse_seconds(v).ok_or_else(|| {
+            Error::InvalidResponse(format!("expires_in is not a number of seconds: {v}"))
+        })?;
+        if secs <= 0 {
+            return Err(Error::InvalidResponse(format!(
+                "expires_in is {secs}: the token is already expired"
+            )));
+        }
+        Some(received_at + chrono::Duration::seconds(secs.min(MAX_EXPIRES_IN)))
+    } else if let Some(v) = at(&map.expires_at) {
+        let when = parse_instant(v)
+            .ok_or_else(|| Error::InvalidResponse(format!("expires_at is not a time: {v}")))?;
+        Some(when.min(received_at + chrono::Duration::seconds(MAX_EXPIRES_IN)))
+    } else {
+        None
+    };
+    let text = |pointer: &Option<String>| {
+        at(pointer)
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
     Ok(TokenSet {
         access_token,
-        token_type: text("token_type").unwrap_or_else(|| "Bearer".to_string()),
+        token_type: text(&map.token_type).unwrap_or_else(|| "Bearer".to_string()),
         issued_at: received_at,
         expires_at,
-        refresh_token: text("refresh_token")
-            .filter(|t| !t.is_empty())
-            .map(Secret::new),
-        scope: text("scope"),
+        refresh_token: text(&map.refresh_token).map(Secret::new),
+        scope: text(&map.scope),
     })
+}
+
+/// An absolute time as servers write it: RFC 3339, or Unix seconds, or Unix milliseconds.
+pub fn parse_instant(v: &Value) -> Option<DateTime<Utc>> {
+    match v {
+        Value::String(s) => DateTime::parse_from_rfc3339(s.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .ok()
+            .or_else(|| s.trim().parse::<i64>().ok().and_then(from_unix)),
+        Value::Number(n) => n.as_i64().and_then(from_unix),
+        _ => None,
+    }
+}
+
+fn from_unix(n: i64) -> Option<DateTime<Utc>> {
+    // Past 10^11 seconds (the year 5138) the number can only be milliseconds.
+    if n > 100_000_000_000 {
+        DateTime::from_timestamp_millis(n)
+    } else {
+        DateTime::from_timestamp(n, 0)
+    }
 }
 
 fn parse_seconds(v: &Value) -> Option<i64> {

@@ -3,7 +3,7 @@
 import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 
-export type AccountStatus = 'pending' | 'ok' | 'retrying' | 'failing' | 'needs_reauth';
+export type AccountStatus = 'pending' | 'ok' | 'retrying' | 'failing' | 'needs_reauth' | 'expired';
 
 export interface ErrorView {
   code: string;

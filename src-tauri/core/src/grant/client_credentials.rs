@@ -1,44 +1,43 @@
 //! OAuth 2.0 client credentials (RFC 6749 §4.4), with `client_secret_basic` or
-//! `client_secret_post`, optional scopes and an RFC 8707 `resource` / `audience`.
+//! `client_secret_post`, optional scopes and an RFC 8707 `resource` or an `audience`.
 
-use crate::account::{AuthMethod, ClientCredentials};
+use super::client_auth::{push_opt, token_request, AuthMethod, ClientAuth};
+use super::Context;
 use crate::error::Result;
-use crate::token::{parse_response, TokenSet};
-use crate::{http, Clock};
+use crate::secret::Secret;
+use crate::token::TokenSet;
+use serde::Deserialize;
+use url::Url;
 
-pub async fn obtain(
-    client: &reqwest::Client,
-    cc: &ClientCredentials,
-    clock: &dyn Clock,
-) -> Result<TokenSet> {
-    let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
-    for (key, value) in [
-        ("scope", &cc.scope),
-        ("resource", &cc.resource),
-        ("audience", &cc.audience),
-    ] {
-        if let Some(v) = value.as_deref().filter(|v| !v.is_empty()) {
-            form.push((key, v));
-        }
-    }
-    let secret = cc.client_secret.0.expose();
-    let mut request = client
-        .post(cc.token_url.clone())
-        .header("accept", "application/json");
-    match cc.auth_method {
-        // RFC 6749 §2.3.1: id and secret are form-urlencoded before they go into Basic.
-        AuthMethod::ClientSecretBasic => {
-            request = request.basic_auth(form_encode(&cc.client_id), Some(form_encode(secret)));
-        }
-        AuthMethod::ClientSecretPost => {
-            form.push(("client_id", &cc.client_id));
-            form.push(("client_secret", secret));
-        }
-    }
-    let response = http::send(request.form(&form)).await?;
-    parse_response(&response, clock.now())
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub token_url: Url,
+    pub client_id: String,
+    pub client_secret: Secret,
+    /// Space-separated scopes to request.
+    pub scope: Option<String>,
+    /// RFC 8707 resource indicator.
+    pub resource: Option<String>,
+    /// Some servers name the API by `audience` instead (Auth0 and others).
+    pub audience: Option<String>,
+    pub auth_method: Option<AuthMethod>,
 }
 
-fn form_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+impl Config {
+    pub fn client(&self) -> ClientAuth<'_> {
+        ClientAuth {
+            client_id: &self.client_id,
+            client_secret: Some(&self.client_secret),
+            method: self.auth_method,
+        }
+    }
+}
+
+pub async fn obtain(ctx: Context<'_>, c: &Config) -> Result<TokenSet> {
+    let mut form = vec![("grant_type", "client_credentials".to_string())];
+    push_opt(&mut form, "scope", &c.scope);
+    push_opt(&mut form, "resource", &c.resource);
+    push_opt(&mut form, "audience", &c.audience);
+    token_request(ctx, &c.token_url, &c.client(), form).await
 }

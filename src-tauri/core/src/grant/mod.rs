@@ -1,19 +1,141 @@
-//! How each grant obtains a token. A grant only talks HTTP: it never touches storage or the UI.
+//! How each grant obtains and renews a token. A grant only talks to the outside (HTTP, a
+//! command); it never touches storage or the UI. [`renew`] is what the engine calls in the
+//! background; the interactive logins ([`authorization_code::login`],
+//! [`device_code::start`] + [`device_code::poll`]) are called when a person asks.
 
+pub mod authorization_code;
+pub mod client_auth;
 pub mod client_credentials;
+pub mod command;
+pub mod custom;
+pub mod device_code;
+pub mod discovery;
+pub mod password;
+pub mod refresh_token;
+pub mod revocation;
+pub mod static_token;
+pub mod token_exchange;
 
-use crate::account::GrantConfig;
-use crate::error::Result;
+use crate::clock::Clock;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
 use crate::token::TokenSet;
+use serde::Deserialize;
 
-/// Obtains a fresh token for an account. Expiry is computed from the moment the answer
-/// arrives, read from `clock` then.
-pub async fn obtain(
-    http: &reqwest::Client,
-    grant: &GrantConfig,
-    clock: &dyn crate::Clock,
-) -> Result<TokenSet> {
-    match grant {
-        GrantConfig::ClientCredentials(cc) => client_credentials::obtain(http, cc, clock).await,
+/// What a grant needs from the engine: the shared HTTP client and the clock.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    pub http: &'a reqwest::Client,
+    pub clock: &'a dyn Clock,
+}
+
+/// An account's grant and its settings, as written in a profile (`grant = "..."`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "grant", rename_all = "snake_case")]
+pub enum GrantConfig {
+    ClientCredentials(client_credentials::Config),
+    RefreshToken(refresh_token::Config),
+    AuthorizationCode(authorization_code::Config),
+    DeviceCode(device_code::Config),
+    Password(password::Config),
+    Custom(custom::Config),
+    Static(static_token::Config),
+    TokenExchange(token_exchange::Config),
+    Command(command::Config),
+}
+
+impl GrantConfig {
+    /// The grant's name as written in a profile and shown in the UI.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            GrantConfig::ClientCredentials(_) => "client_credentials",
+            GrantConfig::RefreshToken(_) => "refresh_token",
+            GrantConfig::AuthorizationCode(_) => "authorization_code",
+            GrantConfig::DeviceCode(_) => "device_code",
+            GrantConfig::Password(_) => "password",
+            GrantConfig::Custom(_) => "custom",
+            GrantConfig::Static(_) => "static",
+            GrantConfig::TokenExchange(_) => "token_exchange",
+            GrantConfig::Command(_) => "command",
+        }
     }
+
+    /// Whether Tokentray can get a new token on its own; a `static` token cannot, so it is
+    /// watched for expiry instead.
+    pub fn renews_itself(&self) -> bool {
+        !matches!(self, GrantConfig::Static(_))
+    }
+
+    /// Another account whose token this one needs (token exchange's subject).
+    pub fn depends_on(&self) -> Option<&str> {
+        match self {
+            GrantConfig::TokenExchange(c) => c.subject_account.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Every URL the account sends credentials to, for the https check.
+    pub fn endpoints(&self) -> Vec<&url::Url> {
+        match self {
+            GrantConfig::ClientCredentials(c) => vec![&c.token_url],
+            GrantConfig::RefreshToken(c) => vec![&c.token_url],
+            GrantConfig::AuthorizationCode(c) => vec![&c.authorization_url, &c.token_url],
+            GrantConfig::DeviceCode(c) => vec![&c.device_authorization_url, &c.token_url],
+            GrantConfig::Password(c) => c.token_url.iter().chain(&c.login_url).collect(),
+            GrantConfig::Custom(c) => vec![&c.request.url],
+            GrantConfig::TokenExchange(c) => vec![&c.token_url],
+            GrantConfig::Static(_) | GrantConfig::Command(_) => vec![],
+        }
+    }
+
+    /// Checks what deserialisation cannot: cross-field rules.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        for url in self.endpoints() {
+            crate::http::check_endpoint(url)?;
+        }
+        match self {
+            GrantConfig::Password(c) => c.check(),
+            GrantConfig::TokenExchange(c) => c.check(),
+            GrantConfig::Command(c) => c.check(),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A new token without a person: `current` is the token set held now (its refresh token is
+/// used where the grant has one), `subject` the token of the account this one depends on.
+/// A refresh answer without a new refresh token keeps the old one (RFC 6749 §6).
+pub async fn renew(
+    ctx: Context<'_>,
+    grant: &GrantConfig,
+    current: Option<&TokenSet>,
+    subject: Option<Secret>,
+) -> Result<TokenSet> {
+    let held_refresh = current.and_then(|t| t.refresh_token.as_ref());
+    let fresh = match grant {
+        GrantConfig::ClientCredentials(c) => client_credentials::obtain(ctx, c).await,
+        GrantConfig::RefreshToken(c) => refresh_token::renew(ctx, c, held_refresh).await,
+        GrantConfig::AuthorizationCode(c) => match held_refresh {
+            Some(rt) => refresh_token::refresh(ctx, &c.token_url, &c.client(), rt, None).await,
+            None => Err(Error::LoginRequired("log in to this account first".into())),
+        },
+        GrantConfig::DeviceCode(c) => match held_refresh {
+            Some(rt) => refresh_token::refresh(ctx, &c.token_url, &c.client(), rt, None).await,
+            None => Err(Error::LoginRequired("log in to this account first".into())),
+        },
+        GrantConfig::Password(c) => password::renew(ctx, c, held_refresh).await,
+        GrantConfig::Custom(c) => custom::renew(ctx, c, held_refresh).await,
+        GrantConfig::Static(c) => static_token::renew(ctx, c),
+        GrantConfig::TokenExchange(c) => token_exchange::obtain(ctx, c, subject).await,
+        GrantConfig::Command(c) => command::obtain(ctx, c).await,
+    }?;
+    Ok(keep_refresh_token(fresh, held_refresh))
+}
+
+/// RFC 6749 §6: an answer that carries no refresh token leaves the old one in force.
+pub fn keep_refresh_token(mut fresh: TokenSet, held: Option<&Secret>) -> TokenSet {
+    if fresh.refresh_token.is_none() {
+        fresh.refresh_token = held.cloned();
+    }
+    fresh
 }

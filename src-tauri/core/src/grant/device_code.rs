@@ -1,0 +1,123 @@
+//! The device authorization grant (RFC 8628): the person approves on another device (or in
+//! a browser) while Tokentray polls. Polling honours `interval` (default 5 s), adds 5 s on
+//! `slow_down`, stops on `expired_token` or `access_denied`, and can be cancelled.
+
+use super::client_auth::{push_opt, token_request, AuthMethod, ClientAuth};
+use super::Context;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::token::TokenSet;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
+const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub device_authorization_url: Url,
+    pub token_url: Url,
+    pub client_id: String,
+    pub client_secret: Option<Secret>,
+    pub auth_method: Option<AuthMethod>,
+    pub scope: Option<String>,
+}
+
+impl Config {
+    pub fn client(&self) -> ClientAuth<'_> {
+        ClientAuth {
+            client_id: &self.client_id,
+            client_secret: self.client_secret.as_ref(),
+            method: self.auth_method,
+        }
+    }
+}
+
+/// What to show the person, and what to poll with.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceAuthorization {
+    pub user_code: String,
+    pub verification_uri: String,
+    /// The URI with the code in it: what a QR code shows.
+    pub verification_uri_complete: Option<String>,
+    pub expires_in: Duration,
+    pub interval: Duration,
+    #[serde(skip)]
+    device_code: Secret,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    device_code: String,
+    user_code: String,
+    #[serde(alias = "verification_url")]
+    verification_uri: String,
+    verification_uri_complete: Option<String>,
+    expires_in: u64,
+    interval: Option<u64>,
+}
+
+/// Asks for a device code (RFC 8628 §3.1).
+pub async fn start(ctx: Context<'_>, c: &Config) -> Result<DeviceAuthorization> {
+    let mut form = Vec::new();
+    push_opt(&mut form, "scope", &c.scope);
+    let request = ctx
+        .http
+        .post(c.device_authorization_url.clone())
+        .header("accept", "application/json");
+    let request = c.client().apply(request, &mut form);
+    let response = crate::http::send(request.form(&form)).await?;
+    let body = crate::token::success_body(&response, ctx.clock.now())?;
+    let a: Answer = serde_json::from_value(body)
+        .map_err(|e| Error::InvalidResponse(format!("not a device authorization answer: {e}")))?;
+    Ok(DeviceAuthorization {
+        user_code: a.user_code,
+        verification_uri: a.verification_uri,
+        verification_uri_complete: a.verification_uri_complete,
+        expires_in: Duration::from_secs(a.expires_in),
+        interval: a
+            .interval
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_INTERVAL),
+        device_code: Secret::new(a.device_code),
+    })
+}
+
+/// Polls until the person approves (tokens), refuses, the code expires, or `cancel` fires.
+pub async fn poll(
+    ctx: Context<'_>,
+    c: &Config,
+    auth: &DeviceAuthorization,
+    cancel: CancellationToken,
+) -> Result<TokenSet> {
+    let mut interval = auth.interval;
+    let deadline = tokio::time::Instant::now() + auth.expires_in;
+    loop {
+        tokio::select! {
+            _ = cancel.cancelled() => return Err(Error::Cancelled),
+            _ = tokio::time::sleep(interval) => {}
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(Error::Refused {
+                error: "expired_token".into(),
+                description: Some("the code expired before it was approved".into()),
+                status: 400,
+            });
+        }
+        let form = vec![
+            ("grant_type", GRANT_TYPE.to_string()),
+            ("device_code", auth.device_code.expose().to_string()),
+        ];
+        match token_request(ctx, &c.token_url, &c.client(), form).await {
+            Err(Error::Refused { error, .. }) if error == "authorization_pending" => {}
+            Err(Error::Refused { error, .. }) if error == "slow_down" => interval += SLOW_DOWN_STEP,
+            // A passing network failure does not end a login the person is busy approving.
+            Err(e) if e.is_transient() => {}
+            other => return other,
+        }
+    }
+}

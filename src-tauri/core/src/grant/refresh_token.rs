@@ -1,0 +1,59 @@
+//! The refresh token grant (RFC 6749 §6), for an imported refresh token and for every grant
+//! that got one at login. Rotation: a new refresh token in the answer replaces the old one;
+//! an answer without one keeps the old one ([`super::keep_refresh_token`]).
+
+use super::client_auth::{push_opt, token_request, AuthMethod, ClientAuth};
+use super::Context;
+use crate::error::Result;
+use crate::secret::Secret;
+use crate::token::TokenSet;
+use serde::Deserialize;
+use url::Url;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub token_url: Url,
+    pub client_id: String,
+    /// Confidential clients only.
+    pub client_secret: Option<Secret>,
+    pub auth_method: Option<AuthMethod>,
+    /// The refresh token as imported; once it rotates, the engine holds the newest one.
+    pub refresh_token: Secret,
+    /// Narrower scopes to ask for (optional, §6).
+    pub scope: Option<String>,
+}
+
+impl Config {
+    pub fn client(&self) -> ClientAuth<'_> {
+        ClientAuth {
+            client_id: &self.client_id,
+            client_secret: self.client_secret.as_ref(),
+            method: self.auth_method,
+        }
+    }
+}
+
+/// Renews with the newest refresh token held, or the imported one at first.
+pub async fn renew(ctx: Context<'_>, c: &Config, held: Option<&Secret>) -> Result<TokenSet> {
+    let rt = held.unwrap_or(&c.refresh_token);
+    let fresh = refresh(ctx, &c.token_url, &c.client(), rt, c.scope.clone()).await?;
+    Ok(super::keep_refresh_token(fresh, Some(rt)))
+}
+
+/// One refresh request.
+pub async fn refresh(
+    ctx: Context<'_>,
+    token_url: &Url,
+    client: &ClientAuth<'_>,
+    refresh_token: &Secret,
+    scope: Option<String>,
+) -> Result<TokenSet> {
+    let mut form = vec![
+        ("grant_type", "refresh_token".to_string()),
+        ("refresh_token", refresh_token.expose().to_string()),
+    ];
+    push_opt(&mut form, "scope", &scope);
+    let fresh = token_request(ctx, token_url, client, form).await?;
+    Ok(super::keep_refresh_token(fresh, Some(refresh_token)))
+}

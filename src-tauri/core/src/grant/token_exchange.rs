@@ -1,0 +1,69 @@
+//! OAuth 2.0 token exchange (RFC 8693): a confidential client trades a user's token (the
+//! subject: another account's token, or a pasted one) for a token that acts for that user —
+//! the "client credentials + user token" pattern of SDKs working on behalf of a front end.
+
+use super::client_auth::{push_opt, token_request, AuthMethod, ClientAuth};
+use super::Context;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::token::TokenSet;
+use serde::Deserialize;
+use url::Url;
+
+pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
+const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub token_url: Url,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub auth_method: Option<AuthMethod>,
+    /// The account whose current token is the subject...
+    pub subject_account: Option<String>,
+    /// ...or a pasted subject token.
+    pub subject_token: Option<Secret>,
+    /// Default `urn:ietf:params:oauth:token-type:access_token`.
+    pub subject_token_type: Option<String>,
+    pub requested_token_type: Option<String>,
+    pub audience: Option<String>,
+    pub resource: Option<String>,
+    pub scope: Option<String>,
+}
+
+impl Config {
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match (&self.subject_account, &self.subject_token) {
+            (Some(_), None) | (None, Some(_)) => Ok(()),
+            _ => Err("give exactly one of subject_account or subject_token".into()),
+        }
+    }
+}
+
+/// `subject` is the current token of `subject_account`, fetched by the engine.
+pub async fn obtain(ctx: Context<'_>, c: &Config, subject: Option<Secret>) -> Result<TokenSet> {
+    let subject = subject
+        .or_else(|| c.subject_token.clone())
+        .ok_or_else(|| Error::InvalidConfig("no subject token to exchange".into()))?;
+    let mut form = vec![
+        ("grant_type", GRANT_TYPE.to_string()),
+        ("subject_token", subject.expose().to_string()),
+        (
+            "subject_token_type",
+            c.subject_token_type
+                .clone()
+                .unwrap_or_else(|| ACCESS_TOKEN_TYPE.into()),
+        ),
+    ];
+    push_opt(&mut form, "requested_token_type", &c.requested_token_type);
+    push_opt(&mut form, "audience", &c.audience);
+    push_opt(&mut form, "resource", &c.resource);
+    push_opt(&mut form, "scope", &c.scope);
+    let client = ClientAuth {
+        client_id: &c.client_id,
+        client_secret: Some(&c.client_secret),
+        method: c.auth_method,
+    };
+    token_request(ctx, &c.token_url, &client, form).await
+}
