@@ -38,6 +38,16 @@ export const CLIENTS = [
     default_resource: RESOURCE,
   },
   {
+    // A back end acting for a front end's user (RFC 8693 token exchange).
+    client_id: 'cc-exchange',
+    client_secret: 'cc-exchange-secret',
+    grant_types: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: 'openid api:read api:write',
+  },
+  {
     // A public native app: PKCE, any loopback port (RFC 8252 §7.3), device flow, rotation.
     client_id: 'app-native',
     application_type: 'native',

@@ -129,3 +129,23 @@ test('device flow: pending, slow_down, approval through the real pages, tokens',
   assert.equal(tokens.status, 200, JSON.stringify(tokens.body));
   assert.ok(tokens.body.access_token && tokens.body.refresh_token);
 });
+
+test('token exchange: a user token traded for one acting for that user', async () => {
+  const { code, verifier, redirect } = await login('app-native');
+  const user = await post('/token', { grant_type: 'authorization_code', client_id: 'app-native', code, code_verifier: verifier, redirect_uri: redirect });
+  const exchanged = await post(
+    '/token',
+    { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: user.body.access_token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' },
+    ['cc-exchange', 'cc-exchange-secret'],
+  );
+  assert.equal(exchanged.status, 200, JSON.stringify(exchanged.body));
+  const info = (await introspect(exchanged.body.access_token)).body;
+  assert.equal(info.sub, 'test-user');
+  assert.equal(info.client_id, 'cc-exchange');
+  const bogus = await post(
+    '/token',
+    { grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange', subject_token: 'not-a-token', subject_token_type: 'urn:ietf:params:oauth:token-type:access_token' },
+    ['cc-exchange', 'cc-exchange-secret'],
+  );
+  assert.equal(bogus.body.error, 'invalid_grant');
+});

@@ -120,6 +120,43 @@ provider.use(async (ctx, next) => {
   }
 });
 
+// OAuth 2.0 token exchange (RFC 8693), which oidc-provider leaves to the deployment: a
+// confidential client trades a user's (opaque) access token for a new one acting for that
+// user; the answer's token introspects with the user as `sub` and the exchanging client as
+// `client_id`.
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const ACCESS_TOKEN_TYPE = 'urn:ietf:params:oauth:token-type:access_token';
+provider.registerGrantType(
+  TOKEN_EXCHANGE,
+  async (ctx) => {
+    const { subject_token: subjectToken, subject_token_type: subjectType, scope } = ctx.oidc.params;
+    if (!subjectToken || subjectType !== ACCESS_TOKEN_TYPE) {
+      throw new errors.InvalidRequest(`subject_token of type ${ACCESS_TOKEN_TYPE} is required`);
+    }
+    const subject = await provider.AccessToken.find(subjectToken);
+    if (!subject || subject.isExpired) throw new errors.InvalidGrant('the subject token is not active');
+    // The exchanged token stands on a grant of the exchanging client for the same user.
+    const grant = new provider.Grant({ accountId: subject.accountId, clientId: ctx.oidc.client.clientId });
+    const granted = scope ?? subject.scope;
+    if (granted) grant.addOIDCScope(granted);
+    const token = new provider.AccessToken({
+      accountId: subject.accountId,
+      client: ctx.oidc.client,
+      grantId: await grant.save(),
+      scope: granted,
+      gty: 'token_exchange',
+    });
+    ctx.body = {
+      access_token: await token.save(),
+      issued_token_type: ACCESS_TOKEN_TYPE,
+      token_type: 'Bearer',
+      expires_in: token.expiration,
+      scope: token.scope,
+    };
+  },
+  ['subject_token', 'subject_token_type', 'requested_token_type', 'audience', 'resource', 'scope', 'actor_token', 'actor_token_type'],
+);
+
 async function autoInteraction(req, res) {
   const details = await provider.interactionDetails(req, res);
   const { prompt, params, session } = details;
@@ -151,5 +188,7 @@ server.on('request', (req, res) => {
   callback(req, res);
 });
 
+// A reader that went away must not take the server down with it.
+process.stdout.on('error', () => {});
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => server.close(() => process.exit(0)));
 process.stdout.write(`${JSON.stringify({ issuer })}\n`);

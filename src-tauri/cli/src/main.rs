@@ -70,12 +70,12 @@ fn load_profile() -> Result<Profile, Error> {
     Profile::load(&path)
 }
 
-/// Exit statuses scripts can branch on: 3 no such account, 4 the server refused (log in again
-/// or fix the account), 1 anything else. Clap uses 2 for usage errors.
+/// Exit statuses scripts can branch on: 3 no such account, 4 the server refused, a login is
+/// needed or a pasted token expired (a person must act), 1 anything else. Clap uses 2 for usage errors.
 fn exit_status(e: &Error) -> u8 {
     match e {
         Error::NotFound(_) => 3,
-        Error::Refused { .. } => 4,
+        Error::Refused { .. } | Error::LoginRequired(_) | Error::Expired(_) => 4,
         _ => 1,
     }
 }

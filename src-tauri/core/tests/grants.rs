@@ -1,0 +1,639 @@
+//! Every grant against real servers: the test IdP (oidc-provider) for the standard grants and
+//! the project's custom API server for the non-standard ones.
+
+// Whole-system tests measure real time against real servers.
+#![allow(clippy::disallowed_methods)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::{approve_device, browser, context, custom_api, Idp};
+use tokentray_core::grant::{authorization_code, device_code, discovery, revocation, GrantConfig};
+use tokentray_core::token::TokenSet;
+use tokentray_core::{http, EngineHandle, Profile, Secret};
+use tokio_util::sync::CancellationToken;
+
+fn grant_of(toml: &str) -> GrantConfig {
+    Profile::parse(toml).unwrap().account.remove(0).grant
+}
+
+fn auth_code_config(idp: &Idp, client: &str, secret: Option<&str>) -> authorization_code::Config {
+    let secret = secret
+        .map(|s| format!("client_secret = \"{s}\"\n"))
+        .unwrap_or_default();
+    match grant_of(&format!(
+        "[[account]]\nname = \"me\"\ngrant = \"authorization_code\"\nauthorization_url = \"{0}/auth\"\ntoken_url = \"{0}/token\"\nclient_id = \"{client}\"\n{secret}scope = \"openid offline_access api:read\"\n",
+        idp.issuer
+    )) {
+        GrantConfig::AuthorizationCode(c) => c,
+        _ => unreachable!(),
+    }
+}
+
+/// Logs in through the loopback redirect, with a test browser standing in for the person.
+async fn login(idp: &Idp, client: &str, secret: Option<&str>) -> TokenSet {
+    let http = http::client();
+    let config = auth_code_config(idp, client, secret);
+    let person = browser();
+    authorization_code::login(
+        context(&http),
+        &config,
+        |url| {
+            let url = url.clone();
+            tokio::spawn(
+                async move { person.get(url).send().await.unwrap().text().await.unwrap() },
+            );
+            Ok(())
+        },
+        CancellationToken::new(),
+        Duration::from_secs(20),
+    )
+    .await
+    .unwrap()
+}
+
+async fn post_form(url: &str, form: &[(&str, &str)]) -> serde_json::Value {
+    reqwest::Client::new()
+        .post(url)
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_code_with_pkce_logs_in_through_the_loopback_redirect() {
+    let idp = Idp::start(300);
+    let tokens = login(&idp, "app-native", None).await;
+    let info = idp.introspect(tokens.access_token.expose()).await;
+    assert_eq!(info["active"], true, "{info}");
+    assert_eq!(info["sub"], "test-user");
+    assert!(tokens.refresh_token.is_some());
+    // A confidential client logs in the same way, authenticating at the token endpoint.
+    let tokens = login(&idp, "app-confidential", Some("app-confidential-secret")).await;
+    assert_eq!(
+        idp.introspect(tokens.access_token.expose()).await["client_id"],
+        "app-confidential"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_loopback_listener_ignores_a_wrong_state_and_closes_after_the_login() {
+    let idp = Idp::start(300);
+    let http = http::client();
+    let config = auth_code_config(&idp, "app-native", None);
+    let port = Arc::new(std::sync::Mutex::new(0u16));
+    let seen = port.clone();
+    let person = browser();
+    let tokens = authorization_code::login(
+        context(&http),
+        &config,
+        move |url| {
+            let redirect = url
+                .query_pairs()
+                .find(|(k, _)| k == "redirect_uri")
+                .unwrap()
+                .1
+                .to_string();
+            let redirect = url::Url::parse(&redirect).unwrap();
+            *seen.lock().unwrap() = redirect.port().unwrap();
+            let url = url.clone();
+            tokio::spawn(async move {
+                // Someone else's answer first: refused, and the login goes on.
+                let forged = format!("{redirect}?code=forged&state=not-ours");
+                let page = reqwest::get(forged).await.unwrap();
+                assert_eq!(page.status(), 400);
+                person.get(url).send().await.unwrap();
+            });
+            Ok(())
+        },
+        CancellationToken::new(),
+        Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        idp.introspect(tokens.access_token.expose()).await["active"],
+        true
+    );
+    let port = *port.lock().unwrap();
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "listener still open"
+    );
+}
+
+#[tokio::test]
+async fn a_login_can_be_cancelled_or_time_out_and_the_listener_closes() {
+    let idp = Idp::start(300);
+    let http = http::client();
+    let config = auth_code_config(&idp, "app-native", None);
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    let err = authorization_code::login(
+        context(&http),
+        &config,
+        move |_| {
+            stop.cancel();
+            Ok(())
+        },
+        cancel,
+        Duration::from_secs(20),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "cancelled");
+    let err = authorization_code::login(
+        context(&http),
+        &config,
+        |_| Ok(()),
+        CancellationToken::new(),
+        Duration::from_millis(200),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.code(), "timeout");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_token_rotation_replaces_the_old_token_and_ours_keeps_working() {
+    let idp = Idp::start(300);
+    let first = login(&idp, "app-native", None).await;
+    let imported = first.refresh_token.clone().unwrap();
+    let profile = Profile::parse(&format!(
+        "[[account]]\nname = \"imported\"\ngrant = \"refresh_token\"\ntoken_url = \"{}\"\nclient_id = \"app-native\"\nrefresh_token = \"{}\"\n",
+        idp.token_url(),
+        imported.expose()
+    ))
+    .unwrap();
+    let engine = EngineHandle::new(profile, support::clock());
+    let a = engine.get_token("imported").await.unwrap();
+    assert_eq!(idp.introspect(a.expose()).await["active"], true);
+    // The imported refresh token was rotated away: the server now refuses it...
+    let replay = post_form(
+        &idp.token_url(),
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", "app-native"),
+            ("refresh_token", imported.expose()),
+        ],
+    )
+    .await;
+    assert_eq!(replay["error"], "invalid_grant");
+    // ...and that replay revoked the whole family, as a lost rotated token would. A fresh
+    // login shows the engine itself keeps rotating without ever replaying.
+    let second = login(&idp, "app-native", None).await;
+    let profile = Profile::parse(&format!(
+        "[[account]]\nname = \"imported\"\ngrant = \"refresh_token\"\ntoken_url = \"{}\"\nclient_id = \"app-native\"\nrefresh_token = \"{}\"\n",
+        idp.token_url(),
+        second.refresh_token.unwrap().expose()
+    ))
+    .unwrap();
+    let engine = EngineHandle::new(profile, support::clock());
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..4 {
+        engine.refresh("imported").await.unwrap();
+        let token = engine.get_token("imported").await.unwrap();
+        assert_eq!(idp.introspect(token.expose()).await["active"], true);
+        seen.insert(token.expose().to_string());
+    }
+    assert_eq!(seen.len(), 4, "each refresh used the newest refresh token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_flow_polls_until_approved_and_honours_slow_down() {
+    let idp = Idp::start_with(300, &[("IDP_DEVICE_INTERVAL", "1".into())]);
+    let http = http::client();
+    let config = match grant_of(&format!(
+        "[[account]]\nname = \"tv\"\ngrant = \"device_code\"\ndevice_authorization_url = \"{0}/device/auth\"\ntoken_url = \"{0}/token\"\nclient_id = \"app-native\"\nscope = \"openid offline_access api:read\"\n",
+        idp.issuer
+    )) {
+        GrantConfig::DeviceCode(c) => c,
+        _ => unreachable!(),
+    };
+    let mut auth = device_code::start(context(&http), &config).await.unwrap();
+    assert_eq!(auth.interval, Duration::from_secs(1));
+    assert!(!auth.user_code.is_empty() && auth.verification_uri.starts_with(&idp.issuer));
+    let complete = auth.verification_uri_complete.clone().unwrap();
+    assert!(complete.contains("user_code="));
+    // Poll faster than the server allows: it answers slow_down and we must wait 5 s more.
+    auth.interval = Duration::from_millis(200);
+    let approver = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        approve_device(&complete).await;
+    });
+    let started = Instant::now();
+    let tokens = device_code::poll(context(&http), &config, &auth, CancellationToken::new())
+        .await
+        .unwrap();
+    approver.await.unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(5),
+        "slow_down was not honoured: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        idp.introspect(tokens.access_token.expose()).await["active"],
+        true
+    );
+    assert!(tokens.refresh_token.is_some());
+
+    // Cancelled while waiting for the person.
+    let auth = device_code::start(context(&http), &config).await.unwrap();
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stop.cancel();
+    });
+    let err = device_code::poll(context(&http), &config, &auth, cancel)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "cancelled");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_exchange_acts_for_the_subject_accounts_user() {
+    let idp = Idp::start(300);
+    let user = login(&idp, "app-native", None).await;
+    let profile = Profile::parse(&format!(
+        r#"[[account]]
+name = "frontend-user"
+grant = "refresh_token"
+token_url = "{0}"
+client_id = "app-native"
+refresh_token = "{1}"
+
+[[account]]
+name = "backend-on-behalf"
+grant = "token_exchange"
+token_url = "{0}"
+client_id = "cc-exchange"
+client_secret = "cc-exchange-secret"
+subject_account = "frontend-user"
+"#,
+        idp.token_url(),
+        user.refresh_token.unwrap().expose()
+    ))
+    .unwrap();
+    let engine = EngineHandle::new(profile, support::clock());
+    let token = engine.get_token("backend-on-behalf").await.unwrap();
+    let info = idp.introspect(token.expose()).await;
+    assert_eq!(
+        (
+            info["active"].as_bool(),
+            info["sub"].as_str(),
+            info["client_id"].as_str()
+        ),
+        (Some(true), Some("test-user"), Some("cc-exchange")),
+        "{info}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocation_makes_a_refresh_token_inactive() {
+    let idp = Idp::start(300);
+    let tokens = login(&idp, "app-confidential", Some("app-confidential-secret")).await;
+    let rt = tokens.refresh_token.unwrap();
+    assert_eq!(idp.introspect(rt.expose()).await["active"], true);
+    let http = http::client();
+    let config = auth_code_config(&idp, "app-confidential", Some("app-confidential-secret"));
+    let endpoint = url::Url::parse(&format!("{}/token/revocation", idp.issuer)).unwrap();
+    revocation::revoke(
+        context(&http),
+        &endpoint,
+        &config.client(),
+        &rt,
+        revocation::Hint::RefreshToken,
+    )
+    .await
+    .unwrap();
+    assert_eq!(idp.introspect(rt.expose()).await["active"], false);
+}
+
+#[tokio::test]
+async fn discovery_fills_endpoints_and_refuses_a_mismatched_issuer() {
+    let idp = Idp::start(300);
+    let http = http::client();
+    let meta = discovery::discover(context(&http), &idp.issuer)
+        .await
+        .unwrap();
+    assert_eq!(meta.token_endpoint.as_str(), idp.token_url());
+    assert!(meta.device_authorization_endpoint.is_some() && meta.revocation_endpoint.is_some());
+    assert_eq!(meta.code_challenge_methods_supported, ["S256"]);
+    assert!(meta
+        .token_endpoint_auth_methods_supported
+        .contains(&"client_secret_basic".to_string()));
+    // The same server asked under another name answers with its real issuer: refused.
+    let other_name = idp.issuer.replace("127.0.0.1", "localhost");
+    let err = discovery::discover(context(&http), &other_name)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_response");
+    assert!(err.to_string().contains("issuer"), "{err}");
+}
+
+fn custom_profile(api: &str, body: &str) -> Profile {
+    Profile::parse(&format!(
+        "[[account]]\nname = \"x\"\n{}",
+        body.replace("{api}", api)
+    ))
+    .unwrap()
+}
+
+async fn works_at_api(api: &str, token: &Secret) -> bool {
+    reqwest::Client::new()
+        .get(format!("{api}/api/me"))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        == 200
+}
+
+#[tokio::test]
+async fn custom_service_token_to_access_token() {
+    let api = custom_api(900);
+    let profile = custom_profile(
+        &api.url,
+        r#"grant = "custom"
+secret = "svc-test-token"
+[account.request]
+url = "{api}/auth/service-token/refresh"
+secret_in = "bearer"
+"#,
+    );
+    let engine = EngineHandle::new(profile, support::clock());
+    let token = engine.get_token("x").await.unwrap();
+    assert!(works_at_api(&api.url, &token).await);
+    let view = &engine.list()[0];
+    let lifetime = view.expires_at.unwrap() - view.last_refresh.unwrap();
+    assert!((899..=900).contains(&lifetime.num_seconds()), "{lifetime}");
+    // The service token still works the next time: nothing rotated.
+    engine.refresh("x").await.unwrap();
+    assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+
+    let wrong = custom_profile(
+        &api.url,
+        r#"grant = "custom"
+secret = "not-the-service-token"
+[account.request]
+url = "{api}/auth/service-token/refresh"
+secret_in = "bearer"
+"#,
+    );
+    let err = EngineHandle::new(wrong, support::clock())
+        .get_token("x")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "refused");
+    assert!(err.to_string().contains("invalid_token"), "{err}");
+}
+
+#[tokio::test]
+async fn custom_refresh_in_the_query_string_rotates() {
+    let api = custom_api(900);
+    let rt = post_form(&format!("{}/_control/refresh-token", api.url), &[]).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let profile = custom_profile(
+        &api.url,
+        &format!(
+            r#"grant = "custom"
+secret = "{rt}"
+[account.request]
+url = "{{api}}/auth/refresh"
+secret_in = {{ query = "refresh_token" }}
+[account.response]
+access_token = "/data/accessToken"
+refresh_token = "/data/refreshToken"
+expires_at = "/data/expiresAt"
+"#
+        ),
+    );
+    let engine = EngineHandle::new(profile, support::clock());
+    for _ in 0..3 {
+        engine.refresh("x").await.unwrap();
+        assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+    }
+    // The first refresh token was spent three rotations ago.
+    let replay = reqwest::Client::new()
+        .post(format!("{}/auth/refresh?refresh_token={rt}", api.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replay.status(), 401);
+}
+
+#[tokio::test]
+async fn password_logins_standard_and_custom() {
+    let api = custom_api(900);
+    let ropc = custom_profile(
+        &api.url,
+        r#"grant = "password"
+token_url = "{api}/oauth/token"
+username = "alice"
+password = "alice-password"
+"#,
+    );
+    let engine = EngineHandle::new(ropc, support::clock());
+    assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+    // With a refresh token in hand the next renewal refreshes (rotating) instead of logging in.
+    engine.refresh("x").await.unwrap();
+    assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+
+    let login = custom_profile(
+        &api.url,
+        r#"grant = "password"
+login_url = "{api}/api/auth/login"
+username = "alice"
+password = "alice-password"
+[account.response]
+access_token = "/token/access"
+refresh_token = "/token/refresh"
+expires_in = "/token/expires_in"
+"#,
+    );
+    let engine = EngineHandle::new(login, support::clock());
+    assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+
+    let wrong = custom_profile(
+        &api.url,
+        r#"grant = "password"
+login_url = "{api}/api/auth/login"
+username = "alice"
+password = "guess"
+"#,
+    );
+    let err = EngineHandle::new(wrong, support::clock())
+        .get_token("x")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "refused");
+    assert!(
+        err.to_string().contains("wrong username or password"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn custom_endpoint_failures_are_classified() {
+    let api = custom_api(900);
+    let profile = custom_profile(
+        &api.url,
+        r#"grant = "custom"
+secret = "svc-test-token"
+[account.request]
+url = "{api}/auth/service-token/refresh"
+secret_in = "bearer"
+"#,
+    );
+    let cases: [(serde_json::Value, &str); 7] = [
+        (serde_json::json!({"status": 500}), "server_error"),
+        (
+            serde_json::json!({"status": 503, "headers": {"retry-after": "3"}}),
+            "server_error",
+        ),
+        (
+            serde_json::json!({"status": 429, "headers": {"retry-after": "7"}}),
+            "rate_limited",
+        ),
+        (
+            serde_json::json!({"status": 200, "body": "<!DOCTYPE html><title>Login</title>"}),
+            "invalid_response",
+        ),
+        (
+            serde_json::json!({"status": 200, "body": {"token": "where-is-access_token"}}),
+            "invalid_response",
+        ),
+        (
+            serde_json::json!({"status": 400, "body": {"error": "invalid_grant"}}),
+            "invalid_grant",
+        ),
+        (
+            serde_json::json!({"status": 302, "headers": {"location": "https://example.com/"}}),
+            "refused",
+        ),
+    ];
+    let engine = EngineHandle::new(profile, support::clock());
+    for (fault, code) in cases {
+        reqwest::Client::new()
+            .post(format!("{}/_control/fail", api.url))
+            .json(&fault)
+            .send()
+            .await
+            .unwrap();
+        let err = engine.refresh("x").await.unwrap_err();
+        assert_eq!(err.code(), code, "{fault}: {err}");
+        if fault["headers"]["retry-after"] == "7" {
+            assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+        }
+    }
+    // And the server recovered: the next request gets a token.
+    engine.refresh("x").await.unwrap();
+}
+
+#[tokio::test]
+async fn static_tokens_take_expiry_from_their_jwt_and_are_never_served_expired() {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    let jwt = |exp: i64| {
+        format!(
+            "{}.{}.sig",
+            b64(serde_json::json!({"alg": "none"})),
+            b64(serde_json::json!({"exp": exp}))
+        )
+    };
+    let now = chrono::Utc::now().timestamp();
+    let profile = Profile::parse(&format!(
+        "[[account]]\nname = \"pat\"\ngrant = \"static\"\ntoken = \"{}\"\n\n[[account]]\nname = \"old\"\ngrant = \"static\"\ntoken = \"{}\"\n\n[[account]]\nname = \"opaque\"\ngrant = \"static\"\ntoken = \"ghp_opaque\"\nexpires_at = \"2099-01-01T00:00:00Z\"\n",
+        jwt(now + 3600),
+        jwt(now - 10)
+    ))
+    .unwrap();
+    let engine = EngineHandle::new(profile, support::clock());
+    assert_eq!(
+        engine.get_token("pat").await.unwrap().expose(),
+        jwt(now + 3600)
+    );
+    assert_eq!(
+        engine.get_token("opaque").await.unwrap().expose(),
+        "ghp_opaque"
+    );
+    let err = engine.get_token("old").await.unwrap_err();
+    assert_eq!(err.code(), "expired");
+    let views = engine.list();
+    let by_name = |n: &str| views.iter().find(|v| v.name == n).unwrap().clone();
+    assert_eq!(by_name("pat").expires_at.unwrap().timestamp(), now + 3600);
+    assert_eq!(
+        by_name("opaque").expires_at.unwrap().to_rfc3339(),
+        "2099-01-01T00:00:00+00:00"
+    );
+    assert_eq!(
+        by_name("old").status,
+        tokentray_core::AccountStatus::Expired
+    );
+}
+
+#[tokio::test]
+async fn command_tokens_plain_json_failure_and_timeout() {
+    let profile = Profile::parse(
+        r#"[[account]]
+name = "plain"
+grant = "command"
+command = ["echo", "tok-from-echo"]
+
+[[account]]
+name = "json"
+grant = "command"
+command = ["sh", "-c", "printf '{\"access_token\": \"tok-json\", \"expires_in\": 600}'"]
+
+[[account]]
+name = "kubectl"
+grant = "command"
+command = ["sh", "-c", "printf '{\"kind\":\"ExecCredential\",\"status\":{\"token\":\"tok-k8s\",\"expirationTimestamp\":\"2099-01-01T00:00:00Z\"}}'"]
+
+[[account]]
+name = "failing"
+grant = "command"
+command = ["sh", "-c", "echo 'not logged in: run gcloud auth login' >&2; exit 3"]
+
+[[account]]
+name = "slow"
+grant = "command"
+command = ["sleep", "10"]
+timeout_secs = 1
+"#,
+    )
+    .unwrap();
+    let engine = EngineHandle::new(profile, support::clock());
+    assert_eq!(
+        engine.get_token("plain").await.unwrap().expose(),
+        "tok-from-echo"
+    );
+    assert_eq!(engine.get_token("json").await.unwrap().expose(), "tok-json");
+    assert_eq!(
+        engine.get_token("kubectl").await.unwrap().expose(),
+        "tok-k8s"
+    );
+    let views = engine.list();
+    let json = views.iter().find(|v| v.name == "json").unwrap();
+    let lifetime = (json.expires_at.unwrap() - json.last_refresh.unwrap()).num_seconds();
+    assert!((599..=600).contains(&lifetime), "{lifetime}");
+
+    let err = engine.get_token("failing").await.unwrap_err();
+    assert_eq!(err.code(), "command_failed");
+    assert!(err.to_string().contains("run gcloud auth login"), "{err}");
+    let started = Instant::now();
+    let err = engine.get_token("slow").await.unwrap_err();
+    assert_eq!(err.code(), "timeout");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}

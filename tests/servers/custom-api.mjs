@@ -1,0 +1,139 @@
+// A small API server of the project's own that speaks the non-standard token patterns real
+// back ends use, and misbehaves on request. Started by tests on 127.0.0.1 (ephemeral port);
+// prints `{"url": "http://127.0.0.1:PORT"}` when ready. No dependencies.
+//
+//   POST /auth/service-token/refresh   Authorization: Bearer <service token>
+//        → {"access_token": ..., "expires_in": TTL}
+//   POST /auth/refresh?refresh_token=<rt>
+//        → {"data": {"accessToken": ..., "refreshToken": <new rt>, "expiresAt": ISO}} (rotation:
+//          the old refresh token is refused afterwards)
+//   POST /api/auth/login   {"username", "password"} (JSON)
+//        → {"token": {"access": ..., "refresh": ..., "expires_in": TTL}}
+//   POST /oauth/token   grant_type=password (username, password) or refresh_token (rotating):
+//        the standard OAuth answer (the resource owner password grant, RFC 6749 §4.3)
+//   GET  /api/me           Authorization: Bearer <access token> → 200 {"sub"} or 401
+//
+// Test controls:
+//   POST /_control/refresh-token        → {"refresh_token": <a new valid one>}
+//   POST /_control/fail  {"times", "status", "body", "headers", "delay_ms"}
+//        the next `times` token requests get this answer instead
+//   GET  /_control/stats                → {"token_requests": n}
+//
+// Environment: CUSTOM_TTL (seconds, default 900), CUSTOM_SERVICE_TOKEN, CUSTOM_USER,
+// CUSTOM_PASSWORD.
+import http from 'node:http';
+import { randomBytes } from 'node:crypto';
+
+const ttl = Number(process.env.CUSTOM_TTL || 900);
+const SERVICE_TOKEN = process.env.CUSTOM_SERVICE_TOKEN || 'svc-test-token';
+const USER = process.env.CUSTOM_USER || 'alice';
+const PASSWORD = process.env.CUSTOM_PASSWORD || 'alice-password';
+
+const accessTokens = new Map(); // token → { sub, exp (ms) }
+const refreshTokens = new Map(); // token → sub
+let failures = [];
+let tokenRequests = 0;
+
+const newToken = (prefix) => `${prefix}-${randomBytes(18).toString('base64url')}`;
+function issueAccess(sub) {
+  const token = newToken('at');
+  accessTokens.set(token, { sub, exp: Date.now() + ttl * 1000 });
+  return token;
+}
+function issueRefresh(sub) {
+  const token = newToken('rt');
+  refreshTokens.set(token, sub);
+  return token;
+}
+
+function send(res, status, body, headers = {}) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/html' : 'application/json', ...headers });
+  res.end(text);
+}
+
+async function readBody(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+const bearer = (req) => /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+
+const tokenRoutes = {
+  'POST /oauth/token': async (req, res) => {
+    const form = new URLSearchParams(await readBody(req));
+    let sub;
+    if (form.get('grant_type') === 'password') {
+      if (form.get('username') !== USER || form.get('password') !== PASSWORD) {
+        return send(res, 400, { error: 'invalid_grant', error_description: 'wrong username or password' });
+      }
+      sub = USER;
+    } else if (form.get('grant_type') === 'refresh_token') {
+      sub = refreshTokens.get(form.get('refresh_token'));
+      if (!sub) return send(res, 400, { error: 'invalid_grant', error_description: 'refresh token unknown or already used' });
+      refreshTokens.delete(form.get('refresh_token'));
+    } else {
+      return send(res, 400, { error: 'unsupported_grant_type' });
+    }
+    send(res, 200, { access_token: issueAccess(sub), token_type: 'Bearer', expires_in: ttl, refresh_token: issueRefresh(sub) });
+  },
+  'POST /auth/service-token/refresh': async (req, res) => {
+    if (bearer(req) !== SERVICE_TOKEN) return send(res, 401, { error: 'invalid_token', error_description: 'unknown service token' });
+    send(res, 200, { access_token: issueAccess('service'), expires_in: ttl });
+  },
+  'POST /auth/refresh': async (req, res, url) => {
+    const rt = url.searchParams.get('refresh_token');
+    const sub = refreshTokens.get(rt);
+    if (!sub) return send(res, 401, { error: 'invalid_grant', error_description: 'refresh token unknown or already used' });
+    refreshTokens.delete(rt);
+    send(res, 200, {
+      data: { accessToken: issueAccess(sub), refreshToken: issueRefresh(sub), expiresAt: new Date(Date.now() + ttl * 1000).toISOString() },
+    });
+  },
+  'POST /api/auth/login': async (req, res) => {
+    let creds;
+    try {
+      creds = JSON.parse(await readBody(req));
+    } catch {
+      return send(res, 400, { error: 'invalid_request', error_description: 'expected a JSON body' });
+    }
+    if (creds.username !== USER || creds.password !== PASSWORD) {
+      return send(res, 401, { error: 'invalid_credentials', error_description: 'wrong username or password' });
+    }
+    send(res, 200, { token: { access: issueAccess(USER), refresh: issueRefresh(USER), expires_in: ttl } });
+  },
+};
+
+const server = http.createServer(async (req, res) => {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  const route = `${req.method} ${url.pathname}`;
+  if (route === 'POST /_control/refresh-token') return send(res, 200, { refresh_token: issueRefresh(USER) });
+  if (route === 'POST /_control/fail') {
+    const f = JSON.parse(await readBody(req));
+    failures.push(...Array.from({ length: f.times ?? 1 }, () => f));
+    return send(res, 200, { queued: failures.length });
+  }
+  if (route === 'GET /_control/stats') return send(res, 200, { token_requests: tokenRequests });
+  if (route === 'GET /api/me') {
+    const t = accessTokens.get(bearer(req));
+    if (!t || t.exp <= Date.now()) return send(res, 401, { error: 'invalid_token' });
+    return send(res, 200, { sub: t.sub });
+  }
+  const handler = tokenRoutes[route];
+  if (!handler) return send(res, 404, { error: 'not_found' });
+  tokenRequests++;
+  const fail = failures.shift();
+  if (fail) {
+    if (fail.delay_ms) await new Promise((r) => setTimeout(r, fail.delay_ms));
+    return send(res, fail.status ?? 500, fail.body ?? '', fail.headers ?? {});
+  }
+  await handler(req, res, url);
+});
+
+server.listen(Number(process.env.CUSTOM_PORT || 0), '127.0.0.1', () => {
+  process.stdout.write(`${JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })}\n`);
+});
+// A reader that went away must not take the server down with it.
+process.stdout.on('error', () => {});
+for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => server.close(() => process.exit(0)));
