@@ -23,13 +23,13 @@ step "UI: svelte-check and Vitest"
 npm --prefix ui run --silent check
 npm --prefix ui test --silent
 
-step "engine and CLI tests (real test IdP on 127.0.0.1)"
-cargo test --workspace --locked
+step "engine and CLI tests (real test IdP, real SQLite, a real Secret Service)"
+bash tests/with-keyring.sh cargo test --workspace --locked 2>&1 | grep -v -e 'Failed to set fd limit' -e '^dbus-daemon\['
 
 step "the app: debug build with the bundled UI"
 ui/node_modules/.bin/tauri build --debug --no-bundle
 
-step "test IdP's own tests and the real app through WebDriver (Xvfb + session D-Bus)"
+step "test IdP's own tests and the real app through WebDriver (Xvfb, session D-Bus, gnome-keyring)"
 rm -rf artifacts/e2e
-dbus-run-session -- xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
+bash tests/with-keyring.sh xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
   node --test --test-concurrency=1 tests/idp/ tests/e2e/ 2>&1 | grep -v -e 'Failed to set fd limit' -e '^dbus-daemon\['

@@ -7,7 +7,7 @@ mod tray;
 
 use std::sync::Arc;
 use tauri::{Manager, WindowEvent};
-use tokentray_core::{home, EngineHandle, Profile, SystemClock};
+use tokentray_core::{home, ipc, EngineHandle, SystemClock};
 
 pub fn run() {
     tracing_subscriber::fmt()
@@ -20,12 +20,24 @@ pub fn run() {
 
     tauri::Builder::default()
         .setup(|app| {
-            let (profile, problem) = load_profile();
-            let engine = EngineHandle::new(profile, Arc::new(SystemClock));
+            let home = home::data_dir();
+            let clock: Arc<dyn tokentray_core::Clock> = Arc::new(SystemClock);
+            let opened = tauri::async_runtime::block_on(async {
+                EngineHandle::open(&home, home::key_source(&home)?, clock.clone()).await
+            });
+            let engine = match opened {
+                Ok(engine) => {
+                    tauri::async_runtime::spawn(ipc::serve(engine.clone(), ipc::socket_path(&home)));
+                    engine
+                }
+                Err(e) => {
+                    tracing::error!(code = e.code(), "{e}");
+                    EngineHandle::unavailable(&e, clock)
+                }
+            };
             tauri::async_runtime::spawn(engine.clone().run_refresh_loop());
             bridge::spawn(app.handle().clone(), engine.subscribe());
             app.manage(engine);
-            app.manage(commands::StartupProblem(problem));
             tray::create(app.handle())?;
             Ok(())
         })
@@ -39,21 +51,11 @@ pub fn run() {
         })
         .build(tauri::generate_context!())
         .expect("the Tauri application could not be built")
-        .run(|_app, _event| {});
-}
-
-/// The accounts to manage: the profile in the data directory, or none yet. A broken profile
-/// leaves the engine empty and the window says why.
-fn load_profile() -> (Profile, Option<String>) {
-    let path = home::profile_path();
-    if !path.exists() {
-        return (Profile::default(), None);
-    }
-    match Profile::load(&path) {
-        Ok(profile) => (profile, None),
-        Err(e) => {
-            tracing::error!(code = e.code(), "{e}");
-            (Profile::default(), Some(e.to_string()))
-        }
-    }
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Flush the store's journal before the process ends.
+                let engine = app.state::<EngineHandle>().inner().clone();
+                tauri::async_runtime::block_on(engine.close());
+            }
+        });
 }

@@ -10,12 +10,15 @@ fn tokentray(home: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_tokentray"))
         .args(args)
         .env("TOKENTRAY_HOME", home)
+        // Headless mode: these tests are about tokens, not the keyring (see keyring.rs).
+        .env("TOKENTRAY_PASSPHRASE", "cli-test-passphrase")
         .output()
         .unwrap()
 }
 
 fn home_with(idp: &Idp, secret: &str) -> std::path::PathBuf {
     let home = std::env::temp_dir().join(format!("tokentray-cli-{}-{secret}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).unwrap();
     std::fs::write(
         home.join("profile.toml"),

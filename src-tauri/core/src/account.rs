@@ -5,12 +5,13 @@
 
 use crate::error::{Error, Result};
 use crate::grant::GrantConfig;
-use serde::Deserialize;
-use std::collections::{HashMap, HashSet};
+use crate::secret::Secret;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 /// The settings that hold secrets, and so may come from the environment or a file.
-const SECRET_KEYS: &[&str] = &[
+pub const SECRET_KEYS: &[&str] = &[
     "client_secret",
     "refresh_token",
     "password",
@@ -25,12 +26,48 @@ pub struct Profile {
     pub account: Vec<AccountConfig>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone)]
 pub struct AccountConfig {
     /// Unique; what `tokentray token NAME` takes.
     pub name: String,
-    #[serde(flatten)]
     pub grant: GrantConfig,
+    /// The settings as written, without the secrets (JSON, `grant` included): what the store
+    /// keeps in plain text.
+    pub settings: Map<String, Value>,
+    /// The secret settings by name: what the vault seals.
+    pub secrets: BTreeMap<String, Secret>,
+}
+
+impl AccountConfig {
+    /// An account from its stored parts: non-secret settings and opened secrets.
+    pub fn from_parts(
+        name: String,
+        settings: Map<String, Value>,
+        secrets: BTreeMap<String, Secret>,
+    ) -> std::result::Result<AccountConfig, String> {
+        let mut all = settings.clone();
+        for (key, secret) in &secrets {
+            all.insert(key.clone(), Value::String(secret.expose().to_string()));
+        }
+        let grant: GrantConfig = serde_json::from_value(Value::Object(all)).map_err(|e| e.to_string())?;
+        grant.check().map_err(|m| format!("{name}: {m}"))?;
+        Ok(AccountConfig { name, grant, settings, secrets })
+    }
+
+    /// Splits written settings (a JSON object with `name` removed) into the two parts.
+    fn from_written(name: String, mut all: Map<String, Value>) -> std::result::Result<AccountConfig, String> {
+        let mut secrets = BTreeMap::new();
+        for key in SECRET_KEYS {
+            match all.remove(*key) {
+                Some(Value::String(s)) => {
+                    secrets.insert(key.to_string(), Secret::new(s));
+                }
+                Some(_) => return Err(format!("{key} must be a string")),
+                None => {}
+            }
+        }
+        AccountConfig::from_parts(name, all, secrets)
+    }
 }
 
 impl Profile {
@@ -86,13 +123,15 @@ impl Profile {
                 return Err(at("not a table".into()));
             };
             resolve_indirect_secrets(&mut table).map_err(at)?;
-            let config: AccountConfig = toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| at(e.message().trim_end().to_string()))?;
-            config
-                .grant
-                .check()
-                .map_err(|m| at(format!("{}: {m}", config.name)))?;
+            let name = match table.remove("name") {
+                Some(toml::Value::String(name)) => name,
+                Some(_) => return Err(at("name must be a string".into())),
+                None => return Err(at("missing name".into())),
+            };
+            let Value::Object(settings) = toml_to_json(toml::Value::Table(table)) else {
+                unreachable!("a table converts to an object")
+            };
+            let config = AccountConfig::from_written(name, settings).map_err(at)?;
             account.push(config);
         }
         let profile = Profile { account };
@@ -139,6 +178,19 @@ impl Profile {
             }
         }
         Ok(())
+    }
+}
+
+/// TOML to JSON, with TOML's own date-times as RFC 3339 strings.
+fn toml_to_json(v: toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => Value::from(f),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
     }
 }
 

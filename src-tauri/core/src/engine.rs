@@ -2,6 +2,10 @@
 //! background refresh loop, and the event bus that the desktop shell and the CLI subscribe to.
 
 use crate::account::{AccountConfig, Profile};
+use crate::lock::{self, DirLock};
+use crate::store::{HistoryEntry, RefreshRecord, Store, StoredState};
+use crate::vault::KeySource;
+use std::path::Path;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::schedule::{backoff, due_at, DEFAULT_MARGIN};
@@ -9,7 +13,7 @@ use crate::secret::Secret;
 use crate::token::TokenSet;
 use crate::{grant, http};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, Notify, Semaphore};
@@ -45,7 +49,7 @@ pub enum Event {
 }
 
 /// An account's state at a glance.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
     /// No token yet.
@@ -63,7 +67,7 @@ pub enum AccountStatus {
 }
 
 /// What the UI and `tokentray list` show of an account: no secret in it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountView {
     pub name: String,
     pub grant: String,
@@ -75,7 +79,7 @@ pub struct AccountView {
 }
 
 /// An error as the UI sees it: a stable code and words.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorView {
     pub code: String,
     pub message: String,
@@ -91,7 +95,12 @@ impl From<&Error> for ErrorView {
 }
 
 struct Account {
-    config: AccountConfig,
+    /// The store's row id, when the engine has a store.
+    id: Option<i64>,
+    name: String,
+    kind: String,
+    /// The settings, or why they cannot be used (e.g. secrets sealed under a lost key).
+    config: std::result::Result<AccountConfig, Error>,
     state: Mutex<State>,
     /// Held while a refresh runs: concurrent callers wait for it and share its result.
     flight: tokio::sync::Mutex<()>,
@@ -117,6 +126,10 @@ impl State {
 
 struct Inner {
     clock: Arc<dyn Clock>,
+    store: Option<Store>,
+    /// Problems found while opening (an unreadable profile, say), for the window to show.
+    problems: Vec<ErrorView>,
+    _lock: Option<DirLock>,
     http: reqwest::Client,
     accounts: BTreeMap<String, Arc<Account>>,
     events: broadcast::Sender<Event>,
@@ -139,35 +152,86 @@ impl EngineHandle {
         let accounts = profile
             .account
             .into_iter()
-            .map(|config| {
-                let state = State {
-                    token: None,
-                    status: AccountStatus::Pending,
-                    error: None,
-                    last_refresh: None,
-                    next_attempt: Some(now),
-                    failures: 0,
-                };
-                let name = config.name.clone();
-                let account = Account {
-                    config,
-                    state: Mutex::new(state),
-                    flight: Default::default(),
-                };
-                (name, Arc::new(account))
-            })
+            .map(|config| Account::new(None, config.name.clone(), config.grant.kind().into(), Ok(config), None, now))
             .collect();
+        EngineHandle::assemble(clock, accounts, None, vec![], None)
+    }
+
+    /// The engine for a data directory: takes its lock, opens its store (and the vault with
+    /// `key`), brings in `profile.toml` when it changed, and loads every account with the
+    /// token state it had, so a restart neither loses nor repeats a refresh.
+    pub async fn open(home: &Path, key: KeySource, clock: Arc<dyn Clock>) -> Result<EngineHandle> {
+        create_private_dir(home)?;
+        let lock = lock::acquire(home)?;
+        let store = Store::open(home, key).await?;
+        let now = clock.now();
+        let mut problems = Vec::new();
+        let profile = home.join(crate::home::PROFILE_FILE);
+        if profile.exists() {
+            if let Err(e) = sync_profile(&store, &profile, now).await {
+                tracing::error!(code = e.code(), "{e}");
+                problems.push(ErrorView::from(&e));
+            }
+        }
+        let mut accounts = Vec::new();
+        for stored in store.accounts().await? {
+            if let Err(e) = &stored.config {
+                tracing::warn!(account = %stored.name, code = e.code(), "{e}");
+            }
+            accounts.push(Account::new(Some(stored.id), stored.name, stored.grant_kind, stored.config, stored.state, now));
+        }
+        Ok(EngineHandle::assemble(clock, accounts, Some(store), problems, Some(lock)))
+    }
+
+    fn assemble(
+        clock: Arc<dyn Clock>,
+        accounts: Vec<Account>,
+        store: Option<Store>,
+        problems: Vec<ErrorView>,
+        lock: Option<DirLock>,
+    ) -> EngineHandle {
         let (events, _) = broadcast::channel(1024);
         EngineHandle {
             inner: Arc::new(Inner {
                 clock,
+                store,
+                problems,
+                _lock: lock,
                 http: http::client(),
-                accounts,
+                accounts: accounts.into_iter().map(|a| (a.name.clone(), Arc::new(a))).collect(),
                 events,
                 wake: Notify::new(),
                 cancel: CancellationToken::new(),
                 in_flight: Semaphore::new(MAX_IN_FLIGHT),
             }),
+        }
+    }
+
+    /// An engine with no accounts that says why the real one could not open (a locked
+    /// keyring, another engine running): the window shows it instead of failing to start.
+    pub fn unavailable(problem: &Error, clock: Arc<dyn Clock>) -> EngineHandle {
+        EngineHandle::assemble(clock, vec![], None, vec![problem.into()], None)
+    }
+
+    /// Problems found while opening, for the window.
+    pub fn problems(&self) -> &[ErrorView] {
+        &self.inner.problems
+    }
+
+    /// An account's refresh history, newest first, a page at a time.
+    pub async fn history(&self, name: &str, before_id: Option<i64>, limit: i64) -> Result<Vec<HistoryEntry>> {
+        self.account(name)?;
+        match &self.inner.store {
+            Some(store) => store.history(name, before_id, limit).await,
+            None => Ok(vec![]),
+        }
+    }
+
+    /// Stops the loop and flushes the store.
+    pub async fn close(&self) {
+        self.shutdown();
+        if let Some(store) = &self.inner.store {
+            store.close().await;
         }
     }
 
@@ -180,6 +244,11 @@ impl EngineHandle {
     /// The background loop itself, for a runtime the caller owns (the desktop shell's).
     pub async fn run_refresh_loop(self) {
         self.refresh_loop().await
+    }
+
+    /// Fires when the engine shuts down (for servers that run beside it).
+    pub fn stopped(&self) -> CancellationToken {
+        self.inner.cancel.clone()
     }
 
     /// Stops the background loop.
@@ -254,33 +323,55 @@ impl EngineHandle {
             .acquire()
             .await
             .map_err(|_| Error::ShuttingDown)?;
-        let grant = &account.config.grant;
+        let started = self.inner.clock.now();
+        let grant = match &account.config {
+            Ok(config) => &config.grant,
+            Err(e) => return self.record(account, started, Err(e.clone())).await,
+        };
         // Token exchange needs the subject account's token first (cycles are refused at load).
         let subject = match grant.depends_on() {
             Some(other) => match Box::pin(self.get_token(other)).await {
                 Ok(token) => Some(token),
-                Err(e) => return self.record(account, Err(e)),
+                Err(e) => return self.record(account, started, Err(e)).await,
             },
             None => None,
         };
         let current = account.state.lock().expect("state poisoned").token.clone();
-        let ctx = grant::Context {
-            http: &self.inner.http,
-            clock: &*self.inner.clock,
-        };
+        let ctx = grant::Context { http: &self.inner.http, clock: &*self.inner.clock };
         let result = grant::renew(ctx, grant, current.as_ref(), subject).await;
-        self.record(account, result)
+        self.record(account, started, result).await
     }
 
     /// Takes a refresh's outcome into the account's state and tells the subscribers.
-    fn record(&self, account: &Account, result: Result<TokenSet>) -> Result<Secret> {
+    /// The store is written first: a rotated refresh token is on disk before anyone uses
+    /// the new access token. If it cannot be written (a full disk), the new tokens are still
+    /// held and served, and the failure is logged and reported.
+    async fn record(&self, account: &Account, started: DateTime<Utc>, result: Result<TokenSet>) -> Result<Secret> {
         let now = self.inner.clock.now();
-        let name = account.config.name.clone();
+        let status = status_after(account, &result, now);
+        if let (Some(store), Some(id)) = (&self.inner.store, account.id) {
+            let record = RefreshRecord {
+                account_id: id,
+                started_at: started,
+                finished_at: now,
+                result: result.as_ref(),
+                status: status.as_str(),
+            };
+            if let Err(e) = store.record_refresh(record).await {
+                tracing::error!(account = %account.name, code = e.code(), "could not save the refresh: {e}");
+                let _ = self.inner.events.send(Event::RefreshFailed {
+                    account: account.name.clone(),
+                    code: e.code().into(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        let name = account.name.clone();
         let mut state = account.state.lock().expect("state poisoned");
         let event = match &result {
             Ok(token) => {
                 state.next_attempt = match token.expires_at {
-                    Some(exp) if account.config.grant.renews_itself() => Some(due_at(
+                    Some(exp) if account.renews_itself() => Some(due_at(
                         token.issued_at,
                         exp,
                         DEFAULT_MARGIN,
@@ -291,7 +382,7 @@ impl EngineHandle {
                     None => None,
                 };
                 state.token = Some(token.clone());
-                state.status = AccountStatus::Ok;
+                state.status = status;
                 state.error = None;
                 state.failures = 0;
                 state.last_refresh = Some(now);
@@ -305,11 +396,7 @@ impl EngineHandle {
                 let wait = backoff(state.failures, fastrand::f64(), e.retry_after());
                 state.next_attempt =
                     Some(now + chrono::Duration::from_std(wait).unwrap_or_default());
-                state.status = if state.valid_token(now).is_some() {
-                    AccountStatus::Retrying
-                } else {
-                    AccountStatus::Failing
-                };
+                state.status = status;
                 state.error = Some(e.into());
                 Event::RefreshFailed {
                     account: name,
@@ -319,10 +406,7 @@ impl EngineHandle {
             }
             Err(e) => {
                 state.next_attempt = None;
-                state.status = match e {
-                    Error::Expired(_) => AccountStatus::Expired,
-                    _ => AccountStatus::NeedsReauth,
-                };
+                state.status = status;
                 state.error = Some(e.into());
                 Event::NeedsReauth {
                     account: name,
@@ -388,12 +472,140 @@ impl EngineHandle {
 fn view(account: &Account) -> AccountView {
     let state = account.state.lock().expect("state poisoned");
     AccountView {
-        name: account.config.name.clone(),
-        grant: account.config.grant.kind().to_string(),
+        name: account.name.clone(),
+        grant: account.kind.clone(),
         status: state.status,
         expires_at: state.token.as_ref().and_then(|t| t.expires_at),
         last_refresh: state.last_refresh,
         scope: state.token.as_ref().and_then(|t| t.scope.clone()),
         error: state.error.clone(),
     }
+}
+
+impl Account {
+    fn new(
+        id: Option<i64>,
+        name: String,
+        kind: String,
+        config: std::result::Result<AccountConfig, Error>,
+        stored: Option<StoredState>,
+        now: DateTime<Utc>,
+    ) -> Account {
+        let mut state = State {
+            token: None,
+            status: AccountStatus::Pending,
+            error: None,
+            last_refresh: None,
+            next_attempt: Some(now),
+            failures: 0,
+        };
+        if let Some(stored) = stored {
+            state.status = AccountStatus::from_str(&stored.status);
+            state.error = stored.error.map(|(code, message)| ErrorView { code, message });
+            state.last_refresh = stored.last_refresh;
+            // A held token is planned as if just received; a permanent failure waits for the person.
+            state.next_attempt = match (&stored.token, state.status) {
+                (_, AccountStatus::NeedsReauth | AccountStatus::Expired) => None,
+                (Some(t), _) => match t.expires_at {
+                    Some(exp) if config.as_ref().is_ok_and(|c| c.grant.renews_itself()) => {
+                        Some(due_at(t.issued_at, exp, DEFAULT_MARGIN, fastrand::f64()))
+                    }
+                    Some(exp) => Some(exp),
+                    None => None,
+                },
+                (None, _) => Some(now),
+            };
+            state.token = stored.token;
+        }
+        if let Err(e) = &config {
+            state.status = AccountStatus::NeedsReauth;
+            state.error = Some(e.into());
+            state.next_attempt = None;
+        }
+        Account { id, name, kind, config, state: Mutex::new(state), flight: Default::default() }
+    }
+
+    fn renews_itself(&self) -> bool {
+        self.config.as_ref().is_ok_and(|c| c.grant.renews_itself())
+    }
+}
+
+/// The status an outcome leaves the account in.
+fn status_after(account: &Account, result: &Result<TokenSet>, now: DateTime<Utc>) -> AccountStatus {
+    match result {
+        Ok(_) => AccountStatus::Ok,
+        Err(Error::Expired(_)) => AccountStatus::Expired,
+        Err(e) if e.is_transient() => {
+            let state = account.state.lock().expect("state poisoned");
+            if state.valid_token(now).is_some() {
+                AccountStatus::Retrying
+            } else {
+                AccountStatus::Failing
+            }
+        }
+        Err(_) => AccountStatus::NeedsReauth,
+    }
+}
+
+impl AccountStatus {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AccountStatus::Pending => "pending",
+            AccountStatus::Ok => "ok",
+            AccountStatus::Retrying => "retrying",
+            AccountStatus::Failing => "failing",
+            AccountStatus::NeedsReauth => "needs_reauth",
+            AccountStatus::Expired => "expired",
+        }
+    }
+
+    fn from_str(s: &str) -> AccountStatus {
+        match s {
+            "ok" => AccountStatus::Ok,
+            "retrying" => AccountStatus::Retrying,
+            "failing" => AccountStatus::Failing,
+            "needs_reauth" => AccountStatus::NeedsReauth,
+            "expired" => AccountStatus::Expired,
+            _ => AccountStatus::Pending,
+        }
+    }
+}
+
+/// The data directory is the user's alone (0700).
+fn create_private_dir(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::Storage(format!("cannot create {}: {e}", dir.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| Error::Storage(format!("cannot restrict {}: {e}", dir.display())))?;
+    }
+    Ok(())
+}
+
+/// Brings `profile.toml` into the store. An entry that has not changed since it was last
+/// brought in is left alone (its token state and rotated refresh token stay); a changed one
+/// replaces the stored account; an account that came from the profile and is no longer in it
+/// is removed. Accounts added in the app or the CLI are never touched.
+async fn sync_profile(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<()> {
+    let profile = Profile::load(path)?;
+    let stored = store.accounts().await?;
+    for account in &profile.account {
+        let canonical = serde_json::json!({
+            "name": account.name,
+            "settings": account.settings,
+            "secrets": account.secrets.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect::<BTreeMap<_, _>>(),
+        });
+        let digest = store.vault().digest(canonical.to_string().as_bytes());
+        let same = stored.iter().any(|s| s.name == account.name && s.source_digest.as_deref() == Some(digest.as_str()));
+        if !same {
+            store.put_account(account, "profile", Some(&digest), now).await?;
+            tracing::info!(account = %account.name, "account brought in from the profile");
+        }
+    }
+    for gone in stored.iter().filter(|s| s.source == "profile" && !profile.account.iter().any(|a| a.name == s.name)) {
+        store.remove_account(&gone.name).await?;
+        tracing::info!(account = %gone.name, "account removed: no longer in the profile");
+    }
+    Ok(())
 }

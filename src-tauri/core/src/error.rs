@@ -47,6 +47,23 @@ pub enum Error {
     CommandFailed(String),
     #[error("cancelled")]
     Cancelled,
+    /// No OS keyring could be reached (no Secret Service on the session bus, no Keychain).
+    #[error("the OS keyring is unavailable: {0}")]
+    KeyringUnavailable(String),
+    /// The keyring is there but locked, or access was refused.
+    #[error("the OS keyring is locked: {0}")]
+    KeyringLocked(String),
+    /// Sealed secrets exist but the key that opens them is gone (a reset keyring).
+    #[error("the vault key is lost: {0}")]
+    VaultKeyLost(String),
+    #[error("wrong passphrase: it does not open this data directory's secrets")]
+    WrongPassphrase,
+    /// The database could not be read or written; nothing was overwritten.
+    #[error("storage: {0}")]
+    Storage(String),
+    /// Another engine (the app or `tokentray daemon`) holds this data directory.
+    #[error("{0}")]
+    EngineRunning(String),
     #[error("the engine is shutting down")]
     ShuttingDown,
 }
@@ -91,6 +108,12 @@ impl Error {
             Error::Expired(_) => "expired",
             Error::CommandFailed(_) => "command_failed",
             Error::Cancelled => "cancelled",
+            Error::KeyringUnavailable(_) => "keyring_unavailable",
+            Error::KeyringLocked(_) => "keyring_locked",
+            Error::VaultKeyLost(_) => "vault_key_lost",
+            Error::WrongPassphrase => "wrong_passphrase",
+            Error::Storage(_) => "storage",
+            Error::EngineRunning(_) => "engine_running",
             Error::ShuttingDown => "shutting_down",
         }
     }
@@ -105,6 +128,16 @@ impl Error {
                 | Error::RateLimited { .. }
                 | Error::CommandFailed(_)
         )
+    }
+
+    /// The HTTP status behind the error, when a server answered.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            Error::ServerError { status, .. }
+            | Error::RateLimited { status, .. }
+            | Error::Refused { status, .. } => Some(*status),
+            _ => None,
+        }
     }
 
     /// How long the server asked us to wait (`Retry-After`), if it did.

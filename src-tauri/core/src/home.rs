@@ -12,7 +12,26 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".tokentray"))
 }
 
-/// The accounts file the engine reads at start.
+/// The accounts file the engine brings in at start, when present.
+pub const PROFILE_FILE: &str = "profile.toml";
+
 pub fn profile_path() -> PathBuf {
-    data_dir().join("profile.toml")
+    data_dir().join(PROFILE_FILE)
+}
+
+/// The vault key's source from the environment: a passphrase when `TOKENTRAY_PASSPHRASE` or
+/// `TOKENTRAY_PASSPHRASE_FILE` is set (headless machines, chosen knowingly), else the OS
+/// keyring.
+pub fn key_source(dir: &std::path::Path) -> crate::Result<crate::vault::KeySource> {
+    use crate::vault::{KeySource, OsKeyring};
+    if let Some(p) = std::env::var_os("TOKENTRAY_PASSPHRASE").filter(|p| !p.is_empty()) {
+        return Ok(KeySource::Passphrase(crate::Secret::new(p.to_string_lossy())));
+    }
+    if let Some(file) = std::env::var_os("TOKENTRAY_PASSPHRASE_FILE").filter(|p| !p.is_empty()) {
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            crate::Error::InvalidConfig(format!("TOKENTRAY_PASSPHRASE_FILE {}: {e}", PathBuf::from(&file).display()))
+        })?;
+        return Ok(KeySource::Passphrase(crate::Secret::new(text.trim_end_matches(['\r', '\n']))));
+    }
+    Ok(KeySource::Store(Box::new(OsKeyring::for_data_dir(dir))))
 }

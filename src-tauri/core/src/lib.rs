@@ -9,10 +9,15 @@ pub mod error;
 pub mod grant;
 pub mod home;
 pub mod http;
+#[cfg(unix)]
+pub mod ipc;
 pub mod jwt;
+pub mod lock;
 pub mod schedule;
 pub mod secret;
+pub mod store;
 pub mod token;
+pub mod vault;
 
 pub use account::{AccountConfig, Profile};
 pub use clock::{Clock, SystemClock};

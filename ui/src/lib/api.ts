@@ -22,7 +22,8 @@ export interface AccountView {
 
 export interface AccountList {
   accounts: AccountView[];
-  problem: string | null;
+  /** Problems found at start (a broken profile, a locked keyring). */
+  problems: ErrorView[];
 }
 
 export const listAccounts = (): Promise<AccountList> => invoke<AccountList>('list_accounts');
