@@ -12,6 +12,9 @@ cargo build -p tokentray-cli --quiet
 ui/node_modules/.bin/tauri build --debug --no-bundle >/dev/null
 
 export TOKENTRAY_HOME="$PWD/.demo"
+# The demo's own data directory is sealed with a passphrase so that it runs anywhere, with or
+# without a desktop keyring; your real data directory uses the OS keyring.
+export TOKENTRAY_PASSPHRASE="${TOKENTRAY_PASSPHRASE:-tokentray-demo}"
 mkdir -p "$TOKENTRAY_HOME"
 idp_log="$TOKENTRAY_HOME/idp.log"
 IDP_ACCESS_TOKEN_TTL=30 node tests/idp/server.mjs >"$TOKENTRAY_HOME/idp.ready" 2>"$idp_log" &
@@ -60,7 +63,7 @@ TOML
 cat <<MSG
 
 Tokentray demo: data in $TOKENTRAY_HOME, test IdP at $issuer (30 s tokens).
-Fetch a token from another terminal:
+Fetch a token from another terminal (it asks the running app over its local socket):
   TOKENTRAY_HOME=$TOKENTRAY_HOME target/debug/tokentray token demo-api
 Closing the window keeps Tokentray in the tray; quit from the tray menu or with Ctrl+C here.
 

@@ -13,5 +13,8 @@ pub struct AccountList {
 
 #[tauri::command]
 pub fn list_accounts(engine: State<'_, EngineHandle>) -> AccountList {
-    AccountList { accounts: engine.list(), problems: engine.problems().to_vec() }
+    AccountList {
+        accounts: engine.list(),
+        problems: engine.problems().to_vec(),
+    }
 }

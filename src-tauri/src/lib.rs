@@ -27,7 +27,10 @@ pub fn run() {
             });
             let engine = match opened {
                 Ok(engine) => {
-                    tauri::async_runtime::spawn(ipc::serve(engine.clone(), ipc::socket_path(&home)));
+                    tauri::async_runtime::spawn(ipc::serve(
+                        engine.clone(),
+                        ipc::socket_path(&home),
+                    ));
                     engine
                 }
                 Err(e) => {

@@ -10,7 +10,11 @@ use tokentray_core::ipc::{self, Request, Response};
 use tokentray_core::{home, EngineHandle, Error, SystemClock};
 
 #[derive(Parser)]
-#[command(name = "tokentray", version, about = "Fresh tokens for scripts, from Tokentray")]
+#[command(
+    name = "tokentray",
+    version,
+    about = "Fresh tokens for scripts, from Tokentray"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -61,16 +65,31 @@ async fn run(cli: Cli) -> Result<(), ErrorView> {
 async fn token(name: &str) -> Result<String, ErrorView> {
     let home = home::data_dir();
     let view = |e: Error| ErrorView::from(&e);
-    if let Some(mut client) = ipc::Client::connect(&ipc::socket_path(&home)).await.map_err(view)? {
-        return match client.call(&Request::Token { name: name.to_string() }).await.map_err(view)? {
+    if let Some(mut client) = ipc::Client::connect(&ipc::socket_path(&home))
+        .await
+        .map_err(view)?
+    {
+        return match client
+            .call(&Request::Token {
+                name: name.to_string(),
+            })
+            .await
+            .map_err(view)?
+        {
             Response::Token { token } => Ok(token),
             Response::Error(e) => Err(e),
-            other => Err(view(Error::InvalidResponse(format!("unexpected answer {other:?}")))),
+            other => Err(view(Error::InvalidResponse(format!(
+                "unexpected answer {other:?}"
+            )))),
         };
     }
-    let engine = EngineHandle::open(&home, home::key_source(&home).map_err(view)?, Arc::new(SystemClock))
-        .await
-        .map_err(view)?;
+    let engine = EngineHandle::open(
+        &home,
+        home::key_source(&home).map_err(view)?,
+        Arc::new(SystemClock),
+    )
+    .await
+    .map_err(view)?;
     let token = engine.get_token(name).await.map(|t| t.expose().to_string());
     engine.close().await;
     token.map_err(view)
@@ -83,8 +102,16 @@ async fn token(name: &str) -> Result<String, ErrorView> {
 fn exit_status(code: &str) -> u8 {
     match code {
         "not_found" => 3,
-        "invalid_grant" | "invalid_client" | "unauthorized_client" | "invalid_scope" | "refused"
-        | "access_denied" | "expired_token" | "login_required" | "expired" | "vault_key_lost" => 4,
+        "invalid_grant"
+        | "invalid_client"
+        | "unauthorized_client"
+        | "invalid_scope"
+        | "refused"
+        | "access_denied"
+        | "expired_token"
+        | "login_required"
+        | "expired"
+        | "vault_key_lost" => 4,
         "engine_running" => 5,
         "keyring_unavailable" | "keyring_locked" => 6,
         _ => 1,

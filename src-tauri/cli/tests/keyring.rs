@@ -38,13 +38,21 @@ async fn a_fresh_process_opens_the_secrets_with_the_key_from_the_keyring() {
 
     // First process: creates the key in the keyring, seals the secrets, stores the token.
     let first = tokentray(&home, &["token", "k"]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let token = String::from_utf8(first.stdout).unwrap().trim().to_string();
 
     // A fresh process reads the key back and opens the stored token: the same one, not a new
     // one, so it really came out of the vault.
     let second = tokentray(&home, &["token", "k"]);
-    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(
+        second.status.success(),
+        "{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
     assert_eq!(String::from_utf8(second.stdout).unwrap().trim(), token);
     assert_eq!(idp.introspect(&token).await["active"], true);
 
@@ -52,7 +60,10 @@ async fn a_fresh_process_opens_the_secrets_with_the_key_from_the_keyring() {
     for file in ["tokentray.db", "tokentray.db-wal"] {
         let bytes = std::fs::read(home.join(file)).unwrap_or_default();
         for secret in [token.as_str(), "cc-basic-secret"] {
-            assert!(!bytes.windows(secret.len()).any(|w| w == secret.as_bytes()), "{secret} found in {file}");
+            assert!(
+                !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{secret} found in {file}"
+            );
         }
     }
     let _ = std::fs::remove_dir_all(&home);

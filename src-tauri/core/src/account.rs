@@ -49,13 +49,22 @@ impl AccountConfig {
         for (key, secret) in &secrets {
             all.insert(key.clone(), Value::String(secret.expose().to_string()));
         }
-        let grant: GrantConfig = serde_json::from_value(Value::Object(all)).map_err(|e| e.to_string())?;
+        let grant: GrantConfig =
+            serde_json::from_value(Value::Object(all)).map_err(|e| e.to_string())?;
         grant.check().map_err(|m| format!("{name}: {m}"))?;
-        Ok(AccountConfig { name, grant, settings, secrets })
+        Ok(AccountConfig {
+            name,
+            grant,
+            settings,
+            secrets,
+        })
     }
 
     /// Splits written settings (a JSON object with `name` removed) into the two parts.
-    fn from_written(name: String, mut all: Map<String, Value>) -> std::result::Result<AccountConfig, String> {
+    fn from_written(
+        name: String,
+        mut all: Map<String, Value>,
+    ) -> std::result::Result<AccountConfig, String> {
         let mut secrets = BTreeMap::new();
         for key in SECRET_KEYS {
             match all.remove(*key) {
@@ -190,7 +199,9 @@ fn toml_to_json(v: toml::Value) -> Value {
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
-        toml::Value::Table(t) => Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
     }
 }
 

@@ -2,19 +2,19 @@
 //! background refresh loop, and the event bus that the desktop shell and the CLI subscribe to.
 
 use crate::account::{AccountConfig, Profile};
-use crate::lock::{self, DirLock};
-use crate::store::{HistoryEntry, RefreshRecord, Store, StoredState};
-use crate::vault::KeySource;
-use std::path::Path;
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::lock::{self, DirLock};
 use crate::schedule::{backoff, due_at, DEFAULT_MARGIN};
 use crate::secret::Secret;
+use crate::store::{HistoryEntry, RefreshRecord, Store, StoredState};
 use crate::token::TokenSet;
+use crate::vault::KeySource;
 use crate::{grant, http};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{broadcast, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -152,7 +152,16 @@ impl EngineHandle {
         let accounts = profile
             .account
             .into_iter()
-            .map(|config| Account::new(None, config.name.clone(), config.grant.kind().into(), Ok(config), None, now))
+            .map(|config| {
+                Account::new(
+                    None,
+                    config.name.clone(),
+                    config.grant.kind().into(),
+                    Ok(config),
+                    None,
+                    now,
+                )
+            })
             .collect();
         EngineHandle::assemble(clock, accounts, None, vec![], None)
     }
@@ -178,9 +187,22 @@ impl EngineHandle {
             if let Err(e) = &stored.config {
                 tracing::warn!(account = %stored.name, code = e.code(), "{e}");
             }
-            accounts.push(Account::new(Some(stored.id), stored.name, stored.grant_kind, stored.config, stored.state, now));
+            accounts.push(Account::new(
+                Some(stored.id),
+                stored.name,
+                stored.grant_kind,
+                stored.config,
+                stored.state,
+                now,
+            ));
         }
-        Ok(EngineHandle::assemble(clock, accounts, Some(store), problems, Some(lock)))
+        Ok(EngineHandle::assemble(
+            clock,
+            accounts,
+            Some(store),
+            problems,
+            Some(lock),
+        ))
     }
 
     fn assemble(
@@ -198,7 +220,10 @@ impl EngineHandle {
                 problems,
                 _lock: lock,
                 http: http::client(),
-                accounts: accounts.into_iter().map(|a| (a.name.clone(), Arc::new(a))).collect(),
+                accounts: accounts
+                    .into_iter()
+                    .map(|a| (a.name.clone(), Arc::new(a)))
+                    .collect(),
                 events,
                 wake: Notify::new(),
                 cancel: CancellationToken::new(),
@@ -219,7 +244,12 @@ impl EngineHandle {
     }
 
     /// An account's refresh history, newest first, a page at a time.
-    pub async fn history(&self, name: &str, before_id: Option<i64>, limit: i64) -> Result<Vec<HistoryEntry>> {
+    pub async fn history(
+        &self,
+        name: &str,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<HistoryEntry>> {
         self.account(name)?;
         match &self.inner.store {
             Some(store) => store.history(name, before_id, limit).await,
@@ -337,7 +367,10 @@ impl EngineHandle {
             None => None,
         };
         let current = account.state.lock().expect("state poisoned").token.clone();
-        let ctx = grant::Context { http: &self.inner.http, clock: &*self.inner.clock };
+        let ctx = grant::Context {
+            http: &self.inner.http,
+            clock: &*self.inner.clock,
+        };
         let result = grant::renew(ctx, grant, current.as_ref(), subject).await;
         self.record(account, started, result).await
     }
@@ -346,7 +379,12 @@ impl EngineHandle {
     /// The store is written first: a rotated refresh token is on disk before anyone uses
     /// the new access token. If it cannot be written (a full disk), the new tokens are still
     /// held and served, and the failure is logged and reported.
-    async fn record(&self, account: &Account, started: DateTime<Utc>, result: Result<TokenSet>) -> Result<Secret> {
+    async fn record(
+        &self,
+        account: &Account,
+        started: DateTime<Utc>,
+        result: Result<TokenSet>,
+    ) -> Result<Secret> {
         let now = self.inner.clock.now();
         let status = status_after(account, &result, now);
         if let (Some(store), Some(id)) = (&self.inner.store, account.id) {
@@ -501,7 +539,9 @@ impl Account {
         };
         if let Some(stored) = stored {
             state.status = AccountStatus::from_str(&stored.status);
-            state.error = stored.error.map(|(code, message)| ErrorView { code, message });
+            state.error = stored
+                .error
+                .map(|(code, message)| ErrorView { code, message });
             state.last_refresh = stored.last_refresh;
             // A held token is planned as if just received; a permanent failure waits for the person.
             state.next_attempt = match (&stored.token, state.status) {
@@ -522,7 +562,14 @@ impl Account {
             state.error = Some(e.into());
             state.next_attempt = None;
         }
-        Account { id, name, kind, config, state: Mutex::new(state), flight: Default::default() }
+        Account {
+            id,
+            name,
+            kind,
+            config,
+            state: Mutex::new(state),
+            flight: Default::default(),
+        }
     }
 
     fn renews_itself(&self) -> bool {
@@ -573,7 +620,8 @@ impl AccountStatus {
 
 /// The data directory is the user's alone (0700).
 fn create_private_dir(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::Storage(format!("cannot create {}: {e}", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::Storage(format!("cannot create {}: {e}", dir.display())))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -597,13 +645,20 @@ async fn sync_profile(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<
             "secrets": account.secrets.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect::<BTreeMap<_, _>>(),
         });
         let digest = store.vault().digest(canonical.to_string().as_bytes());
-        let same = stored.iter().any(|s| s.name == account.name && s.source_digest.as_deref() == Some(digest.as_str()));
+        let same = stored
+            .iter()
+            .any(|s| s.name == account.name && s.source_digest.as_deref() == Some(digest.as_str()));
         if !same {
-            store.put_account(account, "profile", Some(&digest), now).await?;
+            store
+                .put_account(account, "profile", Some(&digest), now)
+                .await?;
             tracing::info!(account = %account.name, "account brought in from the profile");
         }
     }
-    for gone in stored.iter().filter(|s| s.source == "profile" && !profile.account.iter().any(|a| a.name == s.name)) {
+    for gone in stored
+        .iter()
+        .filter(|s| s.source == "profile" && !profile.account.iter().any(|a| a.name == s.name))
+    {
         store.remove_account(&gone.name).await?;
         tracing::info!(account = %gone.name, "account removed: no longer in the profile");
     }

@@ -25,13 +25,20 @@ pub fn profile_path() -> PathBuf {
 pub fn key_source(dir: &std::path::Path) -> crate::Result<crate::vault::KeySource> {
     use crate::vault::{KeySource, OsKeyring};
     if let Some(p) = std::env::var_os("TOKENTRAY_PASSPHRASE").filter(|p| !p.is_empty()) {
-        return Ok(KeySource::Passphrase(crate::Secret::new(p.to_string_lossy())));
+        return Ok(KeySource::Passphrase(crate::Secret::new(
+            p.to_string_lossy(),
+        )));
     }
     if let Some(file) = std::env::var_os("TOKENTRAY_PASSPHRASE_FILE").filter(|p| !p.is_empty()) {
         let text = std::fs::read_to_string(&file).map_err(|e| {
-            crate::Error::InvalidConfig(format!("TOKENTRAY_PASSPHRASE_FILE {}: {e}", PathBuf::from(&file).display()))
+            crate::Error::InvalidConfig(format!(
+                "TOKENTRAY_PASSPHRASE_FILE {}: {e}",
+                PathBuf::from(&file).display()
+            ))
         })?;
-        return Ok(KeySource::Passphrase(crate::Secret::new(text.trim_end_matches(['\r', '\n']))));
+        return Ok(KeySource::Passphrase(crate::Secret::new(
+            text.trim_end_matches(['\r', '\n']),
+        )));
     }
     Ok(KeySource::Store(Box::new(OsKeyring::for_data_dir(dir))))
 }

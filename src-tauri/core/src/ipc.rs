@@ -21,20 +21,32 @@ pub fn socket_path(home: &Path) -> PathBuf {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Request {
-    Hello { version: u32 },
+    Hello {
+        version: u32,
+    },
     /// A valid access token, refreshed first if due.
-    Token { name: String },
+    Token {
+        name: String,
+    },
     List,
-    Refresh { name: String },
+    Refresh {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
-    Hello { version: u32 },
+    Hello {
+        version: u32,
+    },
     /// The token itself: the one place a secret crosses the socket, to its owner.
-    Token { token: String },
-    Accounts { accounts: Vec<AccountView> },
+    Token {
+        token: String,
+    },
+    Accounts {
+        accounts: Vec<AccountView>,
+    },
     Done,
     Error(ErrorView),
 }
@@ -84,7 +96,10 @@ async fn handle(engine: EngineHandle, stream: UnixStream) -> std::io::Result<()>
     let mut lines = BufReader::new(read).lines();
     while let Some(line) = lines.next_line().await? {
         let response = match serde_json::from_str::<Request>(&line) {
-            Err(e) => Response::Error(ErrorView { code: "bad_request".into(), message: e.to_string() }),
+            Err(e) => Response::Error(ErrorView {
+                code: "bad_request".into(),
+                message: e.to_string(),
+            }),
             Ok(request) => answer(&engine, request).await,
         };
         let mut out = serde_json::to_vec(&response).expect("serialisable");
@@ -118,17 +133,32 @@ impl Client {
     pub async fn connect(path: &Path) -> Result<Option<Client>> {
         let stream = match UnixStream::connect(path).await {
             Ok(s) => s,
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                ) =>
+            {
                 return Ok(None)
             }
             Err(e) => return Err(Error::Network(format!("{}: {e}", path.display()))),
         };
         let (read, write) = stream.into_split();
-        let mut client = Client { lines: BufReader::new(read).lines(), write };
-        match client.call(&Request::Hello { version: PROTOCOL_VERSION }).await? {
+        let mut client = Client {
+            lines: BufReader::new(read).lines(),
+            write,
+        };
+        match client
+            .call(&Request::Hello {
+                version: PROTOCOL_VERSION,
+            })
+            .await?
+        {
             Response::Hello { .. } => Ok(Some(client)),
             Response::Error(e) => Err(Error::InvalidConfig(e.message)),
-            other => Err(Error::InvalidResponse(format!("unexpected greeting {other:?}"))),
+            other => Err(Error::InvalidResponse(format!(
+                "unexpected greeting {other:?}"
+            ))),
         }
     }
 
@@ -137,13 +167,21 @@ impl Client {
         out.push(b'\n');
         let io = |e: std::io::Error| Error::Network(format!("the engine's socket: {e}"));
         self.write.write_all(&out).await.map_err(io)?;
-        let line = self.lines.next_line().await.map_err(io)?.ok_or_else(|| Error::Network("the engine closed the connection".into()))?;
-        serde_json::from_str(&line).map_err(|e| Error::InvalidResponse(format!("the engine answered garbage: {e}")))
+        let line = self
+            .lines
+            .next_line()
+            .await
+            .map_err(io)?
+            .ok_or_else(|| Error::Network("the engine closed the connection".into()))?;
+        serde_json::from_str(&line)
+            .map_err(|e| Error::InvalidResponse(format!("the engine answered garbage: {e}")))
     }
 }
 
 fn current_uid() -> u32 {
     // The socket file is the process owner's; its owner is who we are.
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid()).unwrap_or(u32::MAX)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid())
+        .unwrap_or(u32::MAX)
 }

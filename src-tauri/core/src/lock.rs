@@ -34,13 +34,20 @@ pub fn acquire(dir: &Path) -> Result<DirLock> {
             let mut pid = String::new();
             let _ = file.read_to_string(&mut pid);
             let pid = pid.trim();
-            let who = if pid.is_empty() { "another process".to_string() } else { format!("process {pid}") };
+            let who = if pid.is_empty() {
+                "another process".to_string()
+            } else {
+                format!("process {pid}")
+            };
             Err(Error::EngineRunning(format!(
                 "another Tokentray engine ({who}) is using {}: use that one (the app or `tokentray daemon`), or stop it first",
                 dir.display()
             )))
         }
-        Err(TryLockError::Error(e)) => Err(Error::Storage(format!("cannot lock {}: {e}", path.display()))),
+        Err(TryLockError::Error(e)) => Err(Error::Storage(format!(
+            "cannot lock {}: {e}",
+            path.display()
+        ))),
     }
 }
 
@@ -53,7 +60,10 @@ mod tests {
         let held = super::acquire(&dir).unwrap();
         let err = super::acquire(&dir).err().unwrap();
         assert_eq!(err.code(), "engine_running");
-        assert!(err.to_string().contains(&std::process::id().to_string()), "{err}");
+        assert!(
+            err.to_string().contains(&std::process::id().to_string()),
+            "{err}"
+        );
         drop(held);
         assert!(super::acquire(&dir).is_ok());
     }

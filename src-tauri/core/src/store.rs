@@ -29,7 +29,10 @@ pub struct Retention {
 
 impl Default for Retention {
     fn default() -> Self {
-        Retention { max_age: chrono::Duration::days(90), max_rows: 1000 }
+        Retention {
+            max_age: chrono::Duration::days(90),
+            max_rows: 1000,
+        }
     }
 }
 
@@ -152,20 +155,31 @@ impl Store {
                 .await
                 .map_err(|e| Error::Storage(e.to_string()))?
             }
-            passphrase => {
-                tokio::task::spawn_blocking(move || Vault::unlock(passphrase, check.as_deref(), kdf))
-                    .await
-                    .map_err(|e| Error::Storage(e.to_string()))?
-            }
+            passphrase => tokio::task::spawn_blocking(move || {
+                Vault::unlock(passphrase, check.as_deref(), kdf)
+            })
+            .await
+            .map_err(|e| Error::Storage(e.to_string()))?,
         }?;
         if let Some(kdf) = &key.new_kdf {
-            put_meta(&pool, "kdf", &serde_json::to_vec(kdf).expect("serialisable")).await.map_err(&err)?;
+            put_meta(
+                &pool,
+                "kdf",
+                &serde_json::to_vec(kdf).expect("serialisable"),
+            )
+            .await
+            .map_err(&err)?;
         }
         if let Some(check) = &key.new_check {
             put_meta(&pool, "check", check).await.map_err(&err)?;
         }
         tracing::info!(vault = %key.vault.source, db = %path.display(), "store opened");
-        Ok(Store { pool, vault: key.vault, path: path.clone(), retention: Retention::default() })
+        Ok(Store {
+            pool,
+            vault: key.vault,
+            path: path.clone(),
+            retention: Retention::default(),
+        })
     }
 
     fn err(&self) -> impl Fn(sqlx::Error) -> Error + '_ {
@@ -193,7 +207,10 @@ impl Store {
             .map_err(self.err())?;
         let mut by_account: BTreeMap<i64, Vec<(String, Vec<u8>)>> = BTreeMap::new();
         for row in sealed {
-            by_account.entry(row.get(0)).or_default().push((row.get(1), row.get(2)));
+            by_account
+                .entry(row.get(0))
+                .or_default()
+                .push((row.get(1), row.get(2)));
         }
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
@@ -214,23 +231,36 @@ impl Store {
             let settings: serde_json::Value = serde_json::from_str(row.get("settings"))
                 .map_err(|e| Error::Storage(format!("account {name}: damaged settings: {e}")))?;
             let config = opened.and_then(|()| match settings {
-                serde_json::Value::Object(map) => AccountConfig::from_parts(name.clone(), map, secrets)
-                    .map_err(|m| Error::InvalidConfig(format!("account {name}: {m}"))),
+                serde_json::Value::Object(map) => {
+                    AccountConfig::from_parts(name.clone(), map, secrets)
+                        .map_err(|m| Error::InvalidConfig(format!("account {name}: {m}")))
+                }
                 _ => Err(Error::Storage(format!("account {name}: damaged settings"))),
             });
             let state = row.get::<Option<String>, _>("status").map(|status| {
                 let token = access.map(|access_token| TokenSet {
                     access_token,
-                    token_type: row.get::<Option<String>, _>("token_type").unwrap_or_else(|| "Bearer".into()),
+                    token_type: row
+                        .get::<Option<String>, _>("token_type")
+                        .unwrap_or_else(|| "Bearer".into()),
                     issued_at: at(row.get("issued_at")).unwrap_or_default(),
                     expires_at: at(row.get("expires_at")),
                     refresh_token: refresh.clone(),
                     scope: row.get("scope"),
                 });
-                let error = row
-                    .get::<Option<String>, _>("error_code")
-                    .map(|c| (c, row.get::<Option<String>, _>("error_message").unwrap_or_default()));
-                StoredState { status, token, error, last_refresh: at(row.get("last_refresh")) }
+                let error = row.get::<Option<String>, _>("error_code").map(|c| {
+                    (
+                        c,
+                        row.get::<Option<String>, _>("error_message")
+                            .unwrap_or_default(),
+                    )
+                });
+                StoredState {
+                    status,
+                    token,
+                    error,
+                    last_refresh: at(row.get("last_refresh")),
+                }
             });
             out.push(StoredAccount {
                 id,
@@ -363,7 +393,11 @@ impl Store {
         let (outcome, code, message, http_status, expires_at) = match r.result {
             Ok(t) => ("ok", None, None, None, t.expires_at.map(ms)),
             Err(e) => (
-                if e.is_transient() { "transient" } else { "permanent" },
+                if e.is_transient() {
+                    "transient"
+                } else {
+                    "permanent"
+                },
                 Some(e.code().to_string()),
                 Some(e.to_string()),
                 e.http_status().map(i64::from),
@@ -401,7 +435,12 @@ impl Store {
     }
 
     /// An account's history, newest first: `limit` entries older than `before_id` (a page).
-    pub async fn history(&self, name: &str, before_id: Option<i64>, limit: i64) -> Result<Vec<HistoryEntry>> {
+    pub async fn history(
+        &self,
+        name: &str,
+        before_id: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(
             "SELECT h.id, h.started_at, h.finished_at, h.outcome, h.error_code, h.error_message,
                     h.http_status, h.latency_ms, h.expires_at
@@ -450,16 +489,25 @@ impl Store {
 
     /// Flushes the WAL into the main file and closes the pool.
     pub async fn close(&self) {
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&self.pool).await;
+        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await;
         self.pool.close().await;
     }
 }
 
 async fn meta(pool: &SqlitePool, key: &str) -> std::result::Result<Option<Vec<u8>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT value FROM vault_meta WHERE key = ?").bind(key).fetch_optional(pool).await
+    sqlx::query_scalar("SELECT value FROM vault_meta WHERE key = ?")
+        .bind(key)
+        .fetch_optional(pool)
+        .await
 }
 
-async fn put_meta(pool: &SqlitePool, key: &str, value: &[u8]) -> std::result::Result<(), sqlx::Error> {
+async fn put_meta(
+    pool: &SqlitePool,
+    key: &str,
+    value: &[u8],
+) -> std::result::Result<(), sqlx::Error> {
     sqlx::query("INSERT OR REPLACE INTO vault_meta (key, value) VALUES (?, ?)")
         .bind(key)
         .bind(value)
@@ -473,9 +521,12 @@ fn restrict_permissions(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for p in [path.to_path_buf(), path.with_extension("db-wal"), path.with_extension("db-shm")] {
+        for p in [
+            path.to_path_buf(),
+            path.with_extension("db-wal"),
+            path.with_extension("db-shm"),
+        ] {
             let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o600));
         }
     }
 }
-

@@ -45,7 +45,9 @@ impl OsKeyring {
 
     pub fn for_data_dir(dir: &std::path::Path) -> OsKeyring {
         let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-        OsKeyring { user: format!("vault-key:{}", dir.display()) }
+        OsKeyring {
+            user: format!("vault-key:{}", dir.display()),
+        }
     }
 
     fn entry(&self) -> Result<keyring::Entry> {
@@ -126,13 +128,19 @@ impl KdfParams {
     fn fresh() -> KdfParams {
         let mut salt = vec![0u8; 16];
         getrandom(&mut salt);
-        KdfParams { salt, m_cost_kib: 19 * 1024, t_cost: 2, p_cost: 1 }
+        KdfParams {
+            salt,
+            m_cost_kib: 19 * 1024,
+            t_cost: 2,
+            p_cost: 1,
+        }
     }
 
     fn derive(&self, passphrase: &Secret) -> Result<Zeroizing<Vec<u8>>> {
         let params = argon2::Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32))
             .map_err(|e| Error::Storage(format!("bad Argon2 parameters: {e}")))?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut key = Zeroizing::new(vec![0u8; 32]);
         argon
             .hash_password_into(passphrase.expose().as_bytes(), &self.salt, &mut key)
@@ -153,7 +161,15 @@ pub struct Vault {
     pub source: String,
 }
 
+/// The key never shows: only where it came from.
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault").field("source", &self.source).finish_non_exhaustive()
+    }
+}
+
 /// What opening the vault decided, for the store to write.
+#[derive(Debug)]
 pub struct Opened {
     pub vault: Vault,
     /// A new check value (and KDF parameters) to write, when the vault was just created.
@@ -168,12 +184,20 @@ impl Vault {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("any key length");
         mac.update(b"tokentray digest key");
         let digest_key = Zeroizing::new(mac.finalize().into_bytes().to_vec());
-        Ok(Vault { cipher, digest_key, source })
+        Ok(Vault {
+            cipher,
+            digest_key,
+            source,
+        })
     }
 
     /// Opens (or, on first use, creates) the vault for a data directory whose database holds
     /// `check` (sealed check value) and `kdf` (passphrase parameters), if any.
-    pub fn unlock(source: KeySource, check: Option<&[u8]>, kdf: Option<KdfParams>) -> Result<Opened> {
+    pub fn unlock(
+        source: KeySource,
+        check: Option<&[u8]>,
+        kdf: Option<KdfParams>,
+    ) -> Result<Opened> {
         match source {
             KeySource::Store(store) => {
                 if kdf.is_some() {
@@ -242,7 +266,16 @@ impl Vault {
 
     fn seal_raw(&self, ad: &[u8], plaintext: &[u8]) -> Vec<u8> {
         let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let ct = self.cipher.encrypt(&nonce, Payload { msg: plaintext, aad: ad }).expect("sealing cannot fail");
+        let ct = self
+            .cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext,
+                    aad: ad,
+                },
+            )
+            .expect("sealing cannot fail");
         let mut out = Vec::with_capacity(NONCE_LEN + ct.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ct);
@@ -254,19 +287,29 @@ impl Vault {
             return None;
         }
         let (nonce, ct) = sealed.split_at(NONCE_LEN);
-        self.cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: ad }).ok().map(Zeroizing::new)
+        self.cipher
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: ad })
+            .ok()
+            .map(Zeroizing::new)
     }
 
     /// Seals a secret for one account's field; a fresh nonce every time.
     pub fn seal(&self, account_id: i64, field: &str, secret: &Secret) -> Vec<u8> {
-        self.seal_raw(associated_data(account_id, field).as_bytes(), secret.expose().as_bytes())
+        self.seal_raw(
+            associated_data(account_id, field).as_bytes(),
+            secret.expose().as_bytes(),
+        )
     }
 
     /// Opens a sealed secret; fails if it was sealed for another account or field, or tampered.
     pub fn open(&self, account_id: i64, field: &str, sealed: &[u8]) -> Result<Secret> {
         let plain = self
             .open_raw(associated_data(account_id, field).as_bytes(), sealed)
-            .ok_or_else(|| Error::VaultKeyLost(format!("the sealed {field} of account {account_id} does not open")))?;
+            .ok_or_else(|| {
+                Error::VaultKeyLost(format!(
+                    "the sealed {field} of account {account_id} does not open"
+                ))
+            })?;
         String::from_utf8(plain.to_vec())
             .map(Secret::new)
             .map_err(|_| Error::Storage(format!("the sealed {field} is not text")))
@@ -274,9 +317,14 @@ impl Vault {
 
     /// A keyed digest (hex), for telling whether imported settings changed without storing them.
     pub fn digest(&self, data: &[u8]) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.digest_key).expect("any key length");
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.digest_key).expect("any key length");
         mac.update(data);
-        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
     }
 }
 
@@ -289,7 +337,13 @@ mod tests {
     use super::*;
 
     fn fresh() -> Vault {
-        Vault::unlock(KeySource::Store(Box::new(MemoryKeyStore::default())), None, None).unwrap().vault
+        Vault::unlock(
+            KeySource::Store(Box::new(MemoryKeyStore::default())),
+            None,
+            None,
+        )
+        .unwrap()
+        .vault
     }
 
     #[test]
@@ -299,9 +353,16 @@ mod tests {
         let sealed = v.seal(7, "refresh_token", &s);
         assert!(!sealed.windows(6).any(|w| w == b"rt-ver"));
         assert_eq!(v.open(7, "refresh_token", &sealed).unwrap(), s);
-        assert_eq!(v.open(8, "refresh_token", &sealed).unwrap_err().code(), "vault_key_lost");
+        assert_eq!(
+            v.open(8, "refresh_token", &sealed).unwrap_err().code(),
+            "vault_key_lost"
+        );
         assert!(v.open(7, "client_secret", &sealed).is_err());
-        assert_ne!(sealed, v.seal(7, "refresh_token", &s), "a fresh nonce each time");
+        assert_ne!(
+            sealed,
+            v.seal(7, "refresh_token", &s),
+            "a fresh nonce each time"
+        );
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;
         assert!(v.open(7, "refresh_token", &tampered).is_err());
@@ -313,11 +374,17 @@ mod tests {
         let first = Vault::unlock(KeySource::Store(Box::new(keys.clone())), None, None).unwrap();
         let check = first.new_check.unwrap();
         let sealed = first.vault.seal(1, "f", &Secret::new("x"));
-        let again = Vault::unlock(KeySource::Store(Box::new(keys.clone())), Some(&check), None).unwrap();
+        let again =
+            Vault::unlock(KeySource::Store(Box::new(keys.clone())), Some(&check), None).unwrap();
         assert!(again.new_check.is_none());
         assert_eq!(again.vault.open(1, "f", &sealed).unwrap().expose(), "x");
         // The keyring was reset: sealed data and no key.
-        let err = Vault::unlock(KeySource::Store(Box::new(MemoryKeyStore::default())), Some(&check), None).unwrap_err();
+        let err = Vault::unlock(
+            KeySource::Store(Box::new(MemoryKeyStore::default())),
+            Some(&check),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "vault_key_lost");
         // Another key (data copied from elsewhere).
         let other = MemoryKeyStore::default();
@@ -328,14 +395,34 @@ mod tests {
 
     #[test]
     fn passphrase_mode_derives_the_key_and_refuses_a_wrong_one() {
-        let first = Vault::unlock(KeySource::Passphrase(Secret::new("correct horse")), None, None).unwrap();
+        let first = Vault::unlock(
+            KeySource::Passphrase(Secret::new("correct horse")),
+            None,
+            None,
+        )
+        .unwrap();
         let (check, kdf) = (first.new_check.unwrap(), first.new_kdf.unwrap());
         let sealed = first.vault.seal(1, "f", &Secret::new("x"));
-        let again = Vault::unlock(KeySource::Passphrase(Secret::new("correct horse")), Some(&check), Some(kdf.clone())).unwrap();
+        let again = Vault::unlock(
+            KeySource::Passphrase(Secret::new("correct horse")),
+            Some(&check),
+            Some(kdf.clone()),
+        )
+        .unwrap();
         assert_eq!(again.vault.open(1, "f", &sealed).unwrap().expose(), "x");
-        let err = Vault::unlock(KeySource::Passphrase(Secret::new("wrong")), Some(&check), Some(kdf.clone())).unwrap_err();
+        let err = Vault::unlock(
+            KeySource::Passphrase(Secret::new("wrong")),
+            Some(&check),
+            Some(kdf.clone()),
+        )
+        .unwrap_err();
         assert_eq!(err.code(), "wrong_passphrase");
-        let err = Vault::unlock(KeySource::Store(Box::new(MemoryKeyStore::default())), Some(&check), Some(kdf)).unwrap_err();
+        let err = Vault::unlock(
+            KeySource::Store(Box::new(MemoryKeyStore::default())),
+            Some(&check),
+            Some(kdf),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("passphrase"), "{err}");
     }
 }

@@ -1,0 +1,278 @@
+//! The store and the vault on real SQLite files: restarts keep tokens and rotations, nothing
+//! secret reaches the file, bad inputs give clear errors and overwrite nothing.
+#![allow(clippy::disallowed_methods)] // whole-system tests read the real clock
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use support::{clock, custom_api, Idp};
+use tokentray_core::store::{RefreshRecord, Retention, Store};
+use tokentray_core::vault::{KeySource, MemoryKeyStore};
+use tokentray_core::{EngineHandle, Profile, Secret};
+
+fn temp_home(tag: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tokentray-store-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn pass(p: &str) -> KeySource {
+    KeySource::Passphrase(Secret::new(p))
+}
+
+fn file_contains(path: &Path, needle: &str) -> bool {
+    std::fs::read(path)
+        .unwrap_or_default()
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn tokens_survive_a_restart_and_no_secret_reaches_the_files() {
+    let idp = Idp::start(300);
+    let home = temp_home("restart");
+    std::fs::write(
+        home.join("profile.toml"),
+        format!("[[account]]\nname = \"a\"\ngrant = \"client_credentials\"\ntoken_url = \"{}\"\nclient_id = \"cc-basic\"\nclient_secret = \"cc-basic-secret\"\n", idp.token_url()),
+    )
+    .unwrap();
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    let token = engine.get_token("a").await.unwrap();
+    // Before closing, while the WAL still holds the writes: no secret in either file.
+    for file in ["tokentray.db", "tokentray.db-wal"] {
+        for secret in [token.expose(), "cc-basic-secret"] {
+            assert!(
+                !file_contains(&home.join(file), secret),
+                "{secret} in {file}"
+            );
+        }
+    }
+    engine.close().await;
+    drop(engine);
+
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    assert_eq!(
+        engine.get_token("a").await.unwrap().expose(),
+        token.expose(),
+        "served from the store, not fetched again"
+    );
+    let history = engine.history("a", None, 10).await.unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!(history[0].outcome, "ok");
+    assert!(history[0].expires_at.is_some());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&home), 0o700);
+        assert_eq!(mode(&home.join("tokentray.db")), 0o600);
+    }
+}
+
+#[tokio::test]
+async fn a_rotated_refresh_token_is_kept_across_restarts() {
+    let api = custom_api(900);
+    let rt = reqwest::Client::new()
+        .post(format!("{}/_control/refresh-token", api.url))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let home = temp_home("rotation");
+    std::fs::write(
+        home.join("profile.toml"),
+        format!("[[account]]\nname = \"r\"\ngrant = \"custom\"\nsecret = \"{rt}\"\n[account.request]\nurl = \"{}/auth/refresh\"\nsecret_in = {{ query = \"refresh_token\" }}\n[account.response]\naccess_token = \"/data/accessToken\"\nrefresh_token = \"/data/refreshToken\"\nexpires_at = \"/data/expiresAt\"\n", api.url),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        // Each run rotates; the profile's refresh token is long spent after the first.
+        let engine = EngineHandle::open(&home, pass("pw"), clock())
+            .await
+            .unwrap();
+        engine.refresh("r").await.unwrap();
+        engine.close().await;
+    }
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    engine.refresh("r").await.unwrap();
+    assert_eq!(engine.history("r", None, 10).await.unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn a_second_engine_on_the_same_directory_is_refused() {
+    let home = temp_home("lock");
+    let _first = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    let err = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "engine_running");
+    assert!(
+        err.to_string().contains(&std::process::id().to_string()),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_passphrase_is_refused_and_the_keyring_cannot_open_passphrase_data() {
+    let home = temp_home("passphrase");
+    EngineHandle::open(&home, pass("right"), clock())
+        .await
+        .unwrap()
+        .close()
+        .await;
+    let err = EngineHandle::open(&home, pass("wrong"), clock())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "wrong_passphrase");
+    let err = EngineHandle::open(
+        &home,
+        KeySource::Store(Box::new(MemoryKeyStore::default())),
+        clock(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert!(err.to_string().contains("passphrase"), "{err}");
+}
+
+#[tokio::test]
+async fn a_lost_key_keeps_accounts_listed_with_their_secrets_unrecoverable() {
+    let home = temp_home("lost");
+    std::fs::write(
+        home.join("profile.toml"),
+        "[[account]]\nname = \"s\"\ngrant = \"static\"\ntoken = \"pat-123\"\n",
+    )
+    .unwrap();
+    let keys = MemoryKeyStore::default();
+    EngineHandle::open(&home, KeySource::Store(Box::new(keys.clone())), clock())
+        .await
+        .unwrap()
+        .close()
+        .await;
+    // The keyring was reset: a store with no key for these secrets.
+    let err = EngineHandle::open(
+        &home,
+        KeySource::Store(Box::new(MemoryKeyStore::default())),
+        clock(),
+    )
+    .await
+    .err()
+    .unwrap();
+    assert_eq!(err.code(), "vault_key_lost");
+    assert!(err.to_string().contains("entered again"), "{err}");
+    // The right key still opens everything: nothing was overwritten.
+    let engine = EngineHandle::open(&home, KeySource::Store(Box::new(keys)), clock())
+        .await
+        .unwrap();
+    assert_eq!(engine.get_token("s").await.unwrap().expose(), "pat-123");
+}
+
+#[tokio::test]
+async fn a_corrupt_or_newer_database_is_refused_and_left_untouched() {
+    let home = temp_home("corrupt");
+    let db = home.join("tokentray.db");
+    std::fs::write(
+        &db,
+        b"this is not an SQLite database, it is a shopping list",
+    )
+    .unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let err = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "storage");
+    assert!(err.to_string().contains("nothing was changed"), "{err}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+
+    let home = temp_home("newer");
+    EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap()
+        .close()
+        .await;
+    {
+        // A later Tokentray applied a migration this one does not know.
+        let url = format!("sqlite://{}", home.join("tokentray.db").display());
+        let pool = sqlx_pool(&url).await;
+        sqlx_exec(&pool, "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) VALUES (99, 'from the future', CURRENT_TIMESTAMP, 1, x'00', 0)").await;
+    }
+    let err = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "storage");
+    assert!(err.to_string().contains("newer Tokentray"), "{err}");
+}
+
+async fn sqlx_pool(url: &str) -> sqlx::SqlitePool {
+    sqlx::SqlitePool::connect(url).await.unwrap()
+}
+
+async fn sqlx_exec(pool: &sqlx::SqlitePool, sql: &str) {
+    sqlx::query(sql).execute(pool).await.unwrap();
+    pool.close().await;
+}
+
+#[tokio::test]
+async fn history_is_bounded_newest_first_and_paged() {
+    let home = temp_home("history");
+    let mut store = Store::open(&home, pass("pw")).await.unwrap();
+    store.retention = Retention {
+        max_age: chrono::Duration::days(90),
+        max_rows: 5,
+    };
+    let profile =
+        Profile::parse("[[account]]\nname = \"h\"\ngrant = \"static\"\ntoken = \"t\"\n").unwrap();
+    let now = chrono::Utc::now();
+    let id = store
+        .put_account(&profile.account[0], "user", None, now)
+        .await
+        .unwrap();
+    let err = tokentray_core::Error::ServerError {
+        status: 503,
+        retry_after: None,
+    };
+    for i in 0..12 {
+        let at = now + chrono::Duration::seconds(i);
+        store
+            .record_refresh(RefreshRecord {
+                account_id: id,
+                started_at: at,
+                finished_at: at,
+                result: Err(&err),
+                status: "failing",
+            })
+            .await
+            .unwrap();
+    }
+    // An old row beyond 90 days goes too.
+    let all = store.history("h", None, 100).await.unwrap();
+    assert_eq!(all.len(), 5);
+    assert!(
+        all.windows(2).all(|w| w[0].started_at > w[1].started_at),
+        "newest first"
+    );
+    assert_eq!(
+        all[0].started_at.timestamp(),
+        (now + chrono::Duration::seconds(11)).timestamp()
+    );
+    assert_eq!(all[0].http_status, Some(503));
+    let page = store.history("h", Some(all[1].id), 2).await.unwrap();
+    assert_eq!(page, all[2..4].to_vec());
+}
