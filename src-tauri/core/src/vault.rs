@@ -164,7 +164,9 @@ pub struct Vault {
 /// The key never shows: only where it came from.
 impl std::fmt::Debug for Vault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Vault").field("source", &self.source).finish_non_exhaustive()
+        f.debug_struct("Vault")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
     }
 }
 
