@@ -8,6 +8,8 @@
 //   IDP_REFRESH_TOKEN_TTL  refresh-token lifetime in seconds (default 14 days)
 //   IDP_PORT               a fixed port instead of an ephemeral one
 //   IDP_DEVICE_INTERVAL    device-flow polling interval in seconds (default 5, RFC 8628)
+//   IDP_REFRESH_REUSE_GRACE seconds during which a just-rotated refresh token may be used
+//                          again (default 0: strict, a reuse revokes the grant)
 //
 // Logins need no person: /interaction/:uid logs the fixed test user in and grants what was
 // asked, so a test can follow redirects (with a cookie jar) from /auth to the redirect_uri.
@@ -18,6 +20,7 @@ import { CLIENTS, RESOURCE, TEST_USER } from './clients.mjs';
 const accessTtl = positiveInt(process.env.IDP_ACCESS_TOKEN_TTL, 3600);
 const refreshTtl = positiveInt(process.env.IDP_REFRESH_TOKEN_TTL, 14 * 24 * 3600);
 const deviceInterval = positiveInt(process.env.IDP_DEVICE_INTERVAL, 5);
+const reuseGrace = process.env.IDP_REFRESH_REUSE_GRACE ? positiveInt(process.env.IDP_REFRESH_REUSE_GRACE, 0) : 0;
 
 function positiveInt(value, fallback) {
   if (value === undefined || value === '') return fallback;
@@ -95,6 +98,19 @@ provider.use(async (ctx, next) => {
     ctx.body = { error: 'invalid_client', error_description: `this client must authenticate with ${expected}` };
   }
 });
+
+// A reuse grace for rotated refresh tokens, as Okta ("grace period"), Auth0 ("reuse
+// interval") and Keycloak ("max reuse") offer: within it, the previous refresh token still
+// works (and rotates again) instead of revoking the grant. It is what lets a client that
+// crashed between the server's answer and its own commit recover (RFC 9700 §4.14.2).
+if (reuseGrace > 0) {
+  const find = provider.RefreshToken.find.bind(provider.RefreshToken);
+  provider.RefreshToken.find = async (...args) => {
+    const token = await find(...args);
+    if (token?.consumed && Date.now() / 1000 - token.consumed <= reuseGrace) token.consumed = undefined;
+    return token;
+  };
+}
 
 // RFC 8628 §3.5 polling discipline, which oidc-provider leaves to the deployment: the device
 // authorization response names an `interval`, and a client polling sooner than that gets
