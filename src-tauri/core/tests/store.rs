@@ -276,3 +276,97 @@ async fn history_is_bounded_newest_first_and_paged() {
     let page = store.history("h", Some(all[1].id), 2).await.unwrap();
     assert_eq!(page, all[2..4].to_vec());
 }
+
+/// A tiny tmpfs of our own (root only: CI and these machines run tests as root).
+struct TinyDisk(PathBuf);
+
+impl TinyDisk {
+    fn mount(tag: &str, size: &str) -> Option<TinyDisk> {
+        let dir = temp_home(tag);
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        ok.then_some(TinyDisk(dir))
+    }
+}
+
+impl Drop for TinyDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[tokio::test]
+async fn a_full_disk_keeps_serving_the_new_token_and_a_read_only_one_is_a_clear_error() {
+    let Some(disk) = TinyDisk::mount("full", "1m") else {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let home = disk.0.join("home");
+    let api = custom_api(900);
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("profile.toml"),
+        format!("[[account]]\nname = \"svc\"\ngrant = \"custom\"\nsecret = \"svc-test-token\"\n[account.request]\nurl = \"{}/auth/service-token/refresh\"\nsecret_in = \"bearer\"\n", api.url),
+    )
+    .unwrap();
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    let mut events = engine.subscribe();
+    engine.get_token("svc").await.unwrap();
+    // Fill the disk.
+    let filler = disk.0.join("filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    let chunk = vec![0u8; 16 * 1024];
+    while std::io::Write::write_all(&mut f, &chunk).is_ok() {}
+    drop(f);
+    // The server answers, the store cannot take it: the new token is still served, and the
+    // failure is reported with the storage code.
+    engine.refresh("svc").await.unwrap();
+    let token = engine.get_token("svc").await.unwrap();
+    let mut saw_storage_error = false;
+    while let Ok(event) = events.try_recv() {
+        if let tokentray_core::Event::RefreshFailed { code, .. } = event {
+            saw_storage_error |= code == "storage";
+        }
+    }
+    assert!(saw_storage_error, "a failed write must be reported");
+    assert!(reqwest::Client::new()
+        .get(format!("{}/api/me", api.url))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_success());
+    engine.close().await;
+    drop(engine);
+    // Space again: the database opens, intact.
+    std::fs::remove_file(&filler).unwrap();
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    engine.get_token("svc").await.unwrap();
+    engine.close().await;
+    drop(engine);
+
+    // Read-only: a clear error naming the directory, not a crash.
+    assert!(std::process::Command::new("mount")
+        .args(["-o", "remount,ro"])
+        .arg(&disk.0)
+        .status()
+        .unwrap()
+        .success());
+    let err = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.code(), "storage", "{err}");
+    assert!(
+        err.to_string().contains(&home.display().to_string()),
+        "{err}"
+    );
+}
