@@ -175,8 +175,11 @@ impl EngineHandle {
         let store = Store::open(home, key).await?;
         let now = clock.now();
         let mut problems = Vec::new();
+        if let Err(lost) = store.vault() {
+            problems.push(ErrorView::from(&lost));
+        }
         let profile = home.join(crate::home::PROFILE_FILE);
-        if profile.exists() {
+        if profile.exists() && store.vault().is_ok() {
             if let Err(e) = sync_profile(&store, &profile, now).await {
                 tracing::error!(code = e.code(), "{e}");
                 problems.push(ErrorView::from(&e));
@@ -644,7 +647,7 @@ async fn sync_profile(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<
             "settings": account.settings,
             "secrets": account.secrets.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect::<BTreeMap<_, _>>(),
         });
-        let digest = store.vault().digest(canonical.to_string().as_bytes());
+        let digest = store.vault()?.digest(canonical.to_string().as_bytes());
         let same = stored
             .iter()
             .any(|s| s.name == account.name && s.source_digest.as_deref() == Some(digest.as_str()));

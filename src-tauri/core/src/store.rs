@@ -38,7 +38,9 @@ impl Default for Retention {
 
 pub struct Store {
     pool: SqlitePool,
-    vault: Vault,
+    /// The opened vault, or why it cannot be opened (`vault_key_lost`): then the accounts are
+    /// still listed, their secrets unreadable, and nothing sealed is written or overwritten.
+    vault: std::result::Result<Vault, Error>,
     pub path: PathBuf,
     pub retention: Retention,
 }
@@ -146,37 +148,34 @@ impl Store {
             .map(|b| serde_json::from_slice(&b))
             .transpose()
             .map_err(|e| Error::Storage(format!("the vault's KDF record is damaged: {e}")))?;
-        let key = match key {
-            KeySource::Store(store) => {
-                // The keyring may block (D-Bus); keep it off the async workers.
-                tokio::task::spawn_blocking(move || {
-                    Vault::unlock(KeySource::Store(store), check.as_deref(), kdf)
-                })
-                .await
-                .map_err(|e| Error::Storage(e.to_string()))?
+        let unlocked = tokio::task::spawn_blocking(move || {
+            // The keyring may block (D-Bus); keep it off the async workers.
+            Vault::unlock(key, check.as_deref(), kdf)
+        })
+        .await
+        .map_err(|e| Error::Storage(e.to_string()))?;
+        let vault = match unlocked {
+            Ok(opened) => {
+                if let Some(kdf) = &opened.new_kdf {
+                    let kdf = serde_json::to_vec(kdf).expect("serialisable");
+                    put_meta(&pool, "kdf", &kdf).await.map_err(&err)?;
+                }
+                if let Some(check) = &opened.new_check {
+                    put_meta(&pool, "check", check).await.map_err(&err)?;
+                }
+                tracing::info!(vault = %opened.vault.source, db = %path.display(), "store opened");
+                Ok(opened.vault)
             }
-            passphrase => tokio::task::spawn_blocking(move || {
-                Vault::unlock(passphrase, check.as_deref(), kdf)
-            })
-            .await
-            .map_err(|e| Error::Storage(e.to_string()))?,
-        }?;
-        if let Some(kdf) = &key.new_kdf {
-            put_meta(
-                &pool,
-                "kdf",
-                &serde_json::to_vec(kdf).expect("serialisable"),
-            )
-            .await
-            .map_err(&err)?;
-        }
-        if let Some(check) = &key.new_check {
-            put_meta(&pool, "check", check).await.map_err(&err)?;
-        }
-        tracing::info!(vault = %key.vault.source, db = %path.display(), "store opened");
+            // The accounts stay listed; their secrets must be entered again.
+            Err(lost @ Error::VaultKeyLost(_)) => {
+                tracing::error!(code = lost.code(), "{lost}");
+                Err(lost)
+            }
+            Err(other) => return Err(other),
+        };
         Ok(Store {
             pool,
-            vault: key.vault,
+            vault,
             path: path.clone(),
             retention: Retention::default(),
         })
@@ -186,8 +185,9 @@ impl Store {
         db_error(&self.path)
     }
 
-    pub fn vault(&self) -> &Vault {
-        &self.vault
+    /// The vault, or `vault_key_lost` when its key is gone.
+    pub fn vault(&self) -> Result<&Vault> {
+        self.vault.as_ref().map_err(Clone::clone)
     }
 
     /// Every account with its settings and token state.
@@ -219,7 +219,7 @@ impl Store {
             let mut secrets = BTreeMap::new();
             let mut opened: Result<()> = Ok(());
             for (field, blob) in by_account.remove(&id).unwrap_or_default() {
-                match self.vault.open(id, &field, &blob) {
+                match self.vault().and_then(|v| v.open(id, &field, &blob)) {
                     Ok(secret) => {
                         secrets.insert(field, secret);
                     }
@@ -284,6 +284,7 @@ impl Store {
         digest: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<i64> {
+        let vault = self.vault()?;
         let mut tx = self.pool.begin().await.map_err(self.err())?;
         let settings = serde_json::to_string(&config.settings).expect("serialisable");
         let id: i64 = sqlx::query_scalar(
@@ -313,7 +314,7 @@ impl Store {
             sqlx::query("INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES (?, ?, ?, ?)")
                 .bind(id)
                 .bind(field)
-                .bind(self.vault.seal(id, field, secret))
+                .bind(vault.seal(id, field, secret))
                 .bind(ms(now))
                 .execute(&mut *tx)
                 .await
@@ -335,6 +336,7 @@ impl Store {
     /// Writes one refresh in one transaction: the new sealed access token, the new sealed
     /// refresh token when it rotated, the token state, the history row; then trims history.
     pub async fn record_refresh(&self, r: RefreshRecord<'_>) -> Result<()> {
+        let vault = self.vault()?;
         let mut tx = self.pool.begin().await.map_err(self.err())?;
         let latency = (r.finished_at - r.started_at).num_milliseconds().max(0);
         let now = ms(r.finished_at);
@@ -351,7 +353,7 @@ impl Store {
                     )
                     .bind(r.account_id)
                     .bind(field)
-                    .bind(self.vault.seal(r.account_id, field, secret))
+                    .bind(vault.seal(r.account_id, field, secret))
                     .bind(now)
                     .execute(&mut *tx)
                     .await

@@ -164,17 +164,31 @@ async fn a_lost_key_keeps_accounts_listed_with_their_secrets_unrecoverable() {
         .unwrap()
         .close()
         .await;
-    // The keyring was reset: a store with no key for these secrets.
-    let err = EngineHandle::open(
+    // The keyring was reset: a store with no key for these secrets. The engine opens, says
+    // why, and lists the account with its secrets marked unrecoverable.
+    let engine = EngineHandle::open(
         &home,
         KeySource::Store(Box::new(MemoryKeyStore::default())),
         clock(),
     )
     .await
-    .err()
     .unwrap();
-    assert_eq!(err.code(), "vault_key_lost");
-    assert!(err.to_string().contains("entered again"), "{err}");
+    assert_eq!(engine.problems()[0].code, "vault_key_lost");
+    assert!(
+        engine.problems()[0].message.contains("entered again"),
+        "{:?}",
+        engine.problems()
+    );
+    let listed = engine.list();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].status, tokentray_core::AccountStatus::NeedsReauth);
+    assert_eq!(listed[0].error.as_ref().unwrap().code, "vault_key_lost");
+    assert_eq!(
+        engine.get_token("s").await.unwrap_err().code(),
+        "vault_key_lost"
+    );
+    engine.close().await;
+    drop(engine);
     // The right key still opens everything: nothing was overwritten.
     let engine = EngineHandle::open(&home, KeySource::Store(Box::new(keys)), clock())
         .await
