@@ -36,6 +36,43 @@ pub struct AccountConfig {
     pub settings: Map<String, Value>,
     /// The secret settings by name: what the vault seals.
     pub secrets: BTreeMap<String, Secret>,
+    /// How the scheduler treats the account (settings beside the grant's own).
+    pub policy: Policy,
+}
+
+/// Per-account scheduling settings, written beside the grant's:
+/// `refresh_margin_secs` (default 300), `warn_before_secs` (default 7 d, 1 d, 1 h) for tokens
+/// that cannot renew themselves, and `on_refresh = ["cmd", "arg"]`, a command run after each
+/// refresh with the new token's metadata (never the token) in its environment.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Policy {
+    #[serde(default = "default_margin", rename = "refresh_margin_secs")]
+    pub margin_secs: u64,
+    #[serde(default = "default_warnings", rename = "warn_before_secs")]
+    pub warn_before_secs: Vec<u64>,
+    #[serde(default)]
+    pub on_refresh: Option<Vec<String>>,
+}
+
+pub const POLICY_KEYS: &[&str] = &["refresh_margin_secs", "warn_before_secs", "on_refresh"];
+
+fn default_margin() -> u64 {
+    300
+}
+
+fn default_warnings() -> Vec<u64> {
+    vec![7 * 86_400, 86_400, 3_600]
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            margin_secs: default_margin(),
+            warn_before_secs: default_warnings(),
+            on_refresh: None,
+        }
+    }
 }
 
 impl AccountConfig {
@@ -49,6 +86,22 @@ impl AccountConfig {
         for (key, secret) in &secrets {
             all.insert(key.clone(), Value::String(secret.expose().to_string()));
         }
+        let policy: Map<String, Value> = POLICY_KEYS
+            .iter()
+            .filter_map(|k| all.remove(*k).map(|v| (k.to_string(), v)))
+            .collect();
+        let policy: Policy =
+            serde_json::from_value(Value::Object(policy)).map_err(|e| e.to_string())?;
+        if policy
+            .on_refresh
+            .as_ref()
+            .is_some_and(|c| c.first().is_none_or(String::is_empty))
+        {
+            return Err(
+                "on_refresh must name a program: on_refresh = [\"notify-send\", \"refreshed\"]"
+                    .into(),
+            );
+        }
         let grant: GrantConfig =
             serde_json::from_value(Value::Object(all)).map_err(|e| e.to_string())?;
         grant.check().map_err(|m| format!("{name}: {m}"))?;
@@ -57,6 +110,7 @@ impl AccountConfig {
             grant,
             settings,
             secrets,
+            policy,
         })
     }
 

@@ -13,15 +13,15 @@ use crate::vault::KeySource;
 use crate::{grant, http};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
+use std::future::Future;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::{broadcast, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-/// How often the refresh loop looks at the wall clock even with nothing due: the monotonic
-/// clock tokio sleeps on stops while a laptop is suspended, the wall clock does not.
-const WATCHDOG: std::time::Duration = std::time::Duration::from_secs(5);
 /// Refreshes in flight at once, so that many accounts do not open many connections.
 const MAX_IN_FLIGHT: usize = 16;
 
@@ -46,6 +46,20 @@ pub enum Event {
         code: String,
         message: String,
     },
+    /// A token that cannot renew itself expires within `threshold_secs` (sent once per
+    /// token and threshold, across restarts).
+    ExpiryWarning {
+        account: String,
+        expires_at: DateTime<Utc>,
+        threshold_secs: u64,
+    },
+    /// A token that cannot renew itself has expired; it is no longer served.
+    Expired {
+        account: String,
+        expired_at: DateTime<Utc>,
+    },
+    /// An account was added, changed or removed.
+    AccountChanged { account: String },
 }
 
 /// An account's state at a glance.
@@ -74,6 +88,8 @@ pub struct AccountView {
     pub status: AccountStatus,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_refresh: Option<DateTime<Utc>>,
+    /// When the engine will refresh next on its own, if it will.
+    pub next_refresh: Option<DateTime<Utc>>,
     pub scope: Option<String>,
     pub error: Option<ErrorView>,
 }
@@ -94,26 +110,26 @@ impl From<&Error> for ErrorView {
     }
 }
 
-struct Account {
+pub(crate) struct Account {
     /// The store's row id, when the engine has a store.
-    id: Option<i64>,
-    name: String,
-    kind: String,
+    pub(crate) id: Option<i64>,
+    pub(crate) name: String,
+    pub(crate) kind: String,
     /// The settings, or why they cannot be used (e.g. secrets sealed under a lost key).
-    config: std::result::Result<AccountConfig, Error>,
-    state: Mutex<State>,
+    pub(crate) config: std::result::Result<AccountConfig, Error>,
+    pub(crate) state: Mutex<State>,
     /// Held while a refresh runs: concurrent callers wait for it and share its result.
-    flight: tokio::sync::Mutex<()>,
+    pub(crate) flight: tokio::sync::Mutex<()>,
 }
 
-struct State {
-    token: Option<TokenSet>,
-    status: AccountStatus,
-    error: Option<ErrorView>,
-    last_refresh: Option<DateTime<Utc>>,
+pub(crate) struct State {
+    pub(crate) token: Option<TokenSet>,
+    pub(crate) status: AccountStatus,
+    pub(crate) error: Option<ErrorView>,
+    pub(crate) last_refresh: Option<DateTime<Utc>>,
     /// When the loop should refresh next; `None` = never on its own.
-    next_attempt: Option<DateTime<Utc>>,
-    failures: u32,
+    pub(crate) next_attempt: Option<DateTime<Utc>>,
+    pub(crate) failures: u32,
 }
 
 impl State {
@@ -124,18 +140,60 @@ impl State {
     }
 }
 
-struct Inner {
-    clock: Arc<dyn Clock>,
-    store: Option<Store>,
+pub(crate) struct Inner {
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) store: Option<Store>,
     /// Problems found while opening (an unreadable profile, say), for the window to show.
     problems: Vec<ErrorView>,
     _lock: Option<DirLock>,
-    http: reqwest::Client,
-    accounts: BTreeMap<String, Arc<Account>>,
-    events: broadcast::Sender<Event>,
-    wake: Notify,
-    cancel: CancellationToken,
+    /// How tokens are obtained: the grants, or a test's stand-in.
+    renewer: Arc<dyn Renew>,
+    pub(crate) accounts: RwLock<BTreeMap<String, Arc<Account>>>,
+    pub(crate) events: broadcast::Sender<Event>,
+    /// When to look at which account next (refresh or warning): earliest first.
+    pub(crate) queue: Mutex<Plans>,
+    pub(crate) wake: Notify,
+    pub(crate) cancel: CancellationToken,
     in_flight: Semaphore,
+    /// Expiry warnings already sent: (account, token expiry, threshold seconds).
+    pub(crate) fired: Mutex<HashSet<(String, DateTime<Utc>, u64)>>,
+}
+
+/// Planned looks at accounts, earliest first: (when, account name).
+pub(crate) type Plans = BinaryHeap<Reverse<(DateTime<Utc>, String)>>;
+
+/// How the engine gets a new token for an account. Production uses the grants
+/// ([`GrantRenewer`]); the scheduler's tests use a scripted stand-in on a fake clock.
+pub trait Renew: Send + Sync {
+    fn renew<'a>(
+        &'a self,
+        grant: &'a grant::GrantConfig,
+        current: Option<&'a TokenSet>,
+        subject: Option<Secret>,
+    ) -> Pin<Box<dyn Future<Output = Result<TokenSet>> + Send + 'a>>;
+}
+
+/// The real thing: the grants over the shared HTTP client.
+pub struct GrantRenewer {
+    pub http: reqwest::Client,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Renew for GrantRenewer {
+    fn renew<'a>(
+        &'a self,
+        grant: &'a grant::GrantConfig,
+        current: Option<&'a TokenSet>,
+        subject: Option<Secret>,
+    ) -> Pin<Box<dyn Future<Output = Result<TokenSet>> + Send + 'a>> {
+        Box::pin(async move {
+            let ctx = grant::Context {
+                http: &self.http,
+                clock: &*self.clock,
+            };
+            grant::renew(ctx, grant, current, subject).await
+        })
+    }
 }
 
 /// The engine. Clone it freely; all clones share one engine.
@@ -163,7 +221,32 @@ impl EngineHandle {
                 )
             })
             .collect();
-        EngineHandle::assemble(clock, accounts, None, vec![], None)
+        EngineHandle::assemble(clock, accounts, None, vec![], None, None)
+    }
+
+    /// An engine over these accounts whose tokens come from `renewer` instead of the grants:
+    /// for tests of the scheduler on a fake clock.
+    pub fn with_renewer(
+        profile: Profile,
+        clock: Arc<dyn Clock>,
+        renewer: Arc<dyn Renew>,
+    ) -> EngineHandle {
+        let now = clock.now();
+        let accounts = profile
+            .account
+            .into_iter()
+            .map(|config| {
+                Account::new(
+                    None,
+                    config.name.clone(),
+                    config.grant.kind().into(),
+                    Ok(config),
+                    None,
+                    now,
+                )
+            })
+            .collect();
+        EngineHandle::assemble(clock, accounts, None, vec![], None, Some(renewer))
     }
 
     /// The engine for a data directory: takes its lock, opens its store (and the vault with
@@ -199,13 +282,23 @@ impl EngineHandle {
                 now,
             ));
         }
-        Ok(EngineHandle::assemble(
-            clock,
-            accounts,
-            Some(store),
-            problems,
-            Some(lock),
-        ))
+        let fired = store.fired_warnings().await?;
+        let engine =
+            EngineHandle::assemble(clock, accounts, Some(store), problems, Some(lock), None);
+        {
+            let accounts = engine.inner.accounts.read().expect("poisoned");
+            let names: HashMap<i64, &String> = accounts
+                .values()
+                .filter_map(|a| a.id.map(|id| (id, &a.name)))
+                .collect();
+            let mut set = engine.inner.fired.lock().expect("poisoned");
+            for (id, exp, threshold) in fired {
+                if let Some(name) = names.get(&id) {
+                    set.insert(((*name).clone(), exp, threshold as u64));
+                }
+            }
+        }
+        Ok(engine)
     }
 
     fn assemble(
@@ -214,23 +307,40 @@ impl EngineHandle {
         store: Option<Store>,
         problems: Vec<ErrorView>,
         lock: Option<DirLock>,
+        renewer: Option<Arc<dyn Renew>>,
     ) -> EngineHandle {
-        let (events, _) = broadcast::channel(1024);
+        let (events, _) = broadcast::channel(4096);
+        let http = http::client();
+        let renewer = renewer.unwrap_or_else(|| {
+            Arc::new(GrantRenewer {
+                http: http.clone(),
+                clock: clock.clone(),
+            })
+        });
+        let mut queue = BinaryHeap::new();
+        for a in &accounts {
+            // Every account is looked at once at start: due refreshes and pending warnings.
+            queue.push(Reverse((clock.now(), a.name.clone())));
+        }
         EngineHandle {
             inner: Arc::new(Inner {
                 clock,
                 store,
                 problems,
                 _lock: lock,
-                http: http::client(),
-                accounts: accounts
-                    .into_iter()
-                    .map(|a| (a.name.clone(), Arc::new(a)))
-                    .collect(),
+                renewer,
+                accounts: RwLock::new(
+                    accounts
+                        .into_iter()
+                        .map(|a| (a.name.clone(), Arc::new(a)))
+                        .collect(),
+                ),
                 events,
+                queue: Mutex::new(queue),
                 wake: Notify::new(),
                 cancel: CancellationToken::new(),
                 in_flight: Semaphore::new(MAX_IN_FLIGHT),
+                fired: Mutex::new(HashSet::new()),
             }),
         }
     }
@@ -238,7 +348,7 @@ impl EngineHandle {
     /// An engine with no accounts that says why the real one could not open (a locked
     /// keyring, another engine running): the window shows it instead of failing to start.
     pub fn unavailable(problem: &Error, clock: Arc<dyn Clock>) -> EngineHandle {
-        EngineHandle::assemble(clock, vec![], None, vec![problem.into()], None)
+        EngineHandle::assemble(clock, vec![], None, vec![problem.into()], None, None)
     }
 
     /// Problems found while opening, for the window.
@@ -276,7 +386,11 @@ impl EngineHandle {
 
     /// The background loop itself, for a runtime the caller owns (the desktop shell's).
     pub async fn run_refresh_loop(self) {
-        self.refresh_loop().await
+        crate::scheduler::run(self).await
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
     }
 
     /// Fires when the engine shuts down (for servers that run beside it).
@@ -294,7 +408,13 @@ impl EngineHandle {
     }
 
     pub fn list(&self) -> Vec<AccountView> {
-        self.inner.accounts.values().map(|a| view(a)).collect()
+        self.inner
+            .accounts
+            .read()
+            .expect("poisoned")
+            .values()
+            .map(|a| view(a))
+            .collect()
     }
 
     /// A valid access token for the account: from memory when it is not yet due, else after
@@ -329,9 +449,64 @@ impl EngineHandle {
         self.refresh_locked(&account).await.map(drop)
     }
 
-    fn account(&self, name: &str) -> Result<Arc<Account>> {
+    /// Adds an account, or replaces the one of the same name (a changed account starts
+    /// afresh: new settings, no token, no warnings fired).
+    pub async fn put_account(&self, config: AccountConfig) -> Result<()> {
+        let now = self.inner.clock.now();
+        let id = match &self.inner.store {
+            Some(store) => Some(store.put_account(&config, "user", None, now).await?),
+            None => None,
+        };
+        let name = config.name.clone();
+        let kind = config.grant.kind().to_string();
+        let account = Account::new(id, name.clone(), kind, Ok(config), None, now);
         self.inner
             .accounts
+            .write()
+            .expect("poisoned")
+            .insert(name.clone(), Arc::new(account));
+        self.inner
+            .fired
+            .lock()
+            .expect("poisoned")
+            .retain(|(a, _, _)| *a != name);
+        self.plan(&name, now);
+        let _ = self
+            .inner
+            .events
+            .send(Event::AccountChanged { account: name });
+        Ok(())
+    }
+
+    /// Removes an account and everything stored about it.
+    pub async fn remove_account(&self, name: &str) -> Result<()> {
+        self.account(name)?;
+        if let Some(store) = &self.inner.store {
+            store.remove_account(name).await?;
+        }
+        self.inner.accounts.write().expect("poisoned").remove(name);
+        let _ = self.inner.events.send(Event::AccountChanged {
+            account: name.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Asks the loop to look at an account at `at` (a refresh or a warning).
+    pub(crate) fn plan(&self, name: &str, at: DateTime<Utc>) {
+        let mut queue = self.inner.queue.lock().expect("poisoned");
+        let earlier = queue.peek().is_none_or(|Reverse((head, _))| at < *head);
+        queue.push(Reverse((at, name.to_string())));
+        drop(queue);
+        if earlier {
+            self.inner.wake.notify_one();
+        }
+    }
+
+    pub(crate) fn account(&self, name: &str) -> Result<Arc<Account>> {
+        self.inner
+            .accounts
+            .read()
+            .expect("poisoned")
             .get(name)
             .cloned()
             .ok_or_else(|| Error::NotFound(name.to_string()))
@@ -349,7 +524,7 @@ impl EngineHandle {
     }
 
     /// One token request; the caller holds `account.flight`.
-    async fn refresh_locked(&self, account: &Account) -> Result<Secret> {
+    pub(crate) async fn refresh_locked(&self, account: &Account) -> Result<Secret> {
         let _permit = self
             .inner
             .in_flight
@@ -370,11 +545,11 @@ impl EngineHandle {
             None => None,
         };
         let current = account.state.lock().expect("state poisoned").token.clone();
-        let ctx = grant::Context {
-            http: &self.inner.http,
-            clock: &*self.inner.clock,
-        };
-        let result = grant::renew(ctx, grant, current.as_ref(), subject).await;
+        let result = self
+            .inner
+            .renewer
+            .renew(grant, current.as_ref(), subject)
+            .await;
         self.record(account, started, result).await
     }
 
@@ -415,7 +590,7 @@ impl EngineHandle {
                     Some(exp) if account.renews_itself() => Some(due_at(
                         token.issued_at,
                         exp,
-                        DEFAULT_MARGIN,
+                        account.margin(),
                         fastrand::f64(),
                     )),
                     // A token that cannot renew itself is looked at again when it expires.
@@ -445,6 +620,15 @@ impl EngineHandle {
                     message: e.to_string(),
                 }
             }
+            Err(Error::Expired(at)) => {
+                state.next_attempt = None;
+                state.status = status;
+                state.error = Some(ErrorView::from(&Error::Expired(*at)));
+                Event::Expired {
+                    account: name,
+                    expired_at: *at,
+                }
+            }
             Err(e) => {
                 state.next_attempt = None;
                 state.status = status;
@@ -456,57 +640,21 @@ impl EngineHandle {
                 }
             }
         };
+        let next = state.next_attempt;
         drop(state);
+        if let Some(at) = next {
+            self.plan(&account.name, at);
+        }
         match &event {
             Event::Refreshed { account, .. } => tracing::info!(%account, "token refreshed"),
             other => tracing::warn!(?other, "token refresh failed"),
         }
+        if let (Ok(token), Some(command)) = (&result, account.on_refresh()) {
+            crate::scheduler::run_hook(&account.name, command, token);
+        }
         // Nobody listening is fine.
         let _ = self.inner.events.send(event);
-        self.inner.wake.notify_one();
         result.map(|t| t.access_token)
-    }
-
-    async fn refresh_loop(&self) {
-        loop {
-            let now = self.inner.clock.now();
-            let mut next: Option<DateTime<Utc>> = None;
-            for account in self.inner.accounts.values() {
-                let at = account.state.lock().expect("state poisoned").next_attempt;
-                match at {
-                    Some(at) if at <= now => self.spawn_refresh(account.clone()),
-                    Some(at) => next = Some(next.map_or(at, |n| n.min(at))),
-                    None => {}
-                }
-            }
-            let sleep = next
-                .and_then(|n| (n - now).to_std().ok())
-                .map_or(WATCHDOG, |d| d.min(WATCHDOG));
-            tokio::select! {
-                _ = self.inner.cancel.cancelled() => return,
-                _ = self.inner.wake.notified() => {}
-                _ = tokio::time::sleep(sleep) => {}
-            }
-        }
-    }
-
-    fn spawn_refresh(&self, account: Arc<Account>) {
-        // Planned again when this refresh finishes; until then the loop leaves it alone.
-        account.state.lock().expect("state poisoned").next_attempt = None;
-        let engine = self.clone();
-        tokio::spawn(async move {
-            let _flight = account.flight.lock().await;
-            // A caller that refreshed while we waited has planned the next attempt already.
-            let still_ours = account
-                .state
-                .lock()
-                .expect("state poisoned")
-                .next_attempt
-                .is_none();
-            if still_ours {
-                let _ = engine.refresh_locked(&account).await;
-            }
-        });
     }
 }
 
@@ -518,6 +666,7 @@ fn view(account: &Account) -> AccountView {
         status: state.status,
         expires_at: state.token.as_ref().and_then(|t| t.expires_at),
         last_refresh: state.last_refresh,
+        next_refresh: state.next_attempt,
         scope: state.token.as_ref().and_then(|t| t.scope.clone()),
         error: state.error.clone(),
     }
@@ -551,7 +700,11 @@ impl Account {
                 (_, AccountStatus::NeedsReauth | AccountStatus::Expired) => None,
                 (Some(t), _) => match t.expires_at {
                     Some(exp) if config.as_ref().is_ok_and(|c| c.grant.renews_itself()) => {
-                        Some(due_at(t.issued_at, exp, DEFAULT_MARGIN, fastrand::f64()))
+                        let margin = config
+                            .as_ref()
+                            .map(|c| chrono::Duration::seconds(c.policy.margin_secs as i64))
+                            .unwrap_or(DEFAULT_MARGIN);
+                        Some(due_at(t.issued_at, exp, margin, fastrand::f64()))
                     }
                     Some(exp) => Some(exp),
                     None => None,
@@ -575,8 +728,29 @@ impl Account {
         }
     }
 
-    fn renews_itself(&self) -> bool {
+    pub(crate) fn renews_itself(&self) -> bool {
         self.config.as_ref().is_ok_and(|c| c.grant.renews_itself())
+    }
+
+    fn margin(&self) -> chrono::Duration {
+        self.config
+            .as_ref()
+            .map(|c| chrono::Duration::seconds(c.policy.margin_secs as i64))
+            .unwrap_or(DEFAULT_MARGIN)
+    }
+
+    pub(crate) fn warn_before(&self) -> &[u64] {
+        self.config
+            .as_ref()
+            .map(|c| c.policy.warn_before_secs.as_slice())
+            .unwrap_or(&[])
+    }
+
+    fn on_refresh(&self) -> Option<&[String]> {
+        self.config
+            .as_ref()
+            .ok()
+            .and_then(|c| c.policy.on_refresh.as_deref())
     }
 }
 

@@ -14,6 +14,7 @@ pub mod ipc;
 pub mod jwt;
 pub mod lock;
 pub mod schedule;
+pub mod scheduler;
 pub mod secret;
 pub mod store;
 pub mod token;

@@ -471,6 +471,37 @@ impl Store {
             .collect())
     }
 
+    /// Expiry warnings already sent: (account id, token expiry, threshold seconds).
+    pub async fn fired_warnings(&self) -> Result<Vec<(i64, DateTime<Utc>, i64)>> {
+        let rows =
+            sqlx::query("SELECT account_id, token_expires_at, threshold_secs FROM fired_warnings")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(self.err())?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get(0), at(r.get(1)).unwrap_or_default(), r.get(2)))
+            .collect())
+    }
+
+    pub async fn record_warning(
+        &self,
+        account_id: i64,
+        expires_at: DateTime<Utc>,
+        threshold_secs: i64,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        sqlx::query("INSERT OR IGNORE INTO fired_warnings (account_id, token_expires_at, threshold_secs, fired_at) VALUES (?, ?, ?, ?)")
+            .bind(account_id)
+            .bind(ms(expires_at))
+            .bind(threshold_secs)
+            .bind(ms(now))
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(self.err())
+    }
+
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
         sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
             .bind(key)

@@ -308,7 +308,11 @@ impl TinyDisk {
 
 impl Drop for TinyDisk {
     fn drop(&mut self) {
-        let _ = std::process::Command::new("umount").arg(&self.0).status();
+        // Lazily, so a file still being closed does not leave the mount behind.
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
     }
 }
 
@@ -367,13 +371,21 @@ async fn a_full_disk_keeps_serving_the_new_token_and_a_read_only_one_is_a_clear_
     engine.close().await;
     drop(engine);
 
-    // Read-only: a clear error naming the directory, not a crash.
-    assert!(std::process::Command::new("mount")
-        .args(["-o", "remount,ro"])
-        .arg(&disk.0)
-        .status()
-        .unwrap()
-        .success());
+    // Read-only: a clear error naming the directory, not a crash. (The closed pool's files
+    // may take a moment to be released before the remount is allowed.)
+    let mut remounted = false;
+    for _ in 0..50 {
+        let status = std::process::Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&disk.0)
+            .status();
+        remounted = status.unwrap().success();
+        if remounted {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(remounted, "could not remount the tmpfs read-only");
     let err = EngineHandle::open(&home, pass("pw"), clock())
         .await
         .err()

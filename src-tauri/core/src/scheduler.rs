@@ -1,0 +1,208 @@
+//! The background loop: one task that sleeps until the earliest planned look at an account
+//! (a due refresh, an expiry warning), a wake-up (a plan earlier than the head, shutdown), or
+//! the wall-clock watchdog. Plans live in a min-heap keyed by wall time; a popped plan that no
+//! longer matches the account's state is skipped, so re-planning is just pushing again.
+//!
+//! Suspend: Linux's monotonic clock (what tokio sleeps on) stops while a laptop sleeps, the
+//! wall clock does not. The loop never sleeps longer than the watchdog period and compares
+//! the wall clock with the monotonic one each time round; after a jump it re-plans, and
+//! whatever became due runs at once.
+
+use crate::engine::{Account, EngineHandle, Event};
+use crate::token::TokenSet;
+use chrono::{DateTime, Utc};
+use std::cmp::Reverse;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The longest the loop sleeps without looking at the wall clock.
+pub const WATCHDOG: Duration = Duration::from_secs(5);
+/// A wall-clock move this much larger than the monotonic one is a jump (suspend, NTP).
+const JUMP: chrono::Duration = chrono::Duration::seconds(2);
+/// How long an on-refresh hook may run.
+const HOOK_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub(crate) async fn run(engine: EngineHandle) {
+    let inner = engine.inner();
+    let mut last_wall = inner.clock.now();
+    let mut last_mono = tokio::time::Instant::now();
+    loop {
+        let now = inner.clock.now();
+        let mono = tokio::time::Instant::now();
+        let wall_moved = now - last_wall;
+        let mono_moved = chrono::Duration::from_std(mono - last_mono).unwrap_or_default();
+        if (wall_moved - mono_moved).abs() > JUMP {
+            tracing::info!(by = %(wall_moved - mono_moved), "the wall clock jumped (suspend or clock change): re-planning");
+            engine.replan_all();
+        }
+        (last_wall, last_mono) = (now, mono);
+
+        let due: Vec<String> = {
+            let mut queue = inner.queue.lock().expect("poisoned");
+            let mut due = Vec::new();
+            while queue.peek().is_some_and(|Reverse((at, _))| *at <= now) {
+                due.push(queue.pop().expect("peeked").0 .1);
+            }
+            due
+        };
+        for name in due {
+            if let Ok(account) = engine.account(&name) {
+                visit(&engine, account, now);
+            }
+        }
+
+        let head = inner
+            .queue
+            .lock()
+            .expect("poisoned")
+            .peek()
+            .map(|Reverse((at, _))| *at);
+        let sleep = head
+            .and_then(|at| (at - now).to_std().ok())
+            .map_or(WATCHDOG, |d| d.min(WATCHDOG));
+        tokio::select! {
+            _ = inner.cancel.cancelled() => return,
+            _ = inner.wake.notified() => {}
+            _ = tokio::time::sleep(sleep) => {}
+        }
+    }
+}
+
+/// Looks at an account whose planned time has come: refresh it if it is due, send the
+/// expiry warnings that are due, and plan the next look.
+fn visit(engine: &EngineHandle, account: Arc<Account>, now: DateTime<Utc>) {
+    let (due, expires_at) = {
+        let state = account.state.lock().expect("state poisoned");
+        (
+            state.next_attempt.is_some_and(|at| at <= now),
+            state.token.as_ref().and_then(|t| t.expires_at),
+        )
+    };
+    if due {
+        spawn_refresh(engine, account.clone());
+    }
+    if account.renews_itself() {
+        return;
+    }
+    // A token that cannot renew itself: warn at each threshold, once per token.
+    let Some(expires_at) = expires_at else { return };
+    let mut next_warning: Option<DateTime<Utc>> = None;
+    for &threshold in account.warn_before() {
+        let at = expires_at - chrono::Duration::seconds(threshold as i64);
+        let key = (account.name.clone(), expires_at, threshold);
+        if at > now {
+            next_warning = Some(next_warning.map_or(at, |n| n.min(at)));
+            continue;
+        }
+        if now >= expires_at || !engine.inner().fired.lock().expect("poisoned").insert(key) {
+            continue;
+        }
+        // Only the nearest threshold is worth saying when several passed at once (after a
+        // restart or a suspend); the others are recorded as said.
+        let nearest = account
+            .warn_before()
+            .iter()
+            .filter(|&&t| now >= expires_at - chrono::Duration::seconds(t as i64))
+            .min()
+            == Some(&threshold);
+        let engine2 = engine.clone();
+        let id = account.id;
+        let name = account.name.clone();
+        tokio::spawn(async move {
+            if let (Some(store), Some(id)) = (&engine2.inner().store, id) {
+                if let Err(e) = store
+                    .record_warning(id, expires_at, threshold as i64, now)
+                    .await
+                {
+                    tracing::warn!(account = %name, "could not record a warning: {e}");
+                }
+            }
+        });
+        if nearest {
+            tracing::info!(account = %account.name, %expires_at, threshold, "expiry warning");
+            let _ = engine.inner().events.send(Event::ExpiryWarning {
+                account: account.name.clone(),
+                expires_at,
+                threshold_secs: threshold,
+            });
+        }
+    }
+    if let Some(at) = next_warning {
+        engine.plan(&account.name, at);
+    }
+}
+
+fn spawn_refresh(engine: &EngineHandle, account: Arc<Account>) {
+    // Planned again when this refresh finishes; until then the loop leaves it alone.
+    account.state.lock().expect("state poisoned").next_attempt = None;
+    let engine = engine.clone();
+    tokio::spawn(async move {
+        let _flight = account.flight.lock().await;
+        // A caller that refreshed while we waited has planned the next attempt already.
+        let still_ours = account
+            .state
+            .lock()
+            .expect("state poisoned")
+            .next_attempt
+            .is_none();
+        if still_ours {
+            let _ = engine.refresh_locked(&account).await;
+        }
+    });
+}
+
+impl EngineHandle {
+    /// After a clock jump: look at every account now.
+    fn replan_all(&self) {
+        let now = self.inner().clock.now();
+        let names: Vec<String> = self
+            .inner()
+            .accounts
+            .read()
+            .expect("poisoned")
+            .keys()
+            .cloned()
+            .collect();
+        let mut queue = self.inner().queue.lock().expect("poisoned");
+        for name in names {
+            queue.push(Reverse((now, name)));
+        }
+    }
+}
+
+/// Runs an account's on-refresh hook with the new token's metadata in its environment, never
+/// the token itself (not on argv, not in the environment). Fire and forget, with a timeout.
+pub(crate) fn run_hook(account: &str, command: &[String], token: &TokenSet) {
+    let mut cmd = tokio::process::Command::new(&command[0]);
+    cmd.args(&command[1..])
+        .env("TOKENTRAY_EVENT", "refreshed")
+        .env("TOKENTRAY_ACCOUNT", account)
+        .env("TOKENTRAY_TOKEN_TYPE", &token.token_type)
+        .env("TOKENTRAY_ISSUED_AT", token.issued_at.to_rfc3339())
+        .env(
+            "TOKENTRAY_EXPIRES_AT",
+            token.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        )
+        .env("TOKENTRAY_SCOPE", token.scope.clone().unwrap_or_default())
+        .stdin(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let account = account.to_string();
+    let program = command[0].clone();
+    tokio::spawn(async move {
+        let outcome = match cmd.spawn() {
+            Ok(mut child) => tokio::time::timeout(HOOK_TIMEOUT, child.wait()).await,
+            Err(e) => {
+                tracing::warn!(%account, "on_refresh hook {program} could not start: {e}");
+                return;
+            }
+        };
+        match outcome {
+            Ok(Ok(status)) if status.success() => {}
+            Ok(Ok(status)) => {
+                tracing::warn!(%account, "on_refresh hook {program} exited with {status}")
+            }
+            Ok(Err(e)) => tracing::warn!(%account, "on_refresh hook {program}: {e}"),
+            Err(_) => tracing::warn!(%account, "on_refresh hook {program} timed out"),
+        }
+    });
+}
