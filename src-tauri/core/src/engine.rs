@@ -393,6 +393,12 @@ impl EngineHandle {
         &self.inner
     }
 
+    /// Asks the loop to look at the clock again now, e.g. when the system says it resumed
+    /// from sleep (the watchdog would notice within 5 s anyway).
+    pub fn nudge(&self) {
+        self.inner.wake.notify_one();
+    }
+
     /// Fires when the engine shuts down (for servers that run beside it).
     pub fn stopped(&self) -> CancellationToken {
         self.inner.cancel.clone()
@@ -413,7 +419,7 @@ impl EngineHandle {
             .read()
             .expect("poisoned")
             .values()
-            .map(|a| view(a))
+            .map(|a| view(a, self.inner.clock.now()))
             .collect()
     }
 
@@ -645,6 +651,10 @@ impl EngineHandle {
         if let Some(at) = next {
             self.plan(&account.name, at);
         }
+        if result.is_ok() && !account.renews_itself() {
+            // A token that cannot renew itself: look at its expiry warnings now.
+            self.plan(&account.name, now);
+        }
         match &event {
             Event::Refreshed { account, .. } => tracing::info!(%account, "token refreshed"),
             other => tracing::warn!(?other, "token refresh failed"),
@@ -658,12 +668,21 @@ impl EngineHandle {
     }
 }
 
-fn view(account: &Account) -> AccountView {
+fn view(account: &Account, now: DateTime<Utc>) -> AccountView {
     let state = account.state.lock().expect("state poisoned");
+    // A held token that has run out while retries go on is no longer "retrying" but failing.
+    let status = match state.status {
+        AccountStatus::Ok | AccountStatus::Retrying
+            if state.token.is_some() && state.valid_token(now).is_none() =>
+        {
+            AccountStatus::Failing
+        }
+        other => other,
+    };
     AccountView {
         name: account.name.clone(),
         grant: account.kind.clone(),
-        status: state.status,
+        status,
         expires_at: state.token.as_ref().and_then(|t| t.expires_at),
         last_refresh: state.last_refresh,
         next_refresh: state.next_attempt,
