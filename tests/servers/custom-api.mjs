@@ -9,7 +9,8 @@
 //          the old refresh token is refused afterwards)
 //   POST /api/auth/login   {"username", "password"} (JSON)
 //        → {"token": {"access": ..., "refresh": ..., "expires_in": TTL}}
-//   POST /oauth/token   grant_type=password (username, password) or refresh_token (rotating):
+//   POST /oauth/token   grant_type=password (username, password), refresh_token (rotating), or
+//        client_credentials (any client id, secret `bench-secret`, for the benchmark):
 //        the standard OAuth answer (the resource owner password grant, RFC 6749 §4.3)
 //   GET  /api/me           Authorization: Bearer <access token> → 200 {"sub"} or 401
 //
@@ -69,6 +70,10 @@ const tokenRoutes = {
         return send(res, 400, { error: 'invalid_grant', error_description: 'wrong username or password' });
       }
       sub = USER;
+    } else if (form.get('grant_type') === 'client_credentials') {
+      // For the scheduler benchmark: any client id with the secret `bench-secret`.
+      if (form.get('client_secret') !== 'bench-secret') return send(res, 401, { error: 'invalid_client' });
+      return send(res, 200, { access_token: issueAccess(form.get('client_id')), token_type: 'Bearer', expires_in: ttl });
     } else if (form.get('grant_type') === 'refresh_token') {
       sub = refreshTokens.get(form.get('refresh_token'));
       if (!sub) return send(res, 400, { error: 'invalid_grant', error_description: 'refresh token unknown or already used' });

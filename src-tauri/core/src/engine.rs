@@ -423,6 +423,11 @@ impl EngineHandle {
             .collect()
     }
 
+    /// One account as the UI shows it.
+    pub fn view(&self, name: &str) -> Result<AccountView> {
+        Ok(view(&*self.account(name)?, self.inner.clock.now()))
+    }
+
     /// A valid access token for the account: from memory when it is not yet due, else after
     /// a refresh (shared with any refresh already in flight). A token still valid is served
     /// when the refresh fails; an expired one never is.

@@ -345,3 +345,32 @@ async fn a_transient_failure_at_the_real_server_keeps_serving_the_old_token() {
         .unwrap();
     assert!(ok.status().is_success());
 }
+
+#[tokio::test]
+async fn the_on_refresh_hook_gets_metadata_but_never_the_token() {
+    let api = support::custom_api(900);
+    let out = std::env::temp_dir().join(format!("tokentray-hook-{}", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let profile = Profile::parse(&format!(
+        "[[account]]\nname = \"svc\"\ngrant = \"custom\"\nsecret = \"svc-test-token\"\non_refresh = [\"sh\", \"-c\", \"env > {0}.tmp; echo \\\"argv: $0 $*\\\" >> {0}.tmp; mv {0}.tmp {0}\", \"hook\"]\n[account.request]\nurl = \"{1}/auth/service-token/refresh\"\nsecret_in = \"bearer\"\n",
+        out.display(),
+        api.url
+    ))
+    .unwrap();
+    let engine = EngineHandle::new(profile, support::clock());
+    let token = engine.get_token("svc").await.unwrap();
+    let mut seen = String::new();
+    for _ in 0..100 {
+        if let Ok(text) = std::fs::read_to_string(&out) {
+            seen = text;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(seen.contains("TOKENTRAY_ACCOUNT=svc"), "{seen}");
+    assert!(seen.contains("TOKENTRAY_EVENT=refreshed"));
+    assert!(seen.contains("TOKENTRAY_EXPIRES_AT=20"), "{seen}");
+    assert!(seen.contains("argv: hook"));
+    assert!(!seen.contains(token.expose()), "the token reached the hook");
+    assert!(!seen.contains("svc-test-token"), "the service token reached the hook");
+}

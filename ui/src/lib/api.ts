@@ -16,6 +16,8 @@ export interface AccountView {
   status: AccountStatus;
   expires_at: string | null;
   last_refresh: string | null;
+  /** When the engine refreshes next on its own. */
+  next_refresh: string | null;
   scope: string | null;
   error: ErrorView | null;
 }
