@@ -742,6 +742,13 @@ impl Account {
             state.error = Some(e.into());
             state.next_attempt = None;
         }
+        // The engine needs the grant and the policy; the written settings and secrets are the
+        // store's business and are not kept twice in memory (10,000 accounts add up).
+        let config = config.map(|mut c| {
+            c.settings = Default::default();
+            c.secrets = Default::default();
+            c
+        });
         Account {
             id,
             name,

@@ -111,28 +111,46 @@ async fn unreachable_server_is_a_transient_network_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_refresh_loop_keeps_short_lived_tokens_valid() {
+async fn the_refresh_loop_keeps_short_lived_tokens_of_several_grants_valid() {
     // 4 s tokens are due after ~2 s: over 10 s each account refreshes several times, and the
-    // token the engine serves is active at the IdP every time it is asked.
+    // token the engine serves works every time it is asked: client credentials (both auth
+    // methods) at the IdP, a service-token exchange and a password login with rotating
+    // refresh tokens at the project's own server.
     let idp = Idp::start(4);
-    let engine = EngineHandle::new(
-        profile(
-            &idp,
-            &[
-                ("a", "cc-basic", "cc-basic-secret", "client_secret_basic"),
-                ("b", "cc-post", "cc-post-secret", "client_secret_post"),
-            ],
-        ),
-        Arc::new(SystemClock),
-    );
+    let api = support::custom_api(4);
+    let mut text = String::new();
+    for (name, id, secret, method) in [
+        ("a", "cc-basic", "cc-basic-secret", "client_secret_basic"),
+        ("b", "cc-post", "cc-post-secret", "client_secret_post"),
+    ] {
+        text.push_str(&format!("[[account]]\nname = \"{name}\"\ngrant = \"client_credentials\"\ntoken_url = \"{}\"\nclient_id = \"{id}\"\nclient_secret = \"{secret}\"\nauth_method = \"{method}\"\n", idp.token_url()));
+    }
+    text.push_str(&format!("[[account]]\nname = \"svc\"\ngrant = \"custom\"\nsecret = \"svc-test-token\"\n[account.request]\nurl = \"{}/auth/service-token/refresh\"\nsecret_in = \"bearer\"\n", api.url));
+    text.push_str(&format!("[[account]]\nname = \"pw\"\ngrant = \"password\"\ntoken_url = \"{}/oauth/token\"\nusername = \"alice\"\npassword = \"alice-password\"\n", api.url));
+    let engine = EngineHandle::new(Profile::parse(&text).unwrap(), Arc::new(SystemClock));
     let mut events = engine.subscribe();
     let task = engine.spawn_refresh_loop();
     let mut seen = std::collections::HashSet::new();
+    let http = reqwest::Client::new();
     for _ in 0..20 {
         tokio::time::sleep(Duration::from_millis(500)).await;
         for name in ["a", "b"] {
             let token = engine.get_token(name).await.unwrap();
             assert_eq!(idp.introspect(token.expose()).await["active"], true);
+            seen.insert(token.expose().to_string());
+        }
+        for name in ["svc", "pw"] {
+            let token = engine.get_token(name).await.unwrap();
+            let me = http
+                .get(format!("{}/api/me", api.url))
+                .bearer_auth(token.expose())
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                me.status().is_success(),
+                "{name}: a token that does not work was served"
+            );
             seen.insert(token.expose().to_string());
         }
     }
@@ -144,9 +162,9 @@ async fn the_refresh_loop_keeps_short_lived_tokens_valid() {
         refreshed += 1;
     }
     // 10 s of 4 s tokens refreshed at ~2 s: at least 4 refreshes per account.
-    assert!(refreshed >= 8, "only {refreshed} refreshes");
+    assert!(refreshed >= 16, "only {refreshed} refreshes");
     assert!(
-        seen.len() >= 8,
+        seen.len() >= 16,
         "only {} distinct tokens served",
         seen.len()
     );

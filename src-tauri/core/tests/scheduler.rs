@@ -372,5 +372,8 @@ async fn the_on_refresh_hook_gets_metadata_but_never_the_token() {
     assert!(seen.contains("TOKENTRAY_EXPIRES_AT=20"), "{seen}");
     assert!(seen.contains("argv: hook"));
     assert!(!seen.contains(token.expose()), "the token reached the hook");
-    assert!(!seen.contains("svc-test-token"), "the service token reached the hook");
+    assert!(
+        !seen.contains("svc-test-token"),
+        "the service token reached the hook"
+    );
 }
