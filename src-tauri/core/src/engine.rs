@@ -155,6 +155,9 @@ pub(crate) struct Inner {
     pub(crate) wake: Notify,
     pub(crate) cancel: CancellationToken,
     in_flight: Semaphore,
+    /// Refresh tasks the loop may have started and not yet finished: a bound on live tasks
+    /// (and their memory) when thousands of accounts are due at once.
+    pub(crate) loop_slots: Arc<Semaphore>,
     /// Expiry warnings already sent: (account, token expiry, threshold seconds).
     pub(crate) fired: Mutex<HashSet<(String, DateTime<Utc>, u64)>>,
 }
@@ -340,6 +343,7 @@ impl EngineHandle {
                 wake: Notify::new(),
                 cancel: CancellationToken::new(),
                 in_flight: Semaphore::new(MAX_IN_FLIGHT),
+                loop_slots: Arc::new(Semaphore::new(4 * MAX_IN_FLIGHT)),
                 fired: Mutex::new(HashSet::new()),
             }),
         }

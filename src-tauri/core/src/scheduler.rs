@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use std::cmp::Reverse;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// The longest the loop sleeps without looking at the wall clock.
 pub const WATCHDOG: Duration = Duration::from_secs(5);
@@ -37,18 +38,27 @@ pub(crate) async fn run(engine: EngineHandle) {
         }
         (last_wall, last_mono) = (now, mono);
 
-        let due: Vec<String> = {
-            let mut queue = inner.queue.lock().expect("poisoned");
-            let mut due = Vec::new();
-            while queue.peek().is_some_and(|Reverse((at, _))| *at <= now) {
-                due.push(queue.pop().expect("peeked").0 .1);
-            }
-            due
-        };
-        for name in due {
-            if let Ok(account) = engine.account(&name) {
-                visit(&engine, account, now);
-            }
+        // Take due plans one at a time, each refresh waiting for a free slot, so that only a
+        // bounded number of refresh tasks exist however many accounts are due at once.
+        loop {
+            let name = {
+                let mut queue = inner.queue.lock().expect("poisoned");
+                match queue.peek() {
+                    Some(Reverse((at, _))) if *at <= now => queue.pop().expect("peeked").0 .1,
+                    _ => break,
+                }
+            };
+            let Ok(account) = engine.account(&name) else { continue };
+            let due = account.state.lock().expect("state poisoned").next_attempt.is_some_and(|at| at <= now);
+            let slot = if due {
+                tokio::select! {
+                    _ = inner.cancel.cancelled() => return,
+                    slot = inner.loop_slots.clone().acquire_owned() => slot.ok(),
+                }
+            } else {
+                None
+            };
+            visit(&engine, account, now, slot);
         }
 
         let head = inner
@@ -70,7 +80,12 @@ pub(crate) async fn run(engine: EngineHandle) {
 
 /// Looks at an account whose planned time has come: refresh it if it is due, send the
 /// expiry warnings that are due, and plan the next look.
-fn visit(engine: &EngineHandle, account: Arc<Account>, now: DateTime<Utc>) {
+fn visit(
+    engine: &EngineHandle,
+    account: Arc<Account>,
+    now: DateTime<Utc>,
+    slot: Option<OwnedSemaphorePermit>,
+) {
     let (due, expires_at) = {
         let state = account.state.lock().expect("state poisoned");
         (
@@ -79,7 +94,9 @@ fn visit(engine: &EngineHandle, account: Arc<Account>, now: DateTime<Utc>) {
         )
     };
     if due {
-        spawn_refresh(engine, account.clone());
+        if let Some(slot) = slot {
+            spawn_refresh(engine, account.clone(), slot);
+        }
     }
     if account.renews_itself() {
         return;
@@ -132,11 +149,12 @@ fn visit(engine: &EngineHandle, account: Arc<Account>, now: DateTime<Utc>) {
     }
 }
 
-fn spawn_refresh(engine: &EngineHandle, account: Arc<Account>) {
+fn spawn_refresh(engine: &EngineHandle, account: Arc<Account>, slot: OwnedSemaphorePermit) {
     // Planned again when this refresh finishes; until then the loop leaves it alone.
     account.state.lock().expect("state poisoned").next_attempt = None;
     let engine = engine.clone();
     tokio::spawn(async move {
+        let _slot = slot;
         let _flight = account.flight.lock().await;
         // A caller that refreshed while we waited has planned the next attempt already.
         let still_ours = account
