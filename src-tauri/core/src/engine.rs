@@ -660,8 +660,11 @@ impl EngineHandle {
         if let Some(at) = next {
             self.plan(&account.name, at);
         }
-        if result.is_ok() && !account.renews_itself() {
-            // A token that cannot renew itself: look at its expiry warnings now.
+        let watched = result
+            .as_ref()
+            .is_ok_and(|t| !account.renews_itself() || t.refresh_expires_at.is_some());
+        if watched {
+            // Something that cannot be renewed will run out: look at its warnings now.
             self.plan(&account.name, now);
         }
         match &event {

@@ -48,8 +48,15 @@ pub(crate) async fn run(engine: EngineHandle) {
                     _ => break,
                 }
             };
-            let Ok(account) = engine.account(&name) else { continue };
-            let due = account.state.lock().expect("state poisoned").next_attempt.is_some_and(|at| at <= now);
+            let Ok(account) = engine.account(&name) else {
+                continue;
+            };
+            let due = account
+                .state
+                .lock()
+                .expect("state poisoned")
+                .next_attempt
+                .is_some_and(|at| at <= now);
             let slot = if due {
                 tokio::select! {
                     _ = inner.cancel.cancelled() => return,
@@ -90,7 +97,15 @@ fn visit(
         let state = account.state.lock().expect("state poisoned");
         (
             state.next_attempt.is_some_and(|at| at <= now),
-            state.token.as_ref().and_then(|t| t.expires_at),
+            // What can run out with no way to renew it: the token itself, or for an account
+            // that renews itself, its refresh token when the server said when.
+            state.token.as_ref().and_then(|t| {
+                if account.renews_itself() {
+                    t.refresh_expires_at
+                } else {
+                    t.expires_at
+                }
+            }),
         )
     };
     if due {
@@ -98,10 +113,7 @@ fn visit(
             spawn_refresh(engine, account.clone(), slot);
         }
     }
-    if account.renews_itself() {
-        return;
-    }
-    // A token that cannot renew itself: warn at each threshold, once per token.
+    // Warn at each threshold, once per token.
     let Some(expires_at) = expires_at else { return };
     let mut next_warning: Option<DateTime<Utc>> = None;
     for &threshold in account.warn_before() {

@@ -195,7 +195,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT a.id, a.name, a.grant_kind, a.settings, a.source, a.source_digest,
                     t.status, t.token_type, t.issued_at, t.expires_at, t.scope,
-                    t.error_code, t.error_message, t.last_refresh
+                    t.error_code, t.error_message, t.last_refresh, t.refresh_expires_at
              FROM accounts a LEFT JOIN token_state t ON t.account_id = a.id ORDER BY a.name",
         )
         .fetch_all(&self.pool)
@@ -246,6 +246,7 @@ impl Store {
                     issued_at: at(row.get("issued_at")).unwrap_or_default(),
                     expires_at: at(row.get("expires_at")),
                     refresh_token: refresh.clone(),
+                    refresh_expires_at: at(row.get("refresh_expires_at")),
                     scope: row.get("scope"),
                 });
                 let error = row.get::<Option<String>, _>("error_code").map(|c| {
@@ -363,8 +364,8 @@ impl Store {
                     .map(|jwt| serde_json::to_string(&jwt.claims).expect("serialisable"));
                 sqlx::query(
                     "INSERT OR REPLACE INTO token_state (account_id, status, token_type, issued_at, expires_at,
-                         scope, claims, error_code, error_message, last_refresh)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)",
+                         scope, claims, error_code, error_message, last_refresh, refresh_expires_at)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
                 )
                 .bind(r.account_id)
                 .bind(r.status)
@@ -374,6 +375,7 @@ impl Store {
                 .bind(&token.scope)
                 .bind(claims)
                 .bind(now)
+                .bind(token.refresh_expires_at.map(ms))
                 .execute(&mut *tx)
                 .await
                 .map_err(self.err())?;

@@ -18,6 +18,8 @@ pub struct TokenSet {
     pub issued_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub refresh_token: Option<Secret>,
+    /// When the refresh token itself expires, when the server says.
+    pub refresh_expires_at: Option<DateTime<Utc>>,
     pub scope: Option<String>,
 }
 
@@ -48,6 +50,9 @@ pub struct ResponseMap {
     /// An absolute time: RFC 3339, or Unix seconds (or milliseconds).
     pub expires_at: Option<String>,
     pub refresh_token: Option<String>,
+    /// Seconds until the refresh token expires (Keycloak's `refresh_expires_in`; GitHub's and
+    /// Azure's `refresh_token_expires_in` is read too when this is the default).
+    pub refresh_expires_in: Option<String>,
     pub scope: Option<String>,
     pub token_type: Option<String>,
 }
@@ -59,6 +64,7 @@ impl Default for ResponseMap {
             expires_in: Some("/expires_in".into()),
             expires_at: None,
             refresh_token: Some("/refresh_token".into()),
+            refresh_expires_in: Some("/refresh_expires_in".into()),
             scope: Some("/scope".into()),
             token_type: Some("/token_type".into()),
         }
@@ -171,6 +177,15 @@ pub fn token_from_json(
         issued_at: received_at,
         expires_at,
         refresh_token: text(&map.refresh_token).map(Secret::new),
+        refresh_expires_at: at(&map.refresh_expires_in)
+            .or_else(|| {
+                (map.refresh_expires_in.as_deref() == Some("/refresh_expires_in"))
+                    .then(|| body.pointer("/refresh_token_expires_in"))
+                    .flatten()
+            })
+            .and_then(parse_seconds)
+            .filter(|s| *s > 0)
+            .map(|s| received_at + chrono::Duration::seconds(s.min(MAX_EXPIRES_IN))),
         scope: text(&map.scope),
     })
 }
@@ -267,6 +282,19 @@ mod tests {
 
         let t = parse_response(&answer(200, r#"{"access_token":"a"}"#), at()).unwrap();
         assert_eq!(t.expires_at, None);
+    }
+
+    #[test]
+    fn refresh_token_expiry_under_either_name() {
+        for body in [
+            r#"{"access_token":"a","refresh_token":"r","refresh_expires_in":1800}"#,
+            r#"{"access_token":"a","refresh_token":"r","refresh_token_expires_in":"1800"}"#,
+        ] {
+            let t = parse_response(&answer(200, body), at()).unwrap();
+            assert_eq!(t.refresh_expires_at, Some(at() + chrono::Duration::seconds(1800)), "{body}");
+        }
+        let t = parse_response(&answer(200, r#"{"access_token":"a"}"#), at()).unwrap();
+        assert_eq!(t.refresh_expires_at, None);
     }
 
     #[test]

@@ -23,6 +23,8 @@ struct Scripted {
     ttl: chrono::Duration,
     calls: AtomicUsize,
     failures: Mutex<VecDeque<Error>>,
+    /// When set, the refresh token of every answer expires this long after the first one.
+    refresh_expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Renew for Scripted {
@@ -44,6 +46,7 @@ impl Renew for Scripted {
                 issued_at: now,
                 expires_at: Some(now + self.ttl),
                 refresh_token: None,
+                refresh_expires_at: self.refresh_expires_at,
                 scope: None,
             })
         })
@@ -57,12 +60,20 @@ fn start() -> chrono::DateTime<chrono::Utc> {
 }
 
 fn setup(ttl_secs: i64) -> (EngineHandle, Arc<Scripted>, FakeClock) {
+    setup_with(ttl_secs, None)
+}
+
+fn setup_with(
+    ttl_secs: i64,
+    refresh_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> (EngineHandle, Arc<Scripted>, FakeClock) {
     let clock = FakeClock::new(start());
     let scripted = Arc::new(Scripted {
         clock: clock.clone(),
         ttl: chrono::Duration::seconds(ttl_secs),
         calls: AtomicUsize::new(0),
         failures: Mutex::new(VecDeque::new()),
+        refresh_expires_at,
     });
     let profile = Profile::parse("[[account]]\nname = \"a\"\ngrant = \"client_credentials\"\ntoken_url = \"https://idp.example/token\"\nclient_id = \"c\"\nclient_secret = \"s\"\n").unwrap();
     let engine = EngineHandle::with_renewer(profile, Arc::new(clock.clone()), scripted.clone());
@@ -375,5 +386,30 @@ async fn the_on_refresh_hook_gets_metadata_but_never_the_token() {
     assert!(
         !seen.contains("svc-test-token"),
         "the service token reached the hook"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refresh_token_with_a_known_expiry_is_warned_about() {
+    // Hourly access tokens, but the refresh token behind them ends in 30 hours.
+    let (engine, _scripted, clock) = setup_with(3600, Some(start() + chrono::Duration::hours(30)));
+    let mut events = engine.subscribe();
+    let mut warnings = Vec::new();
+    let mut collect = |events: &mut tokio::sync::broadcast::Receiver<Event>| {
+        while let Ok(e) = events.try_recv() {
+            if let Event::ExpiryWarning { threshold_secs, .. } = e {
+                warnings.push(threshold_secs);
+            }
+        }
+    };
+    pass(&clock, Duration::from_secs(2)).await;
+    collect(&mut events);
+    clock.advance(chrono::Duration::hours(7)); // 23 h left: past the 1-day threshold
+    pass(&clock, Duration::from_secs(10)).await;
+    collect(&mut events);
+    assert_eq!(
+        warnings,
+        [7 * 86_400, 86_400],
+        "each threshold once, in order"
     );
 }

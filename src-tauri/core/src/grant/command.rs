@@ -151,6 +151,7 @@ pub fn parse_output(out: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<To
         issued_at: now,
         expires_at,
         refresh_token: None,
+        refresh_expires_at: None,
         scope: None,
     })
 }

@@ -129,7 +129,15 @@ pub async fn renew(
         GrantConfig::TokenExchange(c) => token_exchange::obtain(ctx, c, subject).await,
         GrantConfig::Command(c) => command::obtain(ctx, c).await,
     }?;
-    Ok(keep_refresh_token(fresh, held_refresh))
+    let rotated = fresh.refresh_token.is_some() && fresh.refresh_token.as_ref() != held_refresh;
+    let mut fresh = keep_refresh_token(fresh, held_refresh);
+    if !rotated {
+        // The same refresh token keeps the expiry it had, unless the server restated it.
+        fresh.refresh_expires_at = fresh
+            .refresh_expires_at
+            .or(current.and_then(|t| t.refresh_expires_at));
+    }
+    Ok(fresh)
 }
 
 /// RFC 6749 §6: an answer that carries no refresh token leaves the old one in force.

@@ -38,6 +38,7 @@ pub fn renew(ctx: Context<'_>, c: &Config) -> Result<TokenSet> {
         issued_at: now,
         expires_at,
         refresh_token: None,
+        refresh_expires_at: None,
         scope: None,
     })
 }
