@@ -291,7 +291,11 @@ mod tests {
             r#"{"access_token":"a","refresh_token":"r","refresh_token_expires_in":"1800"}"#,
         ] {
             let t = parse_response(&answer(200, body), at()).unwrap();
-            assert_eq!(t.refresh_expires_at, Some(at() + chrono::Duration::seconds(1800)), "{body}");
+            assert_eq!(
+                t.refresh_expires_at,
+                Some(at() + chrono::Duration::seconds(1800)),
+                "{body}"
+            );
         }
         let t = parse_response(&answer(200, r#"{"access_token":"a"}"#), at()).unwrap();
         assert_eq!(t.refresh_expires_at, None);
