@@ -1,13 +1,14 @@
-//! `tokentray`: fresh tokens for scripts. It asks the running engine (the app or
-//! `tokentray daemon`) over its local socket; with none running it opens the data directory's
-//! engine in-process for the one call.
+//! `tokentray`: fresh tokens for scripts. Commands ask the running engine (the app or
+//! `tokentray daemon`) over its local socket; with none running they open the data
+//! directory's engine in-process for the one call.
 
-use clap::{Parser, Subcommand};
+mod backend;
+
+use backend::{view, Backend, Result};
+use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
-use tokentray_core::engine::ErrorView;
-use tokentray_core::ipc::{self, Request, Response};
-use tokentray_core::{home, EngineHandle, Error, SystemClock};
+use tokentray_core::{home, ipc, EngineHandle, Error, SystemClock};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +31,53 @@ enum Command {
         #[arg(long)]
         header: bool,
     },
+    /// Run a command with the account's token in an environment variable (never on argv).
+    Exec {
+        name: String,
+        /// The variable that carries the token.
+        #[arg(long, default_value = "TOKEN")]
+        env: String,
+        /// The command and its arguments, after `--`.
+        #[arg(last = true, required = true)]
+        command: Vec<String>,
+    },
+    /// List the accounts with their status and expiry.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// One account's status.
+    Status {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Refresh an account now (or every account).
+    Refresh {
+        #[arg(required_unless_present = "all")]
+        name: Option<String>,
+        #[arg(long, conflicts_with = "name")]
+        all: bool,
+    },
+    /// An account's refresh history, newest first.
+    History {
+        name: String,
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show the header and claims of an account's token when it is a JWT (never verified).
+    Decode {
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run the engine in the foreground, with no window: for servers and CI. Logs go to
+    /// stderr; SIGTERM or Ctrl+C stops it cleanly.
+    Daemon,
+    /// Print a shell completion script.
+    Completions { shell: clap_complete::Shell },
 }
 
 fn main() -> ExitCode {
@@ -39,7 +87,7 @@ fn main() -> ExitCode {
         .build()
         .expect("a tokio runtime");
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error[{}]: {}", e.code, e.message);
             ExitCode::from(exit_status(&e.code))
@@ -47,52 +95,249 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), ErrorView> {
+async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "tokentray",
+                &mut std::io::stdout(),
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Daemon => return daemon().await.map(|()| ExitCode::SUCCESS),
+        _ => {}
+    }
+    let mut backend = Backend::connect().await?;
+    let result = command(&mut backend, cli.command).await;
+    backend.close().await;
+    result
+}
+
+async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
+    match command {
         Command::Token { name, header } => {
-            let token = token(&name).await?;
+            let token = backend.token(&name).await?;
             if header {
                 println!("Authorization: Bearer {token}");
             } else {
                 println!("{token}");
             }
-            Ok(())
         }
+        Command::Exec { name, env, command } => {
+            let token = backend.token(&name).await?;
+            let status = std::process::Command::new(&command[0])
+                .args(&command[1..])
+                .env(&env, token)
+                .status()
+                .map_err(|e| {
+                    view(Error::InvalidConfig(format!(
+                        "cannot run {}: {e}",
+                        command[0]
+                    )))
+                })?;
+            return Ok(ExitCode::from(
+                status.code().unwrap_or(1).clamp(0, 255) as u8
+            ));
+        }
+        Command::List { json } => {
+            let accounts = backend.list().await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&accounts).expect("serialisable")
+                );
+            } else {
+                let now = now();
+                println!("{:<28} {:<20} {:<13} EXPIRES", "ACCOUNT", "GRANT", "STATUS");
+                for a in accounts {
+                    println!(
+                        "{:<28} {:<20} {:<13} {}",
+                        a.name,
+                        a.grant,
+                        a.status_str(),
+                        relative(a.expires_at, now)
+                    );
+                }
+            }
+        }
+        Command::Status { name, json } => {
+            let a = backend.status(&name).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&a).expect("serialisable")
+                );
+            } else {
+                let now = now();
+                println!("account:       {}", a.name);
+                println!("grant:         {}", a.grant);
+                println!("status:        {}", a.status_str());
+                println!("expires:       {}", relative(a.expires_at, now));
+                println!(
+                    "last refresh:  {}",
+                    a.last_refresh
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_else(|| "never".into())
+                );
+                println!(
+                    "next refresh:  {}",
+                    a.next_refresh
+                        .map(|t| t.to_rfc3339())
+                        .unwrap_or_else(|| "-".into())
+                );
+                if let Some(scope) = &a.scope {
+                    println!("scope:         {scope}");
+                }
+                if let Some(e) = &a.error {
+                    println!("error:         [{}] {}", e.code, e.message);
+                }
+            }
+        }
+        Command::Refresh { name, all } => {
+            let names = match (name, all) {
+                (Some(name), _) => vec![name],
+                (None, _) => backend.list().await?.into_iter().map(|a| a.name).collect(),
+            };
+            let mut failed = None;
+            for name in names {
+                match backend.refresh(&name).await {
+                    Ok(()) => println!("{name}: refreshed"),
+                    Err(e) => {
+                        eprintln!("{name}: error[{}]: {}", e.code, e.message);
+                        failed = Some(e);
+                    }
+                }
+            }
+            if let Some(e) = failed {
+                return Ok(ExitCode::from(exit_status(&e.code)));
+            }
+        }
+        Command::History { name, limit, json } => {
+            let entries = backend.history(&name, limit).await?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&entries).expect("serialisable")
+                );
+            } else {
+                println!(
+                    "{:<26} {:<10} {:>8}  DETAIL",
+                    "STARTED", "OUTCOME", "LATENCY"
+                );
+                for h in entries {
+                    let detail = match (&h.error_code, &h.error_message) {
+                        (Some(code), Some(message)) => format!("[{code}] {message}"),
+                        _ => h
+                            .expires_at
+                            .map(|t| format!("expires {}", t.to_rfc3339()))
+                            .unwrap_or_default(),
+                    };
+                    println!(
+                        "{:<26} {:<10} {:>6}ms  {detail}",
+                        h.started_at.to_rfc3339(),
+                        h.outcome,
+                        h.latency_ms
+                    );
+                }
+            }
+        }
+        Command::Decode { name, json } => {
+            let token = backend.token(&name).await?;
+            let Some(jwt) = tokentray_core::jwt::decode(&token) else {
+                if json {
+                    println!("null");
+                } else {
+                    println!("{name}: the token is opaque (not a JWT); nothing to decode");
+                }
+                return Ok(ExitCode::SUCCESS);
+            };
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&jwt).expect("serialisable")
+                );
+            } else {
+                println!(
+                    "header: {}",
+                    serde_json::to_string_pretty(&jwt.header).expect("serialisable")
+                );
+                println!(
+                    "claims: {}",
+                    serde_json::to_string_pretty(&jwt.claims).expect("serialisable")
+                );
+                if let Some(exp) = jwt.expires_at() {
+                    println!(
+                        "expires: {} ({})",
+                        exp.to_rfc3339(),
+                        relative(Some(exp), now())
+                    );
+                }
+                println!("(decoded, not verified: never trust it for authorization)");
+            }
+        }
+        Command::Daemon | Command::Completions { .. } => unreachable!("handled before connecting"),
     }
+    Ok(ExitCode::SUCCESS)
 }
 
-/// From the running engine if there is one, else from an engine of our own for this call.
-async fn token(name: &str) -> Result<String, ErrorView> {
+/// The engine with no window: the socket, the refresh loop, logs on stderr.
+async fn daemon() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TOKENTRAY_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let home = home::data_dir();
-    let view = |e: Error| ErrorView::from(&e);
-    if let Some(mut client) = ipc::Client::connect(&ipc::socket_path(&home))
+    let key = home::key_source(&home).map_err(view)?;
+    let engine = EngineHandle::open(&home, key, Arc::new(SystemClock))
         .await
-        .map_err(view)?
-    {
-        return match client
-            .call(&Request::Token {
-                name: name.to_string(),
-            })
-            .await
-            .map_err(view)?
-        {
-            Response::Token { token } => Ok(token),
-            Response::Error(e) => Err(e),
-            other => Err(view(Error::InvalidResponse(format!(
-                "unexpected answer {other:?}"
-            )))),
-        };
+        .map_err(view)?;
+    for problem in engine.problems() {
+        tracing::warn!(code = %problem.code, "{}", problem.message);
     }
-    let engine = EngineHandle::open(
-        &home,
-        home::key_source(&home).map_err(view)?,
-        Arc::new(SystemClock),
-    )
-    .await
-    .map_err(view)?;
-    let token = engine.get_token(name).await.map(|t| t.expose().to_string());
+    let socket = ipc::socket_path(&home);
+    tracing::info!(home = %home.display(), socket = %socket.display(), accounts = engine.list().len(), "tokentray daemon started");
+    let server = tokio::spawn(ipc::serve(engine.clone(), socket));
+    let refresh = engine.spawn_refresh_loop();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| view(Error::Storage(e.to_string())))?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("stopping");
     engine.close().await;
-    token.map_err(view)
+    let _ = refresh.await;
+    let _ = server.await;
+    Ok(())
+}
+
+#[allow(clippy::disallowed_methods)] // the CLI's display of "in 4m" reads the clock at the edge
+fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+fn relative(
+    at: Option<chrono::DateTime<chrono::Utc>>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> String {
+    let Some(at) = at else { return "-".into() };
+    let secs = (at - now).num_seconds();
+    let span = |s: i64| match s {
+        s if s >= 86_400 => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
+        s if s >= 3600 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+        s if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    };
+    if secs >= 0 {
+        format!("in {}", span(secs))
+    } else {
+        format!("{} ago", span(-secs))
+    }
 }
 
 /// Exit statuses scripts can branch on (see the README): 3 no such account; 4 a person must

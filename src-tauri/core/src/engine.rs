@@ -94,6 +94,13 @@ pub struct AccountView {
     pub error: Option<ErrorView>,
 }
 
+impl AccountView {
+    /// The status as written in JSON and shown by the CLI (`needs_reauth`, ...).
+    pub fn status_str(&self) -> &'static str {
+        self.status.as_str()
+    }
+}
+
 /// An error as the UI sees it: a stable code and words.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorView {

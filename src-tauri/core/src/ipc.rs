@@ -32,6 +32,11 @@ pub enum Request {
     Refresh {
         name: String,
     },
+    /// Newest first, at most `limit`.
+    History {
+        name: String,
+        limit: i64,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,6 +51,9 @@ pub enum Response {
     },
     Accounts {
         accounts: Vec<AccountView>,
+    },
+    History {
+        entries: Vec<crate::store::HistoryEntry>,
     },
     Done,
     Error(ErrorView),
@@ -118,6 +126,9 @@ async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Token { name } => engine.get_token(&name).await.map(|t| Response::Token { token: t.expose().to_string() }),
         Request::List => Ok(Response::Accounts { accounts: engine.list() }),
         Request::Refresh { name } => engine.refresh(&name).await.map(|()| Response::Done),
+        Request::History { name, limit } => {
+            engine.history(&name, None, limit).await.map(|entries| Response::History { entries })
+        }
     };
     result.unwrap_or_else(|e| Response::Error((&e).into()))
 }

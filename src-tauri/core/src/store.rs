@@ -65,7 +65,7 @@ pub struct StoredState {
 }
 
 /// One refresh, as the history shows it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct HistoryEntry {
     pub id: i64,
     pub started_at: DateTime<Utc>,

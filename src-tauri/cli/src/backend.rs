@@ -1,0 +1,118 @@
+//! Where the CLI's answers come from: the running engine over its socket (the app or
+//! `tokentray daemon`), or, with none running, the data directory's engine opened in-process
+//! for the one call.
+
+use std::sync::Arc;
+use tokentray_core::engine::ErrorView;
+use tokentray_core::ipc::{self, Request, Response};
+use tokentray_core::store::HistoryEntry;
+use tokentray_core::{home, AccountView, EngineHandle, Error, SystemClock};
+
+pub enum Backend {
+    Remote(ipc::Client),
+    Local(EngineHandle),
+}
+
+pub type Result<T> = std::result::Result<T, ErrorView>;
+
+pub fn view(e: Error) -> ErrorView {
+    ErrorView::from(&e)
+}
+
+impl Backend {
+    pub async fn connect() -> Result<Backend> {
+        let home = home::data_dir();
+        if let Some(client) = ipc::Client::connect(&ipc::socket_path(&home))
+            .await
+            .map_err(view)?
+        {
+            return Ok(Backend::Remote(client));
+        }
+        let key = home::key_source(&home).map_err(view)?;
+        let engine = EngineHandle::open(&home, key, Arc::new(SystemClock))
+            .await
+            .map_err(view)?;
+        Ok(Backend::Local(engine))
+    }
+
+    async fn call(&mut self, request: Request) -> Result<Response> {
+        let Backend::Remote(client) = self else {
+            unreachable!("only for the remote backend")
+        };
+        match client.call(&request).await.map_err(view)? {
+            Response::Error(e) => Err(e),
+            other => Ok(other),
+        }
+    }
+
+    pub async fn token(&mut self, name: &str) -> Result<String> {
+        match self {
+            Backend::Local(engine) => engine
+                .get_token(name)
+                .await
+                .map(|t| t.expose().to_string())
+                .map_err(view),
+            Backend::Remote(_) => match self.call(Request::Token { name: name.into() }).await? {
+                Response::Token { token } => Ok(token),
+                other => Err(unexpected(other)),
+            },
+        }
+    }
+
+    pub async fn list(&mut self) -> Result<Vec<AccountView>> {
+        match self {
+            Backend::Local(engine) => Ok(engine.list()),
+            Backend::Remote(_) => match self.call(Request::List).await? {
+                Response::Accounts { accounts } => Ok(accounts),
+                other => Err(unexpected(other)),
+            },
+        }
+    }
+
+    pub async fn status(&mut self, name: &str) -> Result<AccountView> {
+        self.list()
+            .await?
+            .into_iter()
+            .find(|a| a.name == name)
+            .ok_or_else(|| view(Error::NotFound(name.into())))
+    }
+
+    pub async fn refresh(&mut self, name: &str) -> Result<()> {
+        match self {
+            Backend::Local(engine) => engine.refresh(name).await.map_err(view),
+            Backend::Remote(_) => self
+                .call(Request::Refresh { name: name.into() })
+                .await
+                .map(drop),
+        }
+    }
+
+    pub async fn history(&mut self, name: &str, limit: i64) -> Result<Vec<HistoryEntry>> {
+        match self {
+            Backend::Local(engine) => engine.history(name, None, limit).await.map_err(view),
+            Backend::Remote(_) => match self
+                .call(Request::History {
+                    name: name.into(),
+                    limit,
+                })
+                .await?
+            {
+                Response::History { entries } => Ok(entries),
+                other => Err(unexpected(other)),
+            },
+        }
+    }
+
+    /// Flushes an in-process engine's store.
+    pub async fn close(self) {
+        if let Backend::Local(engine) = self {
+            engine.close().await;
+        }
+    }
+}
+
+fn unexpected(response: Response) -> ErrorView {
+    view(Error::InvalidResponse(format!(
+        "unexpected answer from the engine: {response:?}"
+    )))
+}

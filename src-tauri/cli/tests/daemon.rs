@@ -1,0 +1,184 @@
+//! `tokentray daemon` and the commands that talk to it, end to end against the real test IdP.
+
+#[path = "../../core/tests/support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+use support::Idp;
+
+fn tokentray(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokentray"));
+    cmd.env("TOKENTRAY_HOME", home)
+        .env("TOKENTRAY_PASSPHRASE", "daemon-test");
+    cmd
+}
+
+fn run(home: &Path, args: &[&str]) -> Output {
+    tokentray(home).args(args).output().unwrap()
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+struct Daemon {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    fn start(home: &Path) -> Daemon {
+        let log = home.join("daemon.log");
+        let child = tokentray(home)
+            .arg("daemon")
+            .env("TOKENTRAY_LOG", "trace")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        for _ in 0..100 {
+            if home.join("engine.sock").exists() {
+                return Daemon { child, log };
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "the daemon did not open its socket: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scripts_get_fresh_tokens_from_the_daemon() {
+    let idp = Idp::start(300);
+    let home = std::env::temp_dir().join(format!("tokentray-daemon-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("profile.toml"),
+        format!(
+            "[[account]]\nname = \"api\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}\"\nclient_id = \"cc-basic\"\nclient_secret = \"cc-basic-secret\"\nscope = \"api:read\"\n\n[[account]]\nname = \"jwt\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}\"\nclient_id = \"cc-jwt\"\nclient_secret = \"cc-jwt-secret\"\n",
+            idp.token_url()
+        ),
+    )
+    .unwrap();
+    let mut daemon = Daemon::start(&home);
+
+    let token = stdout(&run(&home, &["token", "api"])).trim().to_string();
+    assert_eq!(idp.introspect(&token).await["active"], true);
+    // The daemon serves the same token from memory: it is the one engine.
+    assert_eq!(stdout(&run(&home, &["token", "api"])).trim(), token);
+
+    // exec: the token arrives in the environment, under the name asked for.
+    let seen = stdout(&run(
+        &home,
+        &["exec", "api", "--", "sh", "-c", "printf %s \"$TOKEN\""],
+    ));
+    assert_eq!(seen, token);
+    let seen = stdout(&run(
+        &home,
+        &[
+            "exec",
+            "api",
+            "--env",
+            "API_TOKEN",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$API_TOKEN\"",
+        ],
+    ));
+    assert_eq!(seen, token);
+    let code = run(&home, &["exec", "api", "--", "sh", "-c", "exit 7"])
+        .status
+        .code();
+    assert_eq!(code, Some(7), "exec passes the command's exit status on");
+
+    stdout(&run(&home, &["refresh", "api"]));
+    let history: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&home, &["history", "api", "--json"]))).unwrap();
+    assert!(history.as_array().unwrap().len() >= 2, "{history}");
+    assert_eq!(history[0]["outcome"], "ok");
+
+    let list: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&home, &["list", "--json"]))).unwrap();
+    let names: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["api", "jwt"]);
+    assert!(stdout(&run(&home, &["status", "api"])).contains("status:        ok"));
+
+    let decoded: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&home, &["decode", "jwt", "--json"]))).unwrap();
+    assert_eq!(decoded["claims"]["aud"], "urn:tokentray:test-api");
+    assert!(stdout(&run(&home, &["decode", "api"])).contains("opaque"));
+
+    let out = run(&home, &["token", "nobody"]);
+    assert_eq!(out.status.code(), Some(3));
+
+    // A second engine on the same directory is refused, naming the daemon.
+    let out = run(&home, &["daemon"]);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(&daemon.child.id().to_string()));
+
+    // SIGTERM: a clean stop, the socket gone.
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(daemon.child.id().to_string())
+        .status()
+        .unwrap();
+    let status = daemon.child.wait().unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!home.join("engine.sock").exists());
+
+    // Logs at trace level name no secret.
+    let log = std::fs::read_to_string(&daemon.log).unwrap();
+    assert!(log.contains("tokentray daemon started"), "{log}");
+    for secret in [
+        token.as_str(),
+        "cc-basic-secret",
+        "cc-jwt-secret",
+        "daemon-test",
+    ] {
+        assert!(!log.contains(secret), "{secret} in the daemon's log");
+    }
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tokentray"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains("tokentray") && text.contains("exec"),
+            "{shell}"
+        );
+    }
+}
