@@ -36,7 +36,7 @@ struct Daemon {
 impl Daemon {
     fn start(home: &Path) -> Daemon {
         let log = home.join("daemon.log");
-        let child = tokentray(home)
+        let mut child = tokentray(home)
             .arg("daemon")
             .env("TOKENTRAY_LOG", "trace")
             .stderr(std::fs::File::create(&log).unwrap())
