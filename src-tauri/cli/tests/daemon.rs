@@ -36,19 +36,23 @@ struct Daemon {
 impl Daemon {
     fn start(home: &Path) -> Daemon {
         let log = home.join("daemon.log");
-        let mut child = tokentray(home)
+        let child = tokentray(home)
             .arg("daemon")
             .env("TOKENTRAY_LOG", "trace")
             .stderr(std::fs::File::create(&log).unwrap())
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
+        // From here the Drop below kills and waits for it, whatever happens.
+        let daemon = Daemon { child, log };
         for _ in 0..100 {
             if home.join("engine.sock").exists() {
-                return Daemon { child, log };
+                return daemon;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        let log = daemon.log.clone();
+        drop(daemon);
         panic!(
             "the daemon did not open its socket: {}",
             std::fs::read_to_string(&log).unwrap_or_default()
