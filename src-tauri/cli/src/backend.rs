@@ -103,6 +103,26 @@ impl Backend {
         }
     }
 
+    pub async fn import(&mut self, toml: String) -> Result<Vec<String>> {
+        match self {
+            Backend::Local(engine) => engine.import(&toml).await.map_err(view),
+            Backend::Remote(_) => match self.call(Request::Import { toml }).await? {
+                Response::Imported { names } => Ok(names),
+                other => Err(unexpected(other)),
+            },
+        }
+    }
+
+    pub async fn export(&mut self, with_secrets: bool) -> Result<String> {
+        match self {
+            Backend::Local(engine) => engine.export(with_secrets).await.map_err(view),
+            Backend::Remote(_) => match self.call(Request::Export { with_secrets }).await? {
+                Response::Exported { toml } => Ok(toml),
+                other => Err(unexpected(other)),
+            },
+        }
+    }
+
     /// Flushes an in-process engine's store.
     pub async fn close(self) {
         if let Backend::Local(engine) = self {

@@ -8,6 +8,7 @@ use backend::{view, Backend, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
+use tokentray_core::engine::ErrorView;
 use tokentray_core::{home, ipc, EngineHandle, Error, SystemClock};
 
 #[derive(Parser)]
@@ -72,6 +73,13 @@ enum Command {
         name: String,
         #[arg(long)]
         json: bool,
+    },
+    /// Add or replace accounts from a TOML file of `[[account]]` tables; all or nothing.
+    Import { file: std::path::PathBuf },
+    /// Print the accounts as TOML (the same format import reads), without secrets unless asked.
+    Export {
+        #[arg(long)]
+        with_secrets: bool,
     },
     /// Run the engine in the foreground, with no window: for servers and CI. Logs go to
     /// stderr; SIGTERM or Ctrl+C stops it cleanly.
@@ -277,6 +285,22 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 println!("(decoded, not verified: never trust it for authorization)");
             }
         }
+        Command::Import { file } => {
+            // Read and resolved here: `_env` and `_file` secrets are the caller's, not the
+            // engine's; any error names the file and line, and then nothing is sent.
+            let nothing = |e: Error| {
+                let e = view(e);
+                ErrorView {
+                    message: format!("{}; nothing was imported", e.message),
+                    ..e
+                }
+            };
+            let profile = tokentray_core::Profile::load(&file).map_err(nothing)?;
+            let text = tokentray_core::account::to_toml(&profile.account, true).map_err(nothing)?;
+            let names = backend.import(text).await?;
+            println!("imported {} account(s): {}", names.len(), names.join(", "));
+        }
+        Command::Export { with_secrets } => print!("{}", backend.export(with_secrets).await?),
         Command::Daemon | Command::Completions { .. } => unreachable!("handled before connecting"),
     }
     Ok(ExitCode::SUCCESS)

@@ -186,3 +186,103 @@ fn completions_are_printed_for_each_shell() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_is_all_or_nothing_and_export_round_trips() {
+    let idp = Idp::start(300);
+    let home = std::env::temp_dir().join(format!("tokentray-import-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let _daemon = Daemon::start(&home);
+    let account = |name: &str| {
+        format!("[[account]]\nname = \"{name}\"\ngrant = \"client_credentials\"\ntoken_url = \"{}\"\nclient_id = \"cc-basic\"\nclient_secret_env = \"TT_IMPORT_SECRET\"\nscope = \"api:read\"\n\n", idp.token_url())
+    };
+    let file = home.join("import.toml");
+    let import = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        tokentray(&home)
+            .args(["import"])
+            .arg(&file)
+            .env("TT_IMPORT_SECRET", "cc-basic-secret")
+            .output()
+            .unwrap()
+    };
+    let listed = || -> Vec<String> {
+        let list: serde_json::Value =
+            serde_json::from_str(&stdout(&run(&home, &["list", "--json"]))).unwrap();
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+
+    // Bad files: a clear error with a line, and nothing imported.
+    for (bad, says) in [
+        (
+            format!("{}{}", account("one"), account("one")),
+            "two accounts are named",
+        ),
+        (
+            format!(
+                "{}{}",
+                account("one"),
+                account("two").replace("scope =", "scopes =")
+            ),
+            "line 9",
+        ),
+        (format!("{}[[account]\n", account("one")), "line"),
+        (
+            account("one").replace("TT_IMPORT_SECRET", "TT_NOT_SET_ANYWHERE"),
+            "TT_NOT_SET_ANYWHERE",
+        ),
+    ] {
+        let out = import(&bad);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("error[invalid_config]")
+                && stderr.contains(says)
+                && stderr.contains("nothing was imported"),
+            "{stderr}"
+        );
+        assert!(listed().is_empty(), "a failed import added accounts");
+    }
+
+    let out = import(&format!("{}{}", account("one"), account("two")));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(listed(), ["one", "two"]);
+    let token = stdout(&run(&home, &["token", "two"])).trim().to_string();
+    assert_eq!(idp.introspect(&token).await["active"], true);
+
+    // Export: no secret unless asked; with secrets it imports elsewhere and works.
+    let plain = stdout(&run(&home, &["export"]));
+    assert!(
+        !plain.contains("cc-basic-secret") && !plain.contains(&token),
+        "{plain}"
+    );
+    assert!(plain.contains("name = \"one\""), "{plain}");
+    let full = stdout(&run(&home, &["export", "--with-secrets"]));
+    assert!(full.contains("cc-basic-secret"));
+    let other = home.join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("in.toml"), &full).unwrap();
+    let out = tokentray(&other)
+        .args(["import"])
+        .arg(other.join("in.toml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = stdout(&tokentray(&other).args(["token", "one"]).output().unwrap())
+        .trim()
+        .to_string();
+    assert_eq!(idp.introspect(&again).await["active"], true);
+}

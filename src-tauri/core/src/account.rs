@@ -259,6 +259,30 @@ fn toml_to_json(v: toml::Value) -> Value {
     }
 }
 
+/// Writes accounts back as TOML `[[account]]` tables (what `Profile::parse` reads), with
+/// their secrets only when asked.
+pub fn to_toml<'a>(
+    accounts: impl IntoIterator<Item = &'a AccountConfig>,
+    with_secrets: bool,
+) -> Result<String> {
+    let tables: Vec<Value> = accounts
+        .into_iter()
+        .map(|config| {
+            let mut table = Map::new();
+            table.insert("name".into(), Value::String(config.name.clone()));
+            table.extend(config.settings.clone());
+            if with_secrets {
+                for (key, secret) in &config.secrets {
+                    table.insert(key.clone(), Value::String(secret.expose().into()));
+                }
+            }
+            Value::Object(table)
+        })
+        .collect();
+    toml::to_string(&serde_json::json!({ "account": tables }))
+        .map_err(|e| Error::InvalidConfig(format!("cannot write TOML: {e}")))
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }

@@ -500,6 +500,32 @@ impl EngineHandle {
         Ok(())
     }
 
+    /// Brings in the accounts of a TOML text (`[[account]]` tables, as in a profile). It is
+    /// read and checked whole first: one bad entry (with its line) and nothing is imported.
+    pub async fn import(&self, text: &str) -> Result<Vec<String>> {
+        let profile = Profile::parse(text)?;
+        let mut names = Vec::new();
+        for account in profile.account {
+            names.push(account.name.clone());
+            self.put_account(account).await?;
+        }
+        Ok(names)
+    }
+
+    /// The accounts as TOML, without their secrets unless asked.
+    pub async fn export(&self, with_secrets: bool) -> Result<String> {
+        let store = self.inner.store.as_ref().ok_or_else(|| {
+            Error::InvalidConfig("this engine has no store to export from".into())
+        })?;
+        let accounts = store
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|stored| stored.config)
+            .collect::<Result<Vec<_>>>()?;
+        crate::account::to_toml(&accounts, with_secrets)
+    }
+
     /// Removes an account and everything stored about it.
     pub async fn remove_account(&self, name: &str) -> Result<()> {
         self.account(name)?;

@@ -37,6 +37,13 @@ pub enum Request {
         name: String,
         limit: i64,
     },
+    /// Accounts as TOML; all or nothing.
+    Import {
+        toml: String,
+    },
+    Export {
+        with_secrets: bool,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -54,6 +61,12 @@ pub enum Response {
     },
     History {
         entries: Vec<crate::store::HistoryEntry>,
+    },
+    Imported {
+        names: Vec<String>,
+    },
+    Exported {
+        toml: String,
     },
     Done,
     Error(ErrorView),
@@ -126,6 +139,10 @@ async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Token { name } => engine.get_token(&name).await.map(|t| Response::Token { token: t.expose().to_string() }),
         Request::List => Ok(Response::Accounts { accounts: engine.list() }),
         Request::Refresh { name } => engine.refresh(&name).await.map(|()| Response::Done),
+        Request::Import { toml } => engine.import(&toml).await.map(|names| Response::Imported { names }),
+        Request::Export { with_secrets } => {
+            engine.export(with_secrets).await.map(|toml| Response::Exported { toml })
+        }
         Request::History { name, limit } => {
             engine.history(&name, None, limit).await.map(|entries| Response::History { entries })
         }
