@@ -3,7 +3,7 @@
 //! for the one call.
 
 use std::sync::Arc;
-use tokentray_core::engine::ErrorView;
+use tokentray_core::engine::{ErrorView, Revocation};
 use tokentray_core::ipc::{self, Request, Response};
 use tokentray_core::store::HistoryEntry;
 use tokentray_core::{home, AccountView, EngineHandle, Error, SystemClock};
@@ -118,6 +118,16 @@ impl Backend {
             Backend::Local(engine) => engine.export(with_secrets).await.map_err(view),
             Backend::Remote(_) => match self.call(Request::Export { with_secrets }).await? {
                 Response::Exported { toml } => Ok(toml),
+                other => Err(unexpected(other)),
+            },
+        }
+    }
+
+    pub async fn remove(&mut self, name: &str) -> Result<Revocation> {
+        match self {
+            Backend::Local(engine) => engine.remove_account(name).await.map_err(view),
+            Backend::Remote(_) => match self.call(Request::Remove { name: name.into() }).await? {
+                Response::Removed(revocation) => Ok(revocation),
                 other => Err(unexpected(other)),
             },
         }

@@ -8,7 +8,7 @@ use backend::{view, Backend, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
-use tokentray_core::engine::ErrorView;
+use tokentray_core::engine::{ErrorView, Revocation};
 use tokentray_core::{home, ipc, EngineHandle, Error, SystemClock};
 
 #[derive(Parser)]
@@ -74,6 +74,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Remove an account, revoking its tokens first when it names a revocation endpoint.
+    Remove { name: String },
     /// Add or replace accounts from a TOML file of `[[account]]` tables; all or nothing.
     Import { file: std::path::PathBuf },
     /// Print the accounts as TOML (the same format import reads), without secrets unless asked.
@@ -299,6 +301,24 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             let text = tokentray_core::account::to_toml(&profile.account, true).map_err(nothing)?;
             let names = backend.import(text).await?;
             println!("imported {} account(s): {}", names.len(), names.join(", "));
+        }
+        Command::Remove { name } => {
+            match backend.remove(&name).await? {
+                Revocation::Revoked => {
+                    println!("{name}: tokens revoked at the server; account removed")
+                }
+                Revocation::NotOffered => {
+                    println!("{name}: removed (it names no revocation_url, so its tokens were not revoked)")
+                }
+                Revocation::NothingHeld => println!("{name}: removed (no token was held)"),
+                Revocation::Failed(e) => {
+                    println!("{name}: removed");
+                    eprintln!(
+                        "warning: the server did not revoke its tokens: error[{}]: {}",
+                        e.code, e.message
+                    );
+                }
+            }
         }
         Command::Export { with_secrets } => print!("{}", backend.export(with_secrets).await?),
         Command::Daemon | Command::Completions { .. } => unreachable!("handled before connecting"),

@@ -138,6 +138,21 @@ async fn scripts_get_fresh_tokens_from_the_daemon() {
     let out = run(&home, &["token", "nobody"]);
     assert_eq!(out.status.code(), Some(3));
 
+    // remove revokes at the server, then forgets the account.
+    let added = home.join("revocable.toml");
+    std::fs::write(&added, format!("[[account]]\nname = \"gone\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}\"\nrevocation_url = \"{0}/revocation\"\nclient_id = \"cc-basic\"\nclient_secret = \"cc-basic-secret\"\n", idp.token_url())).unwrap();
+    stdout(&run(&home, &["import", added.to_str().unwrap()]));
+    let doomed = stdout(&run(&home, &["token", "gone"])).trim().to_string();
+    assert_eq!(idp.introspect(&doomed).await["active"], true);
+    assert!(stdout(&run(&home, &["remove", "gone"])).contains("revoked"));
+    assert_eq!(
+        idp.introspect(&doomed).await["active"],
+        false,
+        "revoked at the IdP"
+    );
+    assert_eq!(run(&home, &["token", "gone"]).status.code(), Some(3));
+    assert!(stdout(&run(&home, &["remove", "jwt"])).contains("no revocation_url"));
+
     // A second engine on the same directory is refused, naming the daemon.
     let out = run(&home, &["daemon"]);
     assert_eq!(

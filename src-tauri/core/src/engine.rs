@@ -101,6 +101,20 @@ impl AccountView {
     }
 }
 
+/// What removing an account did at the server.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "revocation", rename_all = "snake_case")]
+pub enum Revocation {
+    /// Its tokens were revoked.
+    Revoked,
+    /// The account names no revocation endpoint.
+    NotOffered,
+    /// No token was held, so there was nothing to revoke.
+    NothingHeld,
+    /// The server did not revoke; the account was removed all the same.
+    Failed(ErrorView),
+}
+
 /// An error as the UI sees it: a stable code and words.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorView {
@@ -526,9 +540,13 @@ impl EngineHandle {
         crate::account::to_toml(&accounts, with_secrets)
     }
 
-    /// Removes an account and everything stored about it.
-    pub async fn remove_account(&self, name: &str) -> Result<()> {
-        self.account(name)?;
+    /// Removes an account and everything stored about it, first revoking its tokens at the
+    /// server when the account names a revocation endpoint (RFC 7009). The account goes even
+    /// if the revocation fails; the outcome says what happened.
+    pub async fn remove_account(&self, name: &str) -> Result<Revocation> {
+        let account = self.account(name)?;
+        let _flight = account.flight.lock().await;
+        let revocation = self.revoke(&account).await;
         if let Some(store) = &self.inner.store {
             store.remove_account(name).await?;
         }
@@ -536,7 +554,38 @@ impl EngineHandle {
         let _ = self.inner.events.send(Event::AccountChanged {
             account: name.to_string(),
         });
-        Ok(())
+        Ok(revocation)
+    }
+
+    async fn revoke(&self, account: &Account) -> Revocation {
+        let Some((endpoint, client)) = account
+            .config
+            .as_ref()
+            .ok()
+            .and_then(|c| c.grant.revocation())
+        else {
+            return Revocation::NotOffered;
+        };
+        let token = account.state.lock().expect("state poisoned").token.clone();
+        let Some(token) = token else {
+            return Revocation::NothingHeld;
+        };
+        let http = http::client();
+        let ctx = grant::Context {
+            http: &http,
+            clock: &*self.inner.clock,
+        };
+        let mut held = Vec::new();
+        if let Some(rt) = &token.refresh_token {
+            held.push((rt, grant::revocation::Hint::RefreshToken));
+        }
+        held.push((&token.access_token, grant::revocation::Hint::AccessToken));
+        for (secret, hint) in held {
+            if let Err(e) = grant::revocation::revoke(ctx, endpoint, &client, secret, hint).await {
+                return Revocation::Failed((&e).into());
+            }
+        }
+        Revocation::Revoked
     }
 
     /// Asks the loop to look at an account at `at` (a refresh or a warning).

@@ -44,6 +44,9 @@ pub enum Request {
     Export {
         with_secrets: bool,
     },
+    Remove {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -68,6 +71,7 @@ pub enum Response {
     Exported {
         toml: String,
     },
+    Removed(crate::engine::Revocation),
     Done,
     Error(ErrorView),
 }
@@ -139,6 +143,7 @@ async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Token { name } => engine.get_token(&name).await.map(|t| Response::Token { token: t.expose().to_string() }),
         Request::List => Ok(Response::Accounts { accounts: engine.list() }),
         Request::Refresh { name } => engine.refresh(&name).await.map(|()| Response::Done),
+        Request::Remove { name } => engine.remove_account(&name).await.map(Response::Removed),
         Request::Import { toml } => engine.import(&toml).await.map(|names| Response::Imported { names }),
         Request::Export { with_secrets } => {
             engine.export(with_secrets).await.map(|toml| Response::Exported { toml })

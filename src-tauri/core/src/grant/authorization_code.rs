@@ -25,6 +25,8 @@ pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct Config {
     pub authorization_url: Url,
     pub token_url: Url,
+    /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
+    pub revocation_url: Option<Url>,
     pub client_id: String,
     /// Confidential clients only; native apps are usually public.
     pub client_secret: Option<Secret>,

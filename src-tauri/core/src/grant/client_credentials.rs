@@ -13,6 +13,8 @@ use url::Url;
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub token_url: Url,
+    /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
+    pub revocation_url: Option<Url>,
     pub client_id: String,
     pub client_secret: Secret,
     /// Space-separated scopes to request.

@@ -21,6 +21,8 @@ const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
 pub struct Config {
     pub device_authorization_url: Url,
     pub token_url: Url,
+    /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
+    pub revocation_url: Option<Url>,
     pub client_id: String,
     pub client_secret: Option<Secret>,
     pub auth_method: Option<AuthMethod>,

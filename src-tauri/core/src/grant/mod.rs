@@ -74,8 +74,33 @@ impl GrantConfig {
         }
     }
 
+    /// Where and as whom the account's tokens are revoked (RFC 7009), when it says.
+    pub fn revocation(&self) -> Option<(&url::Url, client_auth::ClientAuth<'_>)> {
+        match self {
+            GrantConfig::ClientCredentials(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
+            GrantConfig::RefreshToken(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
+            GrantConfig::AuthorizationCode(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
+            GrantConfig::DeviceCode(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
+            GrantConfig::TokenExchange(c) => c.revocation_url.as_ref().map(|u| {
+                let client = client_auth::ClientAuth {
+                    client_id: &c.client_id,
+                    client_secret: Some(&c.client_secret),
+                    method: c.auth_method,
+                };
+                (u, client)
+            }),
+            _ => None,
+        }
+    }
+
     /// Every URL the account sends credentials to, for the https check.
     pub fn endpoints(&self) -> Vec<&url::Url> {
+        let mut all = self.grant_endpoints();
+        all.extend(self.revocation().map(|(u, _)| u));
+        all
+    }
+
+    fn grant_endpoints(&self) -> Vec<&url::Url> {
         match self {
             GrantConfig::ClientCredentials(c) => vec![&c.token_url],
             GrantConfig::RefreshToken(c) => vec![&c.token_url],

@@ -17,6 +17,8 @@ const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub token_url: Url,
+    /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
+    pub revocation_url: Option<Url>,
     pub client_id: String,
     pub client_secret: Secret,
     pub auth_method: Option<AuthMethod>,
