@@ -153,6 +153,54 @@ async fn scripts_get_fresh_tokens_from_the_daemon() {
     assert_eq!(run(&home, &["token", "gone"]).status.code(), Some(3));
     assert!(stdout(&run(&home, &["remove", "jwt"])).contains("no revocation_url"));
 
+    // Another user is refused by the socket even when the files would let them in (the
+    // directory and socket opened up on purpose here): the uid check is what stops them.
+    if Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n")
+        .unwrap_or(false)
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(
+            home.join("engine.sock"),
+            std::fs::Permissions::from_mode(0o777),
+        )
+        .unwrap();
+        let out = Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                env!("CARGO_BIN_EXE_tokentray"),
+                "token",
+                "api",
+            ])
+            .env("TOKENTRAY_HOME", &home)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && out.stdout.is_empty(),
+            "another uid got an answer: {stderr}"
+        );
+        assert!(stderr.contains("error[network]"), "{stderr}");
+        std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::set_permissions(
+            home.join("engine.sock"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .unwrap();
+        let log = std::fs::read_to_string(&daemon.log).unwrap();
+        assert!(
+            log.contains("refused a connection from another user"),
+            "{log}"
+        );
+    } else {
+        eprintln!("skipped the other-uid check: it needs root to switch users");
+    }
+
     // A second engine on the same directory is refused, naming the daemon.
     let out = run(&home, &["daemon"]);
     assert_eq!(
