@@ -45,14 +45,21 @@ impl Backend {
         }
     }
 
-    pub async fn token(&mut self, name: &str) -> Result<String> {
+    /// A token valid for at least `min_valid_secs` more seconds.
+    pub async fn token(&mut self, name: &str, min_valid_secs: u64) -> Result<String> {
         match self {
             Backend::Local(engine) => engine
-                .get_token(name)
+                .get_token_valid_for(name, chrono::Duration::seconds(min_valid_secs as i64))
                 .await
                 .map(|t| t.expose().to_string())
                 .map_err(view),
-            Backend::Remote(_) => match self.call(Request::Token { name: name.into() }).await? {
+            Backend::Remote(_) => match self
+                .call(Request::Token {
+                    name: name.into(),
+                    min_valid_secs,
+                })
+                .await?
+            {
                 Response::Token { token } => Ok(token),
                 other => Err(unexpected(other)),
             },

@@ -31,6 +31,9 @@ enum Command {
         /// Print `Authorization: Bearer <token>` instead of the bare token.
         #[arg(long)]
         header: bool,
+        /// Refresh first unless the token stays valid this long: `60s`, `5m`, `1h`, or seconds.
+        #[arg(long, value_parser = parse_duration, default_value = "0")]
+        min_valid: u64,
     },
     /// Run a command with the account's token in an environment variable (never on argv).
     Exec {
@@ -127,8 +130,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
     match command {
-        Command::Token { name, header } => {
-            let token = backend.token(&name).await?;
+        Command::Token {
+            name,
+            header,
+            min_valid,
+        } => {
+            let token = backend.token(&name, min_valid).await?;
             if header {
                 println!("Authorization: Bearer {token}");
             } else {
@@ -136,7 +143,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             }
         }
         Command::Exec { name, env, command } => {
-            let token = backend.token(&name).await?;
+            let token = backend.token(&name, 0).await?;
             let status = std::process::Command::new(&command[0])
                 .args(&command[1..])
                 .env(&env, token)
@@ -254,7 +261,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             }
         }
         Command::Decode { name, json } => {
-            let token = backend.token(&name).await?;
+            let token = backend.token(&name, 0).await?;
             let Some(jwt) = tokentray_core::jwt::decode(&token) else {
                 if json {
                     println!("null");
@@ -358,6 +365,26 @@ async fn daemon() -> Result<()> {
     let _ = refresh.await;
     let _ = server.await;
     Ok(())
+}
+
+/// `90`, `90s`, `5m`, `1h`, `1d` → seconds.
+fn parse_duration(text: &str) -> std::result::Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(
+        text.find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len()),
+    );
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 60s, 5m or 1h"))?;
+    let scale = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
+    };
+    Ok(n * scale)
 }
 
 #[allow(clippy::disallowed_methods)] // the CLI's display of "in 4m" reads the clock at the edge

@@ -87,6 +87,23 @@ async fn scripts_get_fresh_tokens_from_the_daemon() {
     assert_eq!(idp.introspect(&token).await["active"], true);
     // The daemon serves the same token from memory: it is the one engine.
     assert_eq!(stdout(&run(&home, &["token", "api"])).trim(), token);
+    // Unless the caller needs it valid longer than it will be (300 s tokens): then a new one.
+    let longer = stdout(&run(&home, &["token", "api", "--min-valid", "10m"]))
+        .trim()
+        .to_string();
+    assert_ne!(longer, token);
+    assert_eq!(idp.introspect(&longer).await["active"], true);
+    let token = longer;
+    assert_eq!(
+        stdout(&run(&home, &["token", "api", "--min-valid", "60s"])).trim(),
+        token
+    );
+    assert_eq!(
+        run(&home, &["token", "api", "--min-valid", "soon"])
+            .status
+            .code(),
+        Some(2)
+    );
 
     // exec: the token arrives in the environment, under the name asked for.
     let seen = stdout(&run(

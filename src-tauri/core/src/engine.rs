@@ -457,20 +457,27 @@ impl EngineHandle {
     /// a refresh (shared with any refresh already in flight). A token still valid is served
     /// when the refresh fails; an expired one never is.
     pub async fn get_token(&self, name: &str) -> Result<Secret> {
+        self.get_token_valid_for(name, chrono::Duration::zero())
+            .await
+    }
+
+    /// As [`EngineHandle::get_token`], but the token must stay valid for at least `min`: one
+    /// that expires sooner is refreshed first (`tokentray token --min-valid 60s`).
+    pub async fn get_token_valid_for(&self, name: &str, min: chrono::Duration) -> Result<Secret> {
         let account = self.account(name)?;
-        if let Some(token) = self.fresh(&account) {
+        if let Some(token) = self.fresh(&account, min) {
             return Ok(token);
         }
         let _flight = account.flight.lock().await;
         // Whoever held the flight before us may have refreshed already.
-        if let Some(token) = self.fresh(&account) {
+        if let Some(token) = self.fresh(&account, min) {
             return Ok(token);
         }
         match self.refresh_locked(&account).await {
             Ok(token) => Ok(token),
             Err(e) => {
                 let state = account.state.lock().expect("state poisoned");
-                match state.valid_token(self.inner.clock.now()) {
+                match state.valid_token(self.inner.clock.now() + min) {
                     Some(t) => Ok(t.access_token.clone()),
                     None => Err(e),
                 }
@@ -610,12 +617,12 @@ impl EngineHandle {
     }
 
     /// The held token if it is valid and not yet due for refresh.
-    fn fresh(&self, account: &Account) -> Option<Secret> {
+    fn fresh(&self, account: &Account, min: chrono::Duration) -> Option<Secret> {
         let now = self.inner.clock.now();
         let state = account.state.lock().expect("state poisoned");
         let due = state.next_attempt.is_some_and(|at| at <= now);
         state
-            .valid_token(now)
+            .valid_token(now + min)
             .filter(|_| !due)
             .map(|t| t.access_token.clone())
     }

@@ -27,6 +27,9 @@ pub enum Request {
     /// A valid access token, refreshed first if due.
     Token {
         name: String,
+        /// The token must stay valid this long (seconds); 0 = just valid.
+        #[serde(default)]
+        min_valid_secs: u64,
     },
     List,
     Refresh {
@@ -140,7 +143,10 @@ async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Hello { version } => Err(Error::InvalidConfig(format!(
             "protocol version {version} is not spoken here (this engine speaks {PROTOCOL_VERSION}): use matching versions of the app and the CLI"
         ))),
-        Request::Token { name } => engine.get_token(&name).await.map(|t| Response::Token { token: t.expose().to_string() }),
+        Request::Token { name, min_valid_secs } => engine
+            .get_token_valid_for(&name, chrono::Duration::seconds(min_valid_secs as i64))
+            .await
+            .map(|t| Response::Token { token: t.expose().to_string() }),
         Request::List => Ok(Response::Accounts { accounts: engine.list() }),
         Request::Refresh { name } => engine.refresh(&name).await.map(|()| Response::Done),
         Request::Remove { name } => engine.remove_account(&name).await.map(Response::Removed),
