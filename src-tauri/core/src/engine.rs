@@ -230,22 +230,7 @@ impl EngineHandle {
     /// An engine over these accounts. Nothing happens in the background until
     /// [`EngineHandle::spawn_refresh_loop`]; `get_token` works either way.
     pub fn new(profile: Profile, clock: Arc<dyn Clock>) -> EngineHandle {
-        let now = clock.now();
-        let accounts = profile
-            .account
-            .into_iter()
-            .map(|config| {
-                Account::new(
-                    None,
-                    config.name.clone(),
-                    config.grant.kind().into(),
-                    Ok(config),
-                    None,
-                    now,
-                )
-            })
-            .collect();
-        EngineHandle::assemble(clock, accounts, None, vec![], None, None)
+        EngineHandle::in_memory(profile, clock, None)
     }
 
     /// An engine over these accounts whose tokens come from `renewer` instead of the grants:
@@ -255,22 +240,30 @@ impl EngineHandle {
         clock: Arc<dyn Clock>,
         renewer: Arc<dyn Renew>,
     ) -> EngineHandle {
+        EngineHandle::in_memory(profile, clock, Some(renewer))
+    }
+
+    fn in_memory(
+        profile: Profile,
+        clock: Arc<dyn Clock>,
+        renewer: Option<Arc<dyn Renew>>,
+    ) -> EngineHandle {
         let now = clock.now();
         let accounts = profile
             .account
             .into_iter()
-            .map(|config| {
+            .map(|c| {
                 Account::new(
                     None,
-                    config.name.clone(),
-                    config.grant.kind().into(),
-                    Ok(config),
+                    c.name.clone(),
+                    c.grant.kind().into(),
+                    Ok(c),
                     None,
                     now,
                 )
             })
             .collect();
-        EngineHandle::assemble(clock, accounts, None, vec![], None, Some(renewer))
+        EngineHandle::assemble(clock, accounts, None, vec![], None, renewer)
     }
 
     /// The engine for a data directory: takes its lock, opens its store (and the vault with
