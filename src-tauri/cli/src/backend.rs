@@ -1,12 +1,13 @@
 //! Where the CLI's answers come from: the running engine over its socket (the app or
-//! `tokentray daemon`), or, with none running, the data directory's engine opened in-process
-//! for the one call.
+//! `tokentray daemon`), or, with `--standalone`, the data directory's engine opened
+//! in-process for the one call.
 
 use std::sync::Arc;
 use tokentray_core::engine::{ErrorView, Revocation};
 use tokentray_core::ipc::{self, Request, Response};
+use tokentray_core::login::LoginPrompt;
 use tokentray_core::store::HistoryEntry;
-use tokentray_core::{home, AccountView, EngineHandle, Error, SystemClock};
+use tokentray_core::{home, AccountView, CancellationToken, EngineHandle, Error, SystemClock};
 
 pub enum Backend {
     Remote(ipc::Client),
@@ -20,13 +21,13 @@ pub fn view(e: Error) -> ErrorView {
 }
 
 impl Backend {
-    pub async fn connect() -> Result<Backend> {
+    pub async fn connect(standalone: bool) -> Result<Backend> {
         let home = home::data_dir();
-        if let Some(client) = ipc::Client::connect(&ipc::socket_path(&home))
-            .await
-            .map_err(view)?
-        {
-            return Ok(Backend::Remote(client));
+        if !standalone {
+            return match ipc::Client::connect(&ipc::socket_path(&home)).map_err(view)? {
+                Some(client) => Ok(Backend::Remote(client)),
+                None => Err(view(Error::EngineNotRunning(home.display().to_string()))),
+            };
         }
         let key = home::key_source(&home).map_err(view)?;
         let engine = EngineHandle::open(&home, key, Arc::new(SystemClock))
@@ -39,7 +40,7 @@ impl Backend {
         let Backend::Remote(client) = self else {
             unreachable!("only for the remote backend")
         };
-        match client.call(&request).await.map_err(view)? {
+        match client.call(&request).map_err(view)? {
             Response::Error(e) => Err(e),
             other => Ok(other),
         }
@@ -137,6 +138,36 @@ impl Backend {
                 Response::Removed(revocation) => Ok(revocation),
                 other => Err(unexpected(other)),
             },
+        }
+    }
+
+    /// Logs in to an account a person must sign in to: `prompt` shows them what to do.
+    pub async fn login(&mut self, name: &str, prompt: impl Fn(&LoginPrompt) + Send) -> Result<()> {
+        match self {
+            Backend::Local(engine) => {
+                let show = |p: LoginPrompt| {
+                    prompt(&p);
+                    Ok(())
+                };
+                let timeout = tokentray_core::grant::authorization_code::LOGIN_TIMEOUT;
+                engine
+                    .login(name, show, CancellationToken::new(), timeout)
+                    .await
+                    .map_err(view)
+            }
+            Backend::Remote(client) => {
+                client
+                    .send(&Request::Login { name: name.into() })
+                    .map_err(view)?;
+                loop {
+                    match client.receive().map_err(view)? {
+                        Response::LoginPrompt(p) => prompt(&p),
+                        Response::Done => return Ok(()),
+                        Response::Error(e) => return Err(e),
+                        other => return Err(unexpected(other)),
+                    }
+                }
+            }
         }
     }
 

@@ -1,14 +1,16 @@
 //! `tokentray`: fresh tokens for scripts. Commands ask the running engine (the app or
-//! `tokentray daemon`) over its local socket; with none running they open the data
-//! directory's engine in-process for the one call.
+//! `tokentray daemon`) over its local socket; `--standalone` opens the data directory's
+//! engine in-process for the one call instead.
 
 mod backend;
+mod fast;
 
 use backend::{view, Backend, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokentray_core::engine::{ErrorView, Revocation};
+use tokentray_core::login::LoginPrompt;
 use tokentray_core::{home, ipc, EngineHandle, Error, SystemClock};
 
 #[derive(Parser)]
@@ -18,6 +20,10 @@ use tokentray_core::{home, ipc, EngineHandle, Error, SystemClock};
     about = "Fresh tokens for scripts, from Tokentray"
 )]
 struct Cli {
+    /// Run the engine in this process for this one command instead of asking the running
+    /// app or daemon (refused while one of them holds the data directory).
+    #[arg(long, global = true)]
+    standalone: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -77,6 +83,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Sign in to an `authorization_code` account (in the browser) or a `device_code` account
+    /// (a code to enter on any device).
+    Login { name: String },
     /// Remove an account, revoking its tokens first when it names a revocation endpoint.
     Remove { name: String },
     /// Add or replace accounts from a TOML file of `[[account]]` tables; all or nothing.
@@ -94,6 +103,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // `tokentray token NAME` with an engine running: no argument parser, no async runtime.
+    if let Some(code) = fast::token() {
+        return code;
+    }
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -122,7 +135,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Daemon => return daemon().await.map(|()| ExitCode::SUCCESS),
         _ => {}
     }
-    let mut backend = Backend::connect().await?;
+    let mut backend = Backend::connect(cli.standalone).await?;
     let result = command(&mut backend, cli.command).await;
     backend.close().await;
     result
@@ -135,12 +148,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             header,
             min_valid,
         } => {
-            let token = backend.token(&name, min_valid).await?;
-            if header {
-                println!("Authorization: Bearer {token}");
-            } else {
-                println!("{token}");
-            }
+            print_token(&backend.token(&name, min_valid).await?, header);
         }
         Command::Exec { name, env, command } => {
             let token = backend.token(&name, 0).await?;
@@ -327,10 +335,86 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Login { name } => {
+            backend.login(&name, show_prompt).await?;
+            let a = backend.status(&name).await?;
+            println!(
+                "{name}: signed in; the token expires {}",
+                relative(a.expires_at, now())
+            );
+        }
         Command::Export { with_secrets } => print!("{}", backend.export(with_secrets).await?),
         Command::Daemon | Command::Completions { .. } => unreachable!("handled before connecting"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) fn print_token(token: &str, header: bool) {
+    if header {
+        println!("Authorization: Bearer {token}");
+    } else {
+        println!("{token}");
+    }
+}
+
+/// Tells the person what to do for a login, on stderr (stdout stays for results).
+fn show_prompt(prompt: &LoginPrompt) {
+    match prompt {
+        LoginPrompt::OpenBrowser { url } => {
+            eprintln!("Opening your browser to sign in. If it does not open, visit:\n\n  {url}\n");
+            if let Err(e) = open_browser(url) {
+                eprintln!("(could not start a browser: {e})");
+            }
+        }
+        LoginPrompt::DeviceCode {
+            user_code,
+            verification_uri,
+            verification_uri_complete,
+            expires_in_secs,
+        } => {
+            eprintln!(
+                "To sign in, visit {verification_uri} on any device and enter the code\n\n    {user_code}\n"
+            );
+            if let Some(complete) = verification_uri_complete {
+                if let Ok(qr) = qrcode::QrCode::new(complete.as_bytes()) {
+                    let art = qr
+                        .render::<qrcode::render::unicode::Dense1x2>()
+                        .quiet_zone(true)
+                        .build();
+                    eprintln!("or scan this (it opens {complete}):\n{art}");
+                }
+            }
+            eprintln!(
+                "Waiting for approval (the code is valid for {})…",
+                span(*expires_in_secs as i64)
+            );
+        }
+    }
+}
+
+/// `$BROWSER` when set (a command; `%s` stands for the URL, else it is appended), else the
+/// desktop's opener. Started in the background: the login goes on while it runs.
+fn open_browser(url: &str) -> std::io::Result<()> {
+    let browser = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty());
+    let mut words: Vec<String> = match &browser {
+        Some(b) => b.split_whitespace().map(String::from).collect(),
+        None if cfg!(target_os = "macos") => vec!["open".into()],
+        None => vec!["xdg-open".into()],
+    };
+    if words.iter().any(|w| w.contains("%s")) {
+        words = words.iter().map(|w| w.replace("%s", url)).collect();
+    } else {
+        words.push(url.into());
+    }
+    std::process::Command::new(&words[0])
+        .args(&words[1..])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map(drop)
 }
 
 /// The engine with no window: the socket, the refresh loop, logs on stderr.
@@ -368,7 +452,7 @@ async fn daemon() -> Result<()> {
 }
 
 /// `90`, `90s`, `5m`, `1h`, `1d` → seconds.
-fn parse_duration(text: &str) -> std::result::Result<u64, String> {
+pub(crate) fn parse_duration(text: &str) -> std::result::Result<u64, String> {
     let text = text.trim();
     let (number, unit) = text.split_at(
         text.find(|c: char| !c.is_ascii_digit())
@@ -398,12 +482,6 @@ fn relative(
 ) -> String {
     let Some(at) = at else { return "-".into() };
     let secs = (at - now).num_seconds();
-    let span = |s: i64| match s {
-        s if s >= 86_400 => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
-        s if s >= 3600 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
-        s if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
-        s => format!("{s}s"),
-    };
     if secs >= 0 {
         format!("in {}", span(secs))
     } else {
@@ -411,11 +489,21 @@ fn relative(
     }
 }
 
+/// `90061` → `1d 1h`: a duration as a person reads it.
+fn span(secs: i64) -> String {
+    match secs {
+        s if s >= 86_400 => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
+        s if s >= 3600 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
+        s if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
+        s => format!("{s}s"),
+    }
+}
+
 /// Exit statuses scripts can branch on (see the README): 3 no such account; 4 a person must
-/// act (the server refused, a login is needed, a pasted token expired); 5 another engine holds
-/// the data directory; 6 the keyring is unavailable or locked; 1 anything else. Clap uses 2
+/// act (the server refused, a login is needed, a pasted token expired); 5 no engine is running
+/// (or, with --standalone, another one holds the data directory); 6 the keyring is unavailable or locked; 1 anything else. Clap uses 2
 /// for usage errors.
-fn exit_status(code: &str) -> u8 {
+pub(crate) fn exit_status(code: &str) -> u8 {
     match code {
         "not_found" => 3,
         "invalid_grant"
@@ -428,7 +516,7 @@ fn exit_status(code: &str) -> u8 {
         | "login_required"
         | "expired"
         | "vault_key_lost" => 4,
-        "engine_running" => 5,
+        "engine_not_running" | "engine_running" => 5,
         "keyring_unavailable" | "keyring_locked" => 6,
         _ => 1,
     }

@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
-use support::Idp;
+use support::{approve_device, Idp};
 
 fn tokentray(home: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokentray"));
@@ -352,7 +352,7 @@ async fn import_is_all_or_nothing_and_export_round_trips() {
     std::fs::create_dir_all(&other).unwrap();
     std::fs::write(other.join("in.toml"), &full).unwrap();
     let out = tokentray(&other)
-        .args(["import"])
+        .args(["--standalone", "import"])
         .arg(other.join("in.toml"))
         .output()
         .unwrap();
@@ -361,8 +361,132 @@ async fn import_is_all_or_nothing_and_export_round_trips() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let again = stdout(&tokentray(&other).args(["token", "one"]).output().unwrap())
-        .trim()
-        .to_string();
+    let again = stdout(
+        &tokentray(&other)
+            .args(["--standalone", "token", "one"])
+            .output()
+            .unwrap(),
+    )
+    .trim()
+    .to_string();
     assert_eq!(idp.introspect(&again).await["active"], true);
+}
+
+/// Reads the child's stderr until a line contains `marker`; returns what was read.
+fn read_until(stderr: &mut impl std::io::BufRead, marker: &str) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no {marker:?} in: {seen}"
+        );
+        seen.push_str(&line);
+        if line.contains(marker) {
+            return seen;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_from_the_terminal_with_the_browser_or_a_device_code() {
+    let idp = Idp::start_with(300, &[("IDP_DEVICE_INTERVAL", "1".into())]);
+    let home = std::env::temp_dir().join(format!("tokentray-login-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("profile.toml"),
+        format!(
+            "[[account]]\nname = \"web\"\ngrant = \"authorization_code\"\nauthorization_url = \"{0}/auth\"\ntoken_url = \"{0}/token\"\nclient_id = \"app-native\"\nscope = \"openid offline_access api:read\"\n\n\
+             [[account]]\nname = \"tv\"\ngrant = \"device_code\"\ndevice_authorization_url = \"{0}/device/auth\"\ntoken_url = \"{0}/token\"\nclient_id = \"app-native\"\nscope = \"openid offline_access api:read\"\n\n\
+             [[account]]\nname = \"api\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}/token\"\nclient_id = \"cc-basic\"\nclient_secret = \"cc-basic-secret\"\n",
+            idp.issuer
+        ),
+    )
+    .unwrap();
+    let _daemon = Daemon::start(&home);
+
+    // Before a login there is nothing to serve, and the error says what to do.
+    let out = run(&home, &["token", "web"]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[login_required]"));
+
+    // Auth code: the CLI starts $BROWSER on the URL (here curl, a browser that signs in
+    // through the IdP's automatic consent); the daemon receives the callback.
+    let jar = home.join("cookies");
+    let out = tokentray(&home)
+        .args(["login", "web"])
+        .env(
+            "BROWSER",
+            format!("curl -sL -c {} -o /dev/null", jar.display()),
+        )
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("code_challenge_method=S256"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("web: signed in"));
+    let token = stdout(&run(&home, &["token", "web"])).trim().to_string();
+    assert_eq!(idp.introspect(&token).await["active"], true);
+    // It renews itself from now on: a forced refresh uses the refresh token it got.
+    stdout(&run(&home, &["refresh", "web"]));
+    let renewed = stdout(&run(&home, &["token", "web"])).trim().to_string();
+    assert_ne!(renewed, token);
+    assert_eq!(idp.introspect(&renewed).await["active"], true);
+
+    // Device flow: the code and a QR code on stderr; approved on "another device".
+    let mut login = tokentray(&home)
+        .args(["login", "tv"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(login.stderr.take().unwrap());
+    let shown = read_until(&mut stderr, "or scan this");
+    assert!(shown.contains("enter the code"), "{shown}");
+    let complete = shown
+        .split("(it opens ")
+        .nth(1)
+        .and_then(|rest| rest.split("):").next())
+        .expect("the complete verification URI")
+        .to_string();
+    approve_device(&complete).await;
+    let status = tokio::task::spawn_blocking(move || login.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let token = stdout(&run(&home, &["token", "tv"])).trim().to_string();
+    assert_eq!(idp.introspect(&token).await["active"], true);
+    let history: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&home, &["history", "tv", "--json"]))).unwrap();
+    assert_eq!(history[0]["outcome"], "ok", "{history}");
+
+    // Giving up (Ctrl+C kills the CLI): the daemon cancels the login and closes its listener.
+    let mut login = tokentray(&home)
+        .args(["login", "web"])
+        .env("BROWSER", "true")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(login.stderr.take().unwrap());
+    let shown = read_until(&mut stderr, "redirect_uri=");
+    let port: u16 = shown
+        .split("redirect_uri=http%3A%2F%2F127.0.0.1%3A")
+        .nth(1)
+        .and_then(|rest| rest.split('%').next())
+        .and_then(|p| p.parse().ok())
+        .expect("the loopback port in the URL");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    login.kill().unwrap();
+    login.wait().unwrap();
+    let closed = (0..50).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+    });
+    assert!(closed, "the loopback listener outlived the CLI");
+
+    // Accounts that need no person say so.
+    let out = run(&home, &["login", "api"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("without a login"));
 }

@@ -9,6 +9,7 @@ use support::Idp;
 
 fn tokentray(home: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_tokentray"))
+        .arg("--standalone")
         .args(args)
         .env("TOKENTRAY_HOME", home)
         .env_remove("TOKENTRAY_PASSPHRASE")

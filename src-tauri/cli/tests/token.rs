@@ -7,7 +7,9 @@ use std::process::Command;
 use support::Idp;
 
 fn tokentray(home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    // No engine runs in these tests: each call opens one in-process.
     Command::new(env!("CARGO_BIN_EXE_tokentray"))
+        .arg("--standalone")
         .args(args)
         .env("TOKENTRAY_HOME", home)
         // Headless mode: these tests are about tokens, not the keyring (see keyring.rs).
@@ -73,4 +75,26 @@ async fn errors_name_the_code_and_set_the_exit_status() {
 
     let out = tokentray(&home, &["token"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn without_an_engine_it_says_how_to_start_one() {
+    let home = std::env::temp_dir().join(format!("tokentray-cli-none-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    for args in [&["token", "demo"][..], &["list"][..]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_tokentray"))
+            .args(args)
+            .env("TOKENTRAY_HOME", &home)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(5));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.starts_with("error[engine_not_running]")
+                && stderr.contains("tokentray daemon")
+                && stderr.contains("--standalone"),
+            "{stderr}"
+        );
+    }
 }

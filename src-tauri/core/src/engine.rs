@@ -169,6 +169,8 @@ pub(crate) struct Inner {
     _lock: Option<DirLock>,
     /// How tokens are obtained: the grants, or a test's stand-in.
     renewer: Arc<dyn Renew>,
+    /// The shared HTTP client, for what a person starts (logins, revocation).
+    pub(crate) http: reqwest::Client,
     pub(crate) accounts: RwLock<BTreeMap<String, Arc<Account>>>,
     pub(crate) events: broadcast::Sender<Event>,
     /// When to look at which account next (refresh or warning): earliest first.
@@ -346,6 +348,7 @@ impl EngineHandle {
                 problems,
                 _lock: lock,
                 renewer,
+                http,
                 accounts: RwLock::new(
                     accounts
                         .into_iter()
@@ -570,9 +573,8 @@ impl EngineHandle {
         let Some(token) = token else {
             return Revocation::NothingHeld;
         };
-        let http = http::client();
         let ctx = grant::Context {
-            http: &http,
+            http: &self.inner.http,
             clock: &*self.inner.clock,
         };
         let mut held = Vec::new();
@@ -654,7 +656,7 @@ impl EngineHandle {
     /// The store is written first: a rotated refresh token is on disk before anyone uses
     /// the new access token. If it cannot be written (a full disk), the new tokens are still
     /// held and served, and the failure is logged and reported.
-    async fn record(
+    pub(crate) async fn record(
         &self,
         account: &Account,
         started: DateTime<Utc>,

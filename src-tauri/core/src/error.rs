@@ -64,6 +64,9 @@ pub enum Error {
     /// Another engine (the app or `tokentray daemon`) holds this data directory.
     #[error("{0}")]
     EngineRunning(String),
+    /// Nothing serves this data directory's socket (neither the app nor `tokentray daemon`).
+    #[error("no Tokentray engine is running for {0}: start the app or `tokentray daemon`, or add --standalone to run one for this command")]
+    EngineNotRunning(String),
     #[error("the engine is shutting down")]
     ShuttingDown,
 }
@@ -114,6 +117,7 @@ impl Error {
             Error::WrongPassphrase => "wrong_passphrase",
             Error::Storage(_) => "storage",
             Error::EngineRunning(_) => "engine_running",
+            Error::EngineNotRunning(_) => "engine_not_running",
             Error::ShuttingDown => "shutting_down",
         }
     }

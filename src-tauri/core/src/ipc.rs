@@ -6,10 +6,13 @@
 
 use crate::engine::{AccountView, EngineHandle, ErrorView};
 use crate::error::{Error, Result};
+use crate::grant::authorization_code::LOGIN_TIMEOUT;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
 
 pub const PROTOCOL_VERSION: u32 = 1;
 pub const SOCKET_FILE: &str = "engine.sock";
@@ -50,6 +53,11 @@ pub enum Request {
     Remove {
         name: String,
     },
+    /// A login a person takes part in: answered by `login_prompt` lines, then `done` or an
+    /// error. Anything the client sends meanwhile, or closing the connection, cancels it.
+    Login {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -75,6 +83,8 @@ pub enum Response {
         toml: String,
     },
     Removed(crate::engine::Revocation),
+    /// What the person must do for a login under way; more lines follow.
+    LoginPrompt(crate::login::LoginPrompt),
     Done,
     Error(ErrorView),
 }
@@ -128,17 +138,57 @@ async fn handle(engine: EngineHandle, stream: UnixStream) -> std::io::Result<()>
                 code: "bad_request".into(),
                 message: e.to_string(),
             }),
+            Ok(Request::Login { name }) => login(&engine, &name, &mut lines, &mut write).await?,
             Ok(request) => answer(&engine, request).await,
         };
-        let mut out = serde_json::to_vec(&response).expect("serialisable");
-        out.push(b'\n');
-        write.write_all(&out).await?;
+        send(&mut write, &response).await?;
     }
     Ok(())
 }
 
+async fn send(write: &mut OwnedWriteHalf, response: &Response) -> std::io::Result<()> {
+    let mut out = serde_json::to_vec(response).expect("serialisable");
+    out.push(b'\n');
+    write.write_all(&out).await
+}
+
+/// Runs a login, passing its prompts on as they come; returns the final answer.
+async fn login(
+    engine: &EngineHandle,
+    name: &str,
+    lines: &mut Lines<BufReader<OwnedReadHalf>>,
+    write: &mut OwnedWriteHalf,
+) -> std::io::Result<Response> {
+    let cancel = CancellationToken::new();
+    let (prompts, mut prompted) = tokio::sync::mpsc::unbounded_channel();
+    let prompt = move |p| {
+        prompts
+            .send(p)
+            .map_err(|_| "the client has gone".to_string())
+    };
+    let run = engine.login(name, prompt, cancel.clone(), LOGIN_TIMEOUT);
+    tokio::pin!(run);
+    let result = loop {
+        tokio::select! {
+            biased;
+            Some(p) = prompted.recv() => send(write, &Response::LoginPrompt(p)).await?,
+            result = &mut run => break result,
+            // The client wrote or hung up: the person gave up.
+            _ = lines.next_line(), if !cancel.is_cancelled() => cancel.cancel(),
+        }
+    };
+    while let Ok(p) = prompted.try_recv() {
+        send(write, &Response::LoginPrompt(p)).await?;
+    }
+    Ok(match result {
+        Ok(()) => Response::Done,
+        Err(e) => Response::Error((&e).into()),
+    })
+}
+
 async fn answer(engine: &EngineHandle, request: Request) -> Response {
     let result = match request {
+        Request::Login { .. } => unreachable!("streamed by login()"),
         Request::Hello { version } if version == PROTOCOL_VERSION => Ok(Response::Hello { version }),
         Request::Hello { version } => Err(Error::InvalidConfig(format!(
             "protocol version {version} is not spoken here (this engine speaks {PROTOCOL_VERSION}): use matching versions of the app and the CLI"
@@ -161,16 +211,17 @@ async fn answer(engine: &EngineHandle, request: Request) -> Response {
     result.unwrap_or_else(|e| Response::Error((&e).into()))
 }
 
-/// A connection to a running engine.
+/// A connection to a running engine. Blocking (std only): `tokentray token` starts no async
+/// runtime, so a cached token costs little more than starting a process.
 pub struct Client {
-    lines: tokio::io::Lines<BufReader<tokio::net::unix::OwnedReadHalf>>,
-    write: tokio::net::unix::OwnedWriteHalf,
+    read: std::io::BufReader<std::os::unix::net::UnixStream>,
+    write: std::os::unix::net::UnixStream,
 }
 
 impl Client {
     /// Connects and agrees on the protocol; `None` when no engine listens there.
-    pub async fn connect(path: &Path) -> Result<Option<Client>> {
-        let stream = match UnixStream::connect(path).await {
+    pub fn connect(path: &Path) -> Result<Option<Client>> {
+        let stream = match std::os::unix::net::UnixStream::connect(path) {
             Ok(s) => s,
             Err(e)
                 if matches!(
@@ -182,17 +233,16 @@ impl Client {
             }
             Err(e) => return Err(Error::Network(format!("{}: {e}", path.display()))),
         };
-        let (read, write) = stream.into_split();
+        let write = stream
+            .try_clone()
+            .map_err(|e| Error::Network(format!("the engine's socket: {e}")))?;
         let mut client = Client {
-            lines: BufReader::new(read).lines(),
+            read: std::io::BufReader::new(stream),
             write,
         };
-        match client
-            .call(&Request::Hello {
-                version: PROTOCOL_VERSION,
-            })
-            .await?
-        {
+        match client.call(&Request::Hello {
+            version: PROTOCOL_VERSION,
+        })? {
             Response::Hello { .. } => Ok(Some(client)),
             Response::Error(e) => Err(Error::InvalidConfig(e.message)),
             other => Err(Error::InvalidResponse(format!(
@@ -201,20 +251,33 @@ impl Client {
         }
     }
 
-    pub async fn call(&mut self, request: &Request) -> Result<Response> {
+    /// One request, its (first) answer.
+    pub fn call(&mut self, request: &Request) -> Result<Response> {
+        self.send(request)?;
+        self.receive()
+    }
+
+    pub fn send(&mut self, request: &Request) -> Result<()> {
+        use std::io::Write;
         let mut out = serde_json::to_vec(request).expect("serialisable");
         out.push(b'\n');
-        let io = |e: std::io::Error| Error::Network(format!("the engine's socket: {e}"));
-        self.write.write_all(&out).await.map_err(io)?;
-        let line = self
-            .lines
-            .next_line()
-            .await
-            .map_err(io)?
-            .ok_or_else(|| Error::Network("the engine closed the connection".into()))?;
+        self.write.write_all(&out).map_err(socket_error)
+    }
+
+    /// The next answer: after `login`, prompts come before the final one.
+    pub fn receive(&mut self) -> Result<Response> {
+        use std::io::BufRead;
+        let mut line = String::new();
+        if self.read.read_line(&mut line).map_err(socket_error)? == 0 {
+            return Err(Error::Network("the engine closed the connection".into()));
+        }
         serde_json::from_str(&line)
             .map_err(|e| Error::InvalidResponse(format!("the engine answered garbage: {e}")))
     }
+}
+
+fn socket_error(e: std::io::Error) -> Error {
+    Error::Network(format!("the engine's socket: {e}"))
 }
 
 fn current_uid() -> u32 {

@@ -1,0 +1,81 @@
+//! Logins a person takes part in: authorization code + PKCE in the system browser, or the
+//! device flow. The engine never opens a browser or draws a code itself: it hands a
+//! [`LoginPrompt`] to whoever asked (the window, the CLI over the socket) and waits.
+
+use crate::engine::EngineHandle;
+use crate::error::{Error, Result};
+use crate::grant::{self, authorization_code, device_code, GrantConfig};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// What the person has to do now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "prompt", rename_all = "snake_case")]
+pub enum LoginPrompt {
+    /// Open this URL in the system browser and sign in there.
+    OpenBrowser { url: String },
+    /// Go to `verification_uri` (on any device) and enter `user_code`.
+    DeviceCode {
+        user_code: String,
+        verification_uri: String,
+        /// The URI with the code in it, for a QR code or a click.
+        verification_uri_complete: Option<String>,
+        expires_in_secs: u64,
+    },
+}
+
+impl EngineHandle {
+    /// Logs in to an `authorization_code` or `device_code` account: `prompt` is told what the
+    /// person must do; the tokens obtained are stored as a refresh would store them, and the
+    /// account is renewed in the background from then on. `cancel` ends the wait (the window
+    /// closed, the CLI's connection dropped); `timeout` bounds an auth-code login.
+    pub async fn login(
+        &self,
+        name: &str,
+        prompt: impl FnOnce(LoginPrompt) -> std::result::Result<(), String>,
+        cancel: CancellationToken,
+        timeout: Duration,
+    ) -> Result<()> {
+        let account = self.account(name)?;
+        let config = account.config.clone()?;
+        let inner = self.inner();
+        let ctx = grant::Context {
+            http: &inner.http,
+            clock: &*inner.clock,
+        };
+        let started = inner.clock.now();
+        // The person's part can take minutes: the account's flight is taken only to store.
+        let tokens = match &config.grant {
+            GrantConfig::AuthorizationCode(c) => {
+                let open = |url: &url::Url| {
+                    prompt(LoginPrompt::OpenBrowser {
+                        url: url.to_string(),
+                    })
+                };
+                authorization_code::login(ctx, c, open, cancel, timeout).await
+            }
+            GrantConfig::DeviceCode(c) => {
+                let auth = device_code::start(ctx, c).await?;
+                prompt(LoginPrompt::DeviceCode {
+                    user_code: auth.user_code.clone(),
+                    verification_uri: auth.verification_uri.clone(),
+                    verification_uri_complete: auth.verification_uri_complete.clone(),
+                    expires_in_secs: auth.expires_in.as_secs(),
+                })
+                .map_err(|e| Error::InvalidConfig(format!("cannot show the device code: {e}")))?;
+                device_code::poll(ctx, c, &auth, cancel).await
+            }
+            other => {
+                return Err(Error::InvalidConfig(format!(
+                    "{name} is a {} account: it gets its tokens without a login (try `tokentray refresh {name}`)",
+                    other.kind()
+                )))
+            }
+        };
+        // A login that did not finish changes nothing: the account keeps what it held.
+        let tokens = tokens?;
+        let _flight = account.flight.lock().await;
+        self.record(&account, started, Ok(tokens)).await.map(drop)
+    }
+}
