@@ -1,3 +1,5 @@
+import { createHash, randomBytes } from 'node:crypto';
+
 // A person's browser without the person: follows redirects with a cookie jar and submits the
 // IdP's forms as they are, so tests complete real logins (auth code, device flow) unattended.
 export class Browser {
@@ -46,4 +48,29 @@ export class Browser {
       init: { method: 'POST', body: fields, headers: { 'content-type': 'application/x-www-form-urlencoded' } },
     });
   }
+}
+
+/**
+ * Runs the authorization-code + PKCE front channel unattended (the IdP consents on its own)
+ * and returns what the client needs to redeem the code.
+ */
+export async function authorize(issuer, clientId, extra = {}) {
+  const b64url = (buf) => buf.toString('base64url');
+  const verifier = b64url(randomBytes(32));
+  const redirect = 'http://127.0.0.1:53682/callback';
+  const state = b64url(randomBytes(8));
+  const auth = new URL(`${issuer}/auth`);
+  auth.search = new URLSearchParams({
+    client_id: clientId,
+    response_type: 'code',
+    redirect_uri: redirect,
+    scope: 'openid offline_access api:read',
+    state,
+    code_challenge: b64url(createHash('sha256').update(verifier).digest()),
+    code_challenge_method: 'S256',
+    ...extra,
+  });
+  const done = await new Browser().follow(auth.href, { stopAt: redirect });
+  const params = new URL(done.redirectedTo).searchParams;
+  return { code: params.get('code'), returnedState: params.get('state'), state, verifier, redirect };
 }

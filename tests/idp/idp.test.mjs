@@ -1,9 +1,9 @@
 // The test IdP itself: every flow later tests rely on works, unattended.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { startIdp } from './start.mjs';
-import { Browser } from './browser.mjs';
+import { Browser, authorize } from './browser.mjs';
 
 let idp;
 before(async () => {
@@ -24,53 +24,10 @@ async function post(path, form, basic) {
 const introspect = (token) => post('/token/introspection', { token }, ['cc-basic', 'cc-basic-secret']);
 
 async function login(clientId, extra = {}) {
-  const verifier = b64url(randomBytes(32));
-  const redirect = 'http://127.0.0.1:53682/callback';
-  const auth = new URL(`${idp.issuer}/auth`);
-  const state = b64url(randomBytes(8));
-  auth.search = new URLSearchParams({
-    client_id: clientId,
-    response_type: 'code',
-    redirect_uri: redirect,
-    scope: 'openid offline_access api:read',
-    state,
-    code_challenge: b64url(createHash('sha256').update(verifier).digest()),
-    code_challenge_method: 'S256',
-    ...extra,
-  });
-  const done = await new Browser().follow(auth.href, { stopAt: redirect });
-  const params = new URL(done.redirectedTo).searchParams;
-  assert.equal(params.get('state'), state);
-  return { code: params.get('code'), verifier, redirect };
+  const { code, verifier, redirect, state, returnedState } = await authorize(idp.issuer, clientId, extra);
+  assert.equal(returnedState, state);
+  return { code, verifier, redirect };
 }
-
-test('discovery names every endpoint the engine uses', async () => {
-  const meta = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
-  assert.equal(meta.issuer, idp.issuer);
-  for (const key of ['token_endpoint', 'authorization_endpoint', 'device_authorization_endpoint', 'revocation_endpoint', 'introspection_endpoint']) {
-    assert.ok(meta[key]?.startsWith(idp.issuer), key);
-  }
-  assert.deepEqual(meta.code_challenge_methods_supported, ['S256']);
-});
-
-test('client credentials: each client only with its registered auth method', async () => {
-  const basic = await post('/token', { grant_type: 'client_credentials', scope: 'api:read' }, ['cc-basic', 'cc-basic-secret']);
-  assert.equal(basic.status, 200);
-  assert.equal(basic.body.expires_in, 5);
-  assert.equal((await introspect(basic.body.access_token)).body.active, true);
-  const wrong = await post('/token', { grant_type: 'client_credentials', client_id: 'cc-basic', client_secret: 'cc-basic-secret' });
-  assert.equal(wrong.body.error, 'invalid_client');
-  const postAuth = await post('/token', { grant_type: 'client_credentials', client_id: 'cc-post', client_secret: 'cc-post-secret' });
-  assert.equal(postAuth.status, 200);
-  assert.equal((await post('/token', { grant_type: 'client_credentials' }, ['cc-post', 'cc-post-secret'])).body.error, 'invalid_client');
-});
-
-test('JWT access tokens with exp for the test resource', async () => {
-  const { body } = await post('/token', { grant_type: 'client_credentials' }, ['cc-jwt', 'cc-jwt-secret']);
-  const claims = JSON.parse(Buffer.from(body.access_token.split('.')[1], 'base64url'));
-  assert.equal(claims.aud, 'urn:tokentray:test-api');
-  assert.equal(claims.exp - claims.iat, 5);
-});
 
 test('auth code + PKCE completes unattended; refresh rotates; reuse revokes the family', async () => {
   const { code, verifier, redirect } = await login('app-native');
