@@ -265,13 +265,23 @@ impl EngineHandle {
                 )
             })
             .collect();
-        EngineHandle::assemble(clock, accounts, None, vec![], None, renewer)
+        EngineHandle::assemble(clock, accounts, None, vec![], None, renewer, http::client())
     }
 
     /// The engine for a data directory: takes its lock, opens its store (and the vault with
     /// `key`), brings in `profile.toml` when it changed, and loads every account with the
     /// token state it had, so a restart neither loses nor repeats a refresh.
     pub async fn open(home: &Path, key: KeySource, clock: Arc<dyn Clock>) -> Result<EngineHandle> {
+        EngineHandle::open_with_http(home, key, clock, http::client()).await
+    }
+
+    /// As [`EngineHandle::open`], with the HTTP client given (tests: a test CA, short timeouts).
+    pub async fn open_with_http(
+        home: &Path,
+        key: KeySource,
+        clock: Arc<dyn Clock>,
+        http: reqwest::Client,
+    ) -> Result<EngineHandle> {
         create_private_dir(home)?;
         let lock = lock::acquire(home)?;
         let store = Store::open(home, key).await?;
@@ -302,8 +312,15 @@ impl EngineHandle {
             ));
         }
         let fired = store.fired_warnings().await?;
-        let engine =
-            EngineHandle::assemble(clock, accounts, Some(store), problems, Some(lock), None);
+        let engine = EngineHandle::assemble(
+            clock,
+            accounts,
+            Some(store),
+            problems,
+            Some(lock),
+            None,
+            http,
+        );
         {
             let accounts = engine.inner.accounts.read().expect("poisoned");
             let names: HashMap<i64, &String> = accounts
@@ -327,9 +344,9 @@ impl EngineHandle {
         problems: Vec<ErrorView>,
         lock: Option<DirLock>,
         renewer: Option<Arc<dyn Renew>>,
+        http: reqwest::Client,
     ) -> EngineHandle {
         let (events, _) = broadcast::channel(4096);
-        let http = http::client();
         let renewer = renewer.unwrap_or_else(|| {
             Arc::new(GrantRenewer {
                 http: http.clone(),
@@ -369,7 +386,15 @@ impl EngineHandle {
     /// An engine with no accounts that says why the real one could not open (a locked
     /// keyring, another engine running): the window shows it instead of failing to start.
     pub fn unavailable(problem: &Error, clock: Arc<dyn Clock>) -> EngineHandle {
-        EngineHandle::assemble(clock, vec![], None, vec![problem.into()], None, None)
+        EngineHandle::assemble(
+            clock,
+            vec![],
+            None,
+            vec![problem.into()],
+            None,
+            None,
+            http::client(),
+        )
     }
 
     /// Problems found while opening, for the window.
@@ -664,6 +689,24 @@ impl EngineHandle {
     ) -> Result<Secret> {
         let now = self.inner.clock.now();
         let status = status_after(account, &result, now);
+        // An unusable answer that still rotated the refresh token: the new one replaces the
+        // held one (next to the still-valid access token), or the next refresh would present
+        // a refresh token the server has already retired.
+        let rotated = match &result {
+            Err(Error::UnusableWithRefreshToken { refresh_token, .. }) => {
+                let held = account
+                    .state
+                    .lock()
+                    .expect("state poisoned")
+                    .token
+                    .is_some();
+                if !held {
+                    tracing::warn!(account = %account.name, "an unusable answer carried a new refresh token, but no token set is held to keep it in");
+                }
+                held.then_some(refresh_token)
+            }
+            _ => None,
+        };
         if let (Some(store), Some(id)) = (&self.inner.store, account.id) {
             let record = RefreshRecord {
                 account_id: id,
@@ -671,6 +714,7 @@ impl EngineHandle {
                 finished_at: now,
                 result: result.as_ref(),
                 status: status.as_str(),
+                rotated_refresh_token: rotated,
             };
             if let Err(e) = store.record_refresh(record).await {
                 tracing::error!(account = %account.name, code = e.code(), "could not save the refresh: {e}");
@@ -707,6 +751,9 @@ impl EngineHandle {
                 }
             }
             Err(e) if e.is_transient() => {
+                if let (Some(rt), Some(token)) = (rotated, state.token.as_mut()) {
+                    token.refresh_token = Some(rt.clone());
+                }
                 state.failures += 1;
                 let wait = backoff(state.failures, fastrand::f64(), e.retry_after());
                 state.next_attempt =

@@ -35,6 +35,13 @@ pub enum Error {
     },
     #[error("the token server's answer is not a usable token response: {0}")]
     InvalidResponse(String),
+    /// As `InvalidResponse`, but the answer carried a new refresh token: the server may have
+    /// rotated already, so the engine keeps it (losing it would lose the login).
+    #[error("the token server's answer is not a usable token response: {message}")]
+    UnusableWithRefreshToken {
+        message: String,
+        refresh_token: crate::secret::Secret,
+    },
     /// The account needs a person: an interactive login (auth code, device flow) with no
     /// refresh token to renew it.
     #[error("{0}")]
@@ -106,7 +113,9 @@ impl Error {
                 | "expired_token" => error,
                 _ => "refused",
             },
-            Error::InvalidResponse(_) => "invalid_response",
+            Error::InvalidResponse(_) | Error::UnusableWithRefreshToken { .. } => {
+                "invalid_response"
+            }
             Error::LoginRequired(_) => "login_required",
             Error::Expired(_) => "expired",
             Error::CommandFailed(_) => "command_failed",
@@ -131,6 +140,10 @@ impl Error {
                 | Error::ServerError { .. }
                 | Error::RateLimited { .. }
                 | Error::CommandFailed(_)
+                // A garbled answer (an HTML page, a cut body) is the server's or a proxy's
+                // bad moment, not a refusal: retried, never a reason to ask for a login.
+                | Error::InvalidResponse(_)
+                | Error::UnusableWithRefreshToken { .. }
         )
     }
 

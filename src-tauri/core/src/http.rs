@@ -14,13 +14,19 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The one client the engine shares (connection reuse). Token requests never follow
 /// redirects: a redirected token request would carry credentials somewhere unplanned.
 pub fn client() -> reqwest::Client {
+    builder()
+        .build()
+        .expect("the HTTP client's fixed settings are valid")
+}
+
+/// The engine's client settings, for [`client`] and for tests that must add to them (a test
+/// root certificate, shorter timeouts) without dropping any.
+pub fn builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(REQUEST_TIMEOUT)
         .user_agent(concat!("tokentray/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the HTTP client's fixed settings are valid")
 }
 
 /// Credentials may travel over plain HTTP only to this machine.

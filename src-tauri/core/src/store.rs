@@ -86,6 +86,9 @@ pub struct RefreshRecord<'a> {
     pub finished_at: DateTime<Utc>,
     pub result: std::result::Result<&'a TokenSet, &'a Error>,
     pub status: &'a str,
+    /// A failed refresh whose answer still carried a new refresh token: sealed in place of
+    /// the old one, in the same transaction.
+    pub rotated_refresh_token: Option<&'a crate::secret::Secret>,
 }
 
 fn ms(t: DateTime<Utc>) -> i64 {
@@ -381,6 +384,19 @@ impl Store {
                 .map_err(self.err())?;
             }
             Err(e) => {
+                if let Some(rt) = r.rotated_refresh_token {
+                    sqlx::query(
+                        "INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES (?1, ?2, ?3, ?4)
+                         ON CONFLICT(account_id, field) DO UPDATE SET sealed = ?3, updated_at = ?4",
+                    )
+                    .bind(r.account_id)
+                    .bind(REFRESH_TOKEN)
+                    .bind(vault.seal(r.account_id, REFRESH_TOKEN, rt))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(self.err())?;
+                }
                 sqlx::query(
                     "INSERT INTO token_state (account_id, status, error_code, error_message) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT(account_id) DO UPDATE SET status = ?2, error_code = ?3, error_message = ?4",

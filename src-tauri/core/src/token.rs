@@ -133,6 +133,24 @@ pub fn token_from_json(
     map: &ResponseMap,
     received_at: DateTime<Utc>,
 ) -> Result<TokenSet> {
+    read_token_set(body, map, received_at).map_err(|e| {
+        let rotated = map
+            .refresh_token
+            .as_deref()
+            .and_then(|p| body.pointer(p))
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty());
+        match (e, rotated) {
+            (Error::InvalidResponse(message), Some(rt)) => Error::UnusableWithRefreshToken {
+                message,
+                refresh_token: Secret::new(rt),
+            },
+            (e, _) => e,
+        }
+    })
+}
+
+fn read_token_set(body: &Value, map: &ResponseMap, received_at: DateTime<Utc>) -> Result<TokenSet> {
     let at = |pointer: &Option<String>| {
         pointer
             .as_deref()

@@ -271,6 +271,7 @@ async fn history_is_bounded_newest_first_and_paged() {
                 finished_at: at,
                 result: Err(&err),
                 status: "failing",
+                rotated_refresh_token: None,
             })
             .await
             .unwrap();
