@@ -35,7 +35,8 @@ struct Daemon {
 
 impl Daemon {
     fn start(home: &Path) -> Daemon {
-        let log = home.join("daemon.log");
+        // Beside the data directory, so the engine is the one to create it.
+        let log = home.with_extension("daemon.log");
         let child = tokentray(home)
             .arg("daemon")
             .env("TOKENTRAY_LOG", "trace")
@@ -489,4 +490,67 @@ async fn login_from_the_terminal_with_the_browser_or_a_device_code() {
     let out = run(&home, &["login", "api"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("without a login"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hundred_concurrent_cli_calls_while_the_scheduler_refreshes() {
+    // 1 s tokens: the daemon's loop refreshes both accounts about twice a second meanwhile.
+    let idp = Idp::start(1);
+    let home = std::env::temp_dir().join(format!("tokentray-contend-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("profile.toml"),
+        format!(
+            "[[account]]\nname = \"a\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}\"\nclient_id = \"cc-basic\"\nclient_secret = \"cc-basic-secret\"\n\n[[account]]\nname = \"b\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}\"\nclient_id = \"cc-jwt\"\nclient_secret = \"cc-jwt-secret\"\n",
+            idp.token_url()
+        ),
+    )
+    .unwrap();
+    let _daemon = Daemon::start(&home);
+
+    // The files the engine made are the user's alone.
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&home.join("engine.sock")), 0o600);
+    assert_eq!(mode(&home.join("tokentray.db")), 0o600);
+    let fresh = home.join("fresh");
+    let _other = Daemon::start(&fresh);
+    assert_eq!(mode(&fresh), 0o700, "a data directory the engine creates");
+
+    // A hundred scripts at once, of every kind, while refreshes land in the store.
+    let calls: Vec<_> = (0..100)
+        .map(|i| {
+            let args: &[&str] = match i % 5 {
+                0 | 1 => &["token", "a"],
+                2 => &["token", "b", "--min-valid", "1s"],
+                3 => &["history", "a", "--json"],
+                _ => &["refresh", "b"],
+            };
+            tokentray(&home)
+                .args(args)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut served = 0;
+    for call in calls {
+        let out = call.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert!(!stderr.contains("locked"), "{stderr}");
+        served += 1;
+    }
+    assert_eq!(served, 100);
+    // And the scheduler was busy meanwhile: the history shows its refreshes, none failed.
+    let history: serde_json::Value = serde_json::from_str(&stdout(&run(
+        &home,
+        &["history", "a", "--json", "--limit", "1000"],
+    )))
+    .unwrap();
+    let entries = history.as_array().unwrap();
+    assert!(entries.len() >= 2, "{history}");
+    assert!(entries.iter().all(|h| h["outcome"] == "ok"), "{history}");
 }
