@@ -152,7 +152,11 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
         }
         Command::Exec { name, env, command } => {
             let token = backend.token(&name, 0).await?;
-            let status = std::process::Command::new(&command[0])
+            let mut child = std::process::Command::new(&command[0]);
+            for var in home::VAULT_ENV {
+                child.env_remove(var);
+            }
+            let status = child
                 .args(&command[1..])
                 .env(&env, token)
                 .status()

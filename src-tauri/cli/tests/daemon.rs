@@ -77,14 +77,26 @@ async fn scripts_get_fresh_tokens_from_the_daemon() {
     std::fs::write(
         home.join("profile.toml"),
         format!(
-            "[[account]]\nname = \"api\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}\"\nclient_id = \"cc-basic\"\nclient_secret = \"cc-basic-secret\"\nscope = \"api:read\"\n\n[[account]]\nname = \"jwt\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}\"\nclient_id = \"cc-jwt\"\nclient_secret = \"cc-jwt-secret\"\n",
-            idp.token_url()
+            "[[account]]\nname = \"api\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}\"\nclient_id = \"cc-basic\"\nclient_secret = \"cc-basic-secret\"\nscope = \"api:read\"\non_refresh = [\"sh\", \"{1}\"]\n\n[[account]]\nname = \"jwt\"\ngrant = \"client_credentials\"\ntoken_url = \"{0}\"\nclient_id = \"cc-jwt\"\nclient_secret = \"cc-jwt-secret\"\n",
+            idp.token_url(),
+            home.join("hook.sh").display()
+        ),
+    )
+    .unwrap();
+    // The hook writes down everything it was given: its argv and its whole environment.
+    let hook_out = home.join("hook.out");
+    std::fs::write(
+        home.join("hook.sh"),
+        format!(
+            "{{ tr '\\0' ' ' < /proc/$$/cmdline; echo; env; }} >> {}\n",
+            hook_out.display()
         ),
     )
     .unwrap();
     let mut daemon = Daemon::start(&home);
 
     let token = stdout(&run(&home, &["token", "api"])).trim().to_string();
+    let first_token = token.clone();
     assert_eq!(idp.introspect(&token).await["active"], true);
     // The daemon serves the same token from memory: it is the one engine.
     assert_eq!(stdout(&run(&home, &["token", "api"])).trim(), token);
@@ -242,13 +254,19 @@ async fn scripts_get_fresh_tokens_from_the_daemon() {
     // Logs at trace level name no secret.
     let log = std::fs::read_to_string(&daemon.log).unwrap();
     assert!(log.contains("tokentray daemon started"), "{log}");
+    // Nor do the argv and environment of the hook's process (it ran: its file has the
+    // account's name), though the daemon's own environment holds the passphrase.
+    let hook = std::fs::read_to_string(&hook_out).unwrap();
+    assert!(hook.contains("TOKENTRAY_ACCOUNT=api"), "{hook}");
     for secret in [
         token.as_str(),
+        first_token.as_str(),
         "cc-basic-secret",
         "cc-jwt-secret",
         "daemon-test",
     ] {
         assert!(!log.contains(secret), "{secret} in the daemon's log");
+        assert!(!hook.contains(secret), "{secret} reached the hook: {hook}");
     }
 }
 

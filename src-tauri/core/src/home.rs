@@ -19,6 +19,10 @@ pub fn profile_path() -> PathBuf {
     data_dir().join(PROFILE_FILE)
 }
 
+/// Variables that open the vault: never passed on to a command Tokentray starts (hooks,
+/// `command` grants, `tokentray exec`).
+pub const VAULT_ENV: &[&str] = &["TOKENTRAY_PASSPHRASE", "TOKENTRAY_PASSPHRASE_FILE"];
+
 /// The vault key's source from the environment: a passphrase when `TOKENTRAY_PASSPHRASE` or
 /// `TOKENTRAY_PASSPHRASE_FILE` is set (headless machines, chosen knowingly), else the OS
 /// keyring.

@@ -204,6 +204,9 @@ impl EngineHandle {
 /// the token itself (not on argv, not in the environment). Fire and forget, with a timeout.
 pub(crate) fn run_hook(account: &str, command: &[String], token: &TokenSet) {
     let mut cmd = tokio::process::Command::new(&command[0]);
+    for var in crate::home::VAULT_ENV {
+        cmd.env_remove(var);
+    }
     cmd.args(&command[1..])
         .env("TOKENTRAY_EVENT", "refreshed")
         .env("TOKENTRAY_ACCOUNT", account)

@@ -36,7 +36,11 @@ impl Config {
 
 pub async fn obtain(ctx: Context<'_>, c: &Config) -> Result<TokenSet> {
     let timeout = Duration::from_secs(c.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
-    let mut child = tokio::process::Command::new(&c.command[0])
+    let mut child = tokio::process::Command::new(&c.command[0]);
+    for var in crate::home::VAULT_ENV {
+        child.env_remove(var);
+    }
+    let mut child = child
         .args(&c.command[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
