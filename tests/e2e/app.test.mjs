@@ -5,7 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, openSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +21,8 @@ const artifacts = join(root, 'artifacts', 'e2e');
 let idp;
 let driverProcess;
 let driver;
+let home;
+let appLog;
 
 const freePort = () =>
   new Promise((resolve) => {
@@ -47,7 +50,8 @@ before(async () => {
   assert.ok(process.env.DISPLAY, 'a display is needed (run under xvfb-run)');
   // 8 s tokens are due after ~4 s, so the test sees a refresh within seconds.
   idp = await startIdp({ accessTokenTtl: 8 });
-  const home = mkdtempSync(join(tmpdir(), 'tokentray-e2e-'));
+  home = mkdtempSync(join(tmpdir(), 'tokentray-e2e-'));
+  writeFileSync(join(home, 'hook.sh'), `{ tr '\\0' ' ' < /proc/$$/cmdline; echo; env; } >> ${join(home, 'hook.out')}\n`);
   writeFileSync(
     join(home, 'profile.toml'),
     `[[account]]
@@ -57,6 +61,7 @@ token_url = "${idp.issuer}/token"
 client_id = "cc-basic"
 client_secret = "cc-basic-secret"
 scope = "api:read"
+on_refresh = ["sh", "${join(home, 'hook.sh')}"]
 
 [[account]]
 name = "e2e-refused"
@@ -69,9 +74,12 @@ auth_method = "client_secret_post"
   );
   const port = await freePort();
   const nativePort = await freePort();
+  // The app logs at trace level into a file the secrets test reads.
+  appLog = join(home, '..', `${home.split('/').pop()}.log`);
+  const log = openSync(appLog, 'w');
   driverProcess = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
-    env: { ...process.env, TOKENTRAY_HOME: home },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    env: { ...process.env, TOKENTRAY_HOME: home, TOKENTRAY_LOG: 'trace' },
+    stdio: ['ignore', log, log],
   });
   await waitForHttp(`http://127.0.0.1:${port}/status`, 10_000);
   driver = await new Builder()
@@ -113,4 +121,46 @@ test('a refused account says it needs a login and shows the server’s error cod
   const error = await driver.findElement(By.css('tr.error-row code'));
   assert.equal(await error.getText(), 'invalid_client');
   await screenshot('refused');
+});
+
+test('no secret in the UI, the database, the trace log, or a hook’s argv and environment', async () => {
+  // The tokens the app holds, asked of its own socket by the CLI, a few refreshes apart.
+  const cli = join(root, 'target', 'debug', 'tokentray');
+  const tokens = new Set();
+  for (let i = 0; i < 3; i++) {
+    tokens.add(execFileSync(cli, ['token', 'e2e-basic'], { env: { ...process.env, TOKENTRAY_HOME: home } }).toString().trim());
+    await new Promise((r) => setTimeout(r, 4_500));
+  }
+  assert.ok(tokens.size >= 2, 'the app refreshed meanwhile');
+  const secrets = [...tokens, 'cc-basic-secret', 'not-the-secret'];
+
+  // What the UI holds: its DOM and every storage the page can reach.
+  const ui = await driver.executeScript(`return JSON.stringify({
+    html: document.documentElement.outerHTML,
+    local: { ...localStorage }, session: { ...sessionStorage }, title: document.title,
+  })`);
+  const places = {
+    'the UI (DOM and storage)': ui,
+    'the database and its WAL': ['tokentray.db', 'tokentray.db-wal']
+      .filter((f) => existsSync(join(home, f)))
+      .map((f) => readFileSync(join(home, f)).toString('latin1'))
+      .join(''),
+    'the trace-level log': readFileSync(appLog, 'utf8'),
+    'the hook’s argv and environment': readFileSync(join(home, 'hook.out'), 'utf8'),
+  };
+  // Each place holds what it should (so a search in it means something)...
+  for (const [place, expected] of [
+    ['the UI (DOM and storage)', 'e2e-basic'],
+    ['the database and its WAL', 'e2e-basic'],
+    ['the trace-level log', 'token refreshed'],
+    ['the hook’s argv and environment', 'TOKENTRAY_ACCOUNT=e2e-basic'],
+  ]) {
+    assert.ok(places[place].includes(expected), `${place} should mention ${expected}`);
+  }
+  // ...and no secret.
+  for (const [place, text] of Object.entries(places)) {
+    for (const secret of secrets) {
+      assert.ok(!text.includes(secret), `a secret (${secret.slice(0, 4)}…) is in ${place}`);
+    }
+  }
 });
