@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything Tokentray needs to build, run and test on Debian/Ubuntu: system
-# packages, the UI's and the tests' npm packages, and tauri-driver. Safe to run again: it
+# packages, the UI's and the tests' npm packages, tauri-driver and cargo-deny. Safe to run again: it
 # installs only what is missing. Needs root or sudo for apt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,4 +49,9 @@ npm install --prefix tests --no-audit --no-fund --loglevel=error
 if ! command -v tauri-driver >/dev/null; then
   echo "==> cargo install tauri-driver (WebDriver for the app)"
   cargo install tauri-driver --version 2.1.0 --locked --quiet
+fi
+
+if ! command -v cargo-deny >/dev/null; then
+  echo "==> cargo install cargo-deny (licenses, bans and sources of the dependency tree)"
+  cargo install cargo-deny --version 0.20.2 --locked --quiet
 fi
