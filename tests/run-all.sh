@@ -27,11 +27,12 @@ npm --prefix ui run --silent check
 npm --prefix ui test --silent
 
 step "engine and CLI tests (real test IdP, real SQLite, a real Secret Service)"
-rm -f artifacts/crash-test.txt artifacts/fault-matrix.txt
+rm -f artifacts/crash-test.txt artifacts/fault-matrix.txt artifacts/fuzz-*.txt
 bash tests/with-keyring.sh cargo test --workspace --locked 2>&1 | grep -v -e 'Failed to set fd limit' -e '^dbus-daemon\['
 cat artifacts/crash-test.txt
 echo "fault matrix (src-tauri/core/tests/faults.rs):"
 cat artifacts/fault-matrix.txt
+cat artifacts/fuzz-*.txt
 
 step "the app: debug build with the bundled UI"
 ui/node_modules/.bin/tauri build --debug --no-bundle

@@ -1,0 +1,343 @@
+//! Fuzzing what strangers' bytes reach: the token-response parser and error classifier, the
+//! JWT decoder, and the profile/import reader. Inputs are the seed corpus in
+//! `tests/fuzz/corpus/<target>/` (real-world shapes) mutated by proptest (bit flips, cuts,
+//! splices, JSON and TOML tokens dropped in), plus plain random bytes. Each target runs for
+//! TOKENTRAY_FUZZ_SECS seconds (30 by default, as CI runs it; `tests/bench/fuzz.sh` runs 600)
+//! and checks more than "no panic": the properties below. A failure prints the shrunk input;
+//! add it to the corpus when fixed.
+
+#![allow(clippy::disallowed_methods)] // time budgets and a fixed "now" for the parser
+
+mod support;
+
+use chrono::{DateTime, Utc};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
+use std::time::{Duration, Instant};
+use tokentray_core::http::Response;
+use tokentray_core::token::{self, ResponseMap};
+use tokentray_core::{jwt, Profile};
+
+fn corpus(target: &str) -> Vec<Vec<u8>> {
+    let dir = support::repo_root().join("tests/fuzz/corpus").join(target);
+    let mut seeds: Vec<Vec<u8>> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| std::fs::read(e.unwrap().path()).unwrap())
+        .collect();
+    seeds.sort();
+    assert!(!seeds.is_empty(), "no seeds in {}", dir.display());
+    seeds
+}
+
+/// Tokens that make parsers take other paths than a random byte does.
+const DICTIONARY: &[&str] = &[
+    "\"",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "null",
+    "true",
+    "-1",
+    "0",
+    "1e999",
+    "-0.0",
+    "\"\\u0000\"",
+    "\\",
+    "\"access_token\":",
+    "\"expires_in\":",
+    "\"refresh_token\":",
+    "\"error\":",
+    "=",
+    "\n",
+    "[[account]]\n",
+    "grant = ",
+    "name = ",
+    "_env = ",
+    "\"\"\"",
+    "'''",
+    ".",
+    "eyJ",
+    "==",
+    "\u{feff}",
+    "\u{10ffff}",
+    "9999999999999999999999",
+];
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    Flip(usize, u8),
+    Insert(usize, Vec<u8>),
+    Word(usize, usize),
+    Cut(usize, usize),
+    Splice(usize, usize, usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (any::<usize>(), 0u8..8).prop_map(|(at, bit)| Mutation::Flip(at, bit)),
+        (any::<usize>(), prop::collection::vec(any::<u8>(), 1..8))
+            .prop_map(|(at, b)| Mutation::Insert(at, b)),
+        (any::<usize>(), any::<usize>()).prop_map(|(at, w)| Mutation::Word(at, w)),
+        (any::<usize>(), 1usize..64).prop_map(|(at, n)| Mutation::Cut(at, n)),
+        (any::<usize>(), any::<usize>(), 1usize..64)
+            .prop_map(|(at, from, n)| Mutation::Splice(at, from, n)),
+    ]
+}
+
+fn apply(data: &mut Vec<u8>, other: &[u8], m: &Mutation) {
+    let at = |i: usize, len: usize| if len == 0 { 0 } else { i % (len + 1) };
+    match m {
+        Mutation::Flip(i, bit) if !data.is_empty() => {
+            let i = i % data.len();
+            data[i] ^= 1 << bit;
+        }
+        Mutation::Flip(..) => {}
+        Mutation::Insert(i, bytes) => {
+            let i = at(*i, data.len());
+            data.splice(i..i, bytes.iter().copied());
+        }
+        Mutation::Word(i, w) => {
+            let i = at(*i, data.len());
+            let word = DICTIONARY[w % DICTIONARY.len()].as_bytes();
+            data.splice(i..i, word.iter().copied());
+        }
+        Mutation::Cut(i, n) => {
+            let i = at(*i, data.len());
+            let end = (i + n).min(data.len());
+            data.drain(i..end);
+        }
+        Mutation::Splice(i, from, n) if !other.is_empty() => {
+            let i = at(*i, data.len());
+            let from = from % other.len();
+            let end = (from + n).min(other.len());
+            data.splice(i..i, other[from..end].iter().copied());
+        }
+        Mutation::Splice(..) => {}
+    }
+}
+
+/// A seed with a few mutations, or (one time in five) plain random bytes.
+fn input(seeds: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
+    let n = seeds.len();
+    prop_oneof![
+        4 => (0..n, 0..n, prop::collection::vec(mutation(), 0..6)).prop_map(move |(a, b, ms)| {
+            let mut data = seeds[a].clone();
+            for m in &ms {
+                apply(&mut data, &seeds[b], m);
+            }
+            data
+        }),
+        1 => prop::collection::vec(any::<u8>(), 0..512),
+    ]
+}
+
+/// Runs `check` on inputs from `strategy` for the time budget. `check` says whether the
+/// input was accepted (parsed), so the figures show both paths were taken.
+fn fuzz<S: Strategy>(
+    target: &str,
+    strategy: S,
+    check: impl Fn(S::Value) -> Result<bool, TestCaseError>,
+) {
+    let accepted = std::sync::atomic::AtomicU64::new(0);
+    let check = |value| {
+        if check(value)? {
+            accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        Ok(())
+    };
+    let budget = Duration::from_secs(
+        std::env::var("TOKENTRAY_FUZZ_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(30),
+    );
+    const BATCH: u32 = 256;
+    let started = Instant::now();
+    let mut runs = 0u64;
+    while started.elapsed() < budget {
+        // A runner counts its cases once: a new one (and a new seed) per batch.
+        let seed: [u8; 32] = std::array::from_fn(|_| fastrand::u8(..));
+        let mut runner = TestRunner::new_with_rng(
+            Config {
+                cases: BATCH,
+                failure_persistence: None,
+                ..Config::default()
+            },
+            TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+        );
+        if let Err(e) = runner.run(&strategy, check) {
+            panic!("fuzz {target}: {e}");
+        }
+        runs += u64::from(BATCH);
+    }
+    let accepted = accepted.into_inner();
+    let line = format!(
+        "fuzz {target}: {runs} inputs in {:.0} s ({accepted} accepted, {} refused), 0 failures",
+        started.elapsed().as_secs_f64(),
+        runs - accepted
+    );
+    println!("{line}");
+    let artifacts = support::repo_root().join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join(format!("fuzz-{target}.txt")), line + "\n").unwrap();
+    assert!(
+        accepted > 0,
+        "no input of {target} was ever accepted: the seeds are broken"
+    );
+}
+
+const CODES: &[&str] = &[
+    "invalid_response",
+    "server_error",
+    "rate_limited",
+    "refused",
+    "invalid_grant",
+    "invalid_client",
+];
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+#[test]
+fn token_responses_and_their_errors() {
+    let statuses = prop_oneof![
+        Just(200u16),
+        Just(201),
+        Just(302),
+        Just(400),
+        Just(401),
+        Just(429),
+        Just(500),
+        Just(503),
+        100u16..600
+    ];
+    let retry_after = prop::option::of(prop_oneof![
+        Just("3".to_string()),
+        Just("Wed, 21 Oct 2026 07:28:00 GMT".to_string()),
+        ".{0,40}".prop_map(|s: String| s),
+    ]);
+    let pointers = prop::option::of(prop_oneof![
+        Just("/data/accessToken".to_string()),
+        Just("/0".to_string()),
+        Just("".to_string()),
+        Just("/~1/~0".to_string()),
+        "/[a-z_]{1,12}".prop_map(|s: String| s),
+    ]);
+    let strategy = (
+        statuses,
+        retry_after,
+        input(corpus("token")),
+        pointers.clone(),
+        pointers,
+    );
+    fuzz(
+        "token",
+        strategy,
+        |(status, retry_after, body, access, expires)| {
+            let now = now();
+            let response = Response {
+                status,
+                retry_after: retry_after.clone(),
+                body: body.clone(),
+            };
+            let parsed = token::parse_response(&response, now);
+            match &parsed {
+                Ok(t) => {
+                    prop_assert!((200..300).contains(&status), "accepted HTTP {status}");
+                    prop_assert!(!t.access_token.expose().is_empty());
+                    if let Some(exp) = t.expires_at {
+                        prop_assert!(exp > now, "an already expired token was accepted");
+                        prop_assert!(exp <= now + chrono::Duration::days(366));
+                    }
+                }
+                Err(e) => {
+                    prop_assert!(!e.to_string().is_empty());
+                    match status {
+                        429 => prop_assert_eq!(e.code(), "rate_limited"),
+                        500.. => prop_assert_eq!(e.code(), "server_error"),
+                        _ => prop_assert!(
+                            CODES.contains(&e.code())
+                                || e.http_status().is_some()
+                                || e.code() == "invalid_scope"
+                                || e.code() == "unauthorized_client"
+                                || e.code() == "access_denied",
+                            "code {} for HTTP {status}",
+                            e.code()
+                        ),
+                    }
+                    if let Some(wait) = e.retry_after() {
+                        prop_assert!(retry_after.is_some(), "a wait nobody asked for: {wait:?}");
+                    }
+                }
+            }
+            if let Some(value) = &retry_after {
+                let _ = token::parse_retry_after(value, now);
+            }
+            // A custom grant's response map over the same bytes.
+            if let Ok(json) = serde_json::from_slice::<serde_json::Value>(&body) {
+                let map = ResponseMap {
+                    access_token: access.unwrap_or_else(|| "/access_token".into()),
+                    expires_in: expires,
+                    ..ResponseMap::default()
+                };
+                if let Ok(t) = token::token_from_json(&json, &map, now) {
+                    prop_assert!(!t.access_token.expose().is_empty());
+                    prop_assert!(t.expires_at.is_none_or(|e| e > now));
+                }
+            }
+            Ok(parsed.is_ok())
+        },
+    );
+}
+
+#[test]
+fn jwt_decoding() {
+    fuzz("jwt", input(corpus("jwt")), |bytes| {
+        let text = String::from_utf8_lossy(&bytes);
+        let decoded = jwt::decode(&text);
+        if let Some(jwt) = &decoded {
+            prop_assert_eq!(text.trim().split('.').count(), 3, "decoded a non-JWS");
+            let _ = jwt.expires_at();
+        }
+        Ok(decoded.is_some())
+    });
+}
+
+#[test]
+fn profiles_and_imports() {
+    fuzz("profile", input(corpus("profile")), |bytes| {
+        let text = String::from_utf8_lossy(&bytes);
+        match Profile::parse(&text) {
+            Ok(profile) => {
+                let mut names: Vec<_> = profile.account.iter().map(|a| a.name.as_str()).collect();
+                prop_assert!(names.iter().all(|n| !n.is_empty()));
+                let count = names.len();
+                names.sort();
+                names.dedup();
+                prop_assert_eq!(names.len(), count, "two accounts with one name");
+                // What is accepted round-trips through export and import unchanged.
+                let again = tokentray_core::account::to_toml(&profile.account, true)
+                    .map_err(|e| TestCaseError::fail(format!("export failed: {e}")))?;
+                let back = Profile::parse(&again)
+                    .map_err(|e| TestCaseError::fail(format!("re-import failed: {e}\n{again}")))?;
+                prop_assert_eq!(back.account.len(), profile.account.len());
+                for (a, b) in profile.account.iter().zip(&back.account) {
+                    prop_assert_eq!(&a.name, &b.name);
+                    prop_assert_eq!(a.grant.kind(), b.grant.kind());
+                }
+                Ok(true)
+            }
+            Err(e) => {
+                prop_assert_eq!(e.code(), "invalid_config");
+                prop_assert!(!e.to_string().is_empty());
+                Ok(false)
+            }
+        }
+    });
+}
