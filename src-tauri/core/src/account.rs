@@ -40,40 +40,23 @@ pub struct AccountConfig {
     pub policy: Policy,
 }
 
-/// Per-account scheduling settings, written beside the grant's:
-/// `refresh_margin_secs` (default 300), `warn_before_secs` (default 7 d, 1 d, 1 h) for tokens
-/// that cannot renew themselves, and `on_refresh = ["cmd", "arg"]`, a command run after each
-/// refresh with the new token's metadata (never the token) in its environment.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+/// Per-account scheduling settings, written beside the grant's: `refresh_margin_secs` and
+/// `warn_before_secs` (thresholds for tokens that cannot renew themselves) override the app's
+/// settings ([`crate::settings::Settings`]) when given; `on_refresh = ["cmd", "arg"]` is a
+/// command run after each refresh with the new token's metadata (never the token) in its
+/// environment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
-    #[serde(default = "default_margin", rename = "refresh_margin_secs")]
-    pub margin_secs: u64,
-    #[serde(default = "default_warnings", rename = "warn_before_secs")]
-    pub warn_before_secs: Vec<u64>,
+    #[serde(default, rename = "refresh_margin_secs")]
+    pub margin_secs: Option<u64>,
+    #[serde(default)]
+    pub warn_before_secs: Option<Vec<u64>>,
     #[serde(default)]
     pub on_refresh: Option<Vec<String>>,
 }
 
 pub const POLICY_KEYS: &[&str] = &["refresh_margin_secs", "warn_before_secs", "on_refresh"];
-
-fn default_margin() -> u64 {
-    300
-}
-
-fn default_warnings() -> Vec<u64> {
-    vec![7 * 86_400, 86_400, 3_600]
-}
-
-impl Default for Policy {
-    fn default() -> Self {
-        Policy {
-            margin_secs: default_margin(),
-            warn_before_secs: default_warnings(),
-            on_refresh: None,
-        }
-    }
-}
 
 impl AccountConfig {
     /// An account from its stored parts: non-secret settings and opened secrets.
@@ -115,7 +98,7 @@ impl AccountConfig {
     }
 
     /// Splits written settings (a JSON object with `name` removed) into the two parts.
-    fn from_written(
+    pub fn from_written(
         name: String,
         mut all: Map<String, Value>,
     ) -> std::result::Result<AccountConfig, String> {

@@ -5,8 +5,9 @@ use crate::account::{AccountConfig, Profile};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::lock::{self, DirLock};
-use crate::schedule::{backoff, due_at, DEFAULT_MARGIN};
+use crate::schedule::{backoff, due_at};
 use crate::secret::Secret;
+use crate::settings::Settings;
 use crate::store::{HistoryEntry, RefreshRecord, Store, StoredState};
 use crate::token::TokenSet;
 use crate::vault::KeySource;
@@ -171,6 +172,8 @@ pub(crate) struct Inner {
     renewer: Arc<dyn Renew>,
     /// The shared HTTP client, for what a person starts (logins, revocation).
     pub(crate) http: reqwest::Client,
+    /// Defaults for every account, and the desktop's preferences.
+    pub(crate) settings: RwLock<Settings>,
     pub(crate) accounts: RwLock<BTreeMap<String, Arc<Account>>>,
     pub(crate) events: broadcast::Sender<Event>,
     /// When to look at which account next (refresh or warning): earliest first.
@@ -222,6 +225,30 @@ impl Renew for GrantRenewer {
     }
 }
 
+/// What an engine is assembled from besides its clock and accounts.
+struct Parts {
+    store: Option<Store>,
+    problems: Vec<ErrorView>,
+    lock: Option<DirLock>,
+    renewer: Option<Arc<dyn Renew>>,
+    http: reqwest::Client,
+    settings: Settings,
+}
+
+impl Parts {
+    /// An engine with no store: in memory, default settings, the grants as renewer.
+    fn bare() -> Parts {
+        Parts {
+            store: None,
+            problems: vec![],
+            lock: None,
+            renewer: None,
+            http: http::client(),
+            settings: Settings::default(),
+        }
+    }
+}
+
 /// The engine. Clone it freely; all clones share one engine.
 #[derive(Clone)]
 pub struct EngineHandle {
@@ -262,10 +289,18 @@ impl EngineHandle {
                     Ok(c),
                     None,
                     now,
+                    &Settings::default(),
                 )
             })
             .collect();
-        EngineHandle::assemble(clock, accounts, None, vec![], None, renewer, http::client())
+        EngineHandle::assemble(
+            clock,
+            accounts,
+            Parts {
+                renewer,
+                ..Parts::bare()
+            },
+        )
     }
 
     /// The engine for a data directory: takes its lock, opens its store (and the vault with
@@ -285,6 +320,7 @@ impl EngineHandle {
         create_private_dir(home)?;
         let lock = lock::acquire(home)?;
         let store = Store::open(home, key).await?;
+        let settings = store.settings().await?;
         let now = clock.now();
         let mut problems = Vec::new();
         if let Err(lost) = store.vault() {
@@ -309,17 +345,21 @@ impl EngineHandle {
                 stored.config,
                 stored.state,
                 now,
+                &settings,
             ));
         }
         let fired = store.fired_warnings().await?;
         let engine = EngineHandle::assemble(
             clock,
             accounts,
-            Some(store),
-            problems,
-            Some(lock),
-            None,
-            http,
+            Parts {
+                store: Some(store),
+                problems,
+                lock: Some(lock),
+                http,
+                settings,
+                ..Parts::bare()
+            },
         );
         {
             let accounts = engine.inner.accounts.read().expect("poisoned");
@@ -337,15 +377,15 @@ impl EngineHandle {
         Ok(engine)
     }
 
-    fn assemble(
-        clock: Arc<dyn Clock>,
-        accounts: Vec<Account>,
-        store: Option<Store>,
-        problems: Vec<ErrorView>,
-        lock: Option<DirLock>,
-        renewer: Option<Arc<dyn Renew>>,
-        http: reqwest::Client,
-    ) -> EngineHandle {
+    fn assemble(clock: Arc<dyn Clock>, accounts: Vec<Account>, parts: Parts) -> EngineHandle {
+        let Parts {
+            store,
+            problems,
+            lock,
+            renewer,
+            http,
+            settings,
+        } = parts;
         let (events, _) = broadcast::channel(4096);
         let renewer = renewer.unwrap_or_else(|| {
             Arc::new(GrantRenewer {
@@ -366,6 +406,7 @@ impl EngineHandle {
                 _lock: lock,
                 renewer,
                 http,
+                settings: RwLock::new(settings),
                 accounts: RwLock::new(
                     accounts
                         .into_iter()
@@ -389,11 +430,10 @@ impl EngineHandle {
         EngineHandle::assemble(
             clock,
             vec![],
-            None,
-            vec![problem.into()],
-            None,
-            None,
-            http::client(),
+            Parts {
+                problems: vec![problem.into()],
+                ..Parts::bare()
+            },
         )
     }
 
@@ -523,7 +563,8 @@ impl EngineHandle {
         };
         let name = config.name.clone();
         let kind = config.grant.kind().to_string();
-        let account = Account::new(id, name.clone(), kind, Ok(config), None, now);
+        let settings = self.inner.settings.read().expect("poisoned").clone();
+        let account = Account::new(id, name.clone(), kind, Ok(config), None, now, &settings);
         self.inner
             .accounts
             .write()
@@ -733,7 +774,7 @@ impl EngineHandle {
                     Some(exp) if account.renews_itself() => Some(due_at(
                         token.issued_at,
                         exp,
-                        account.margin(),
+                        account.margin(&self.inner.settings.read().expect("poisoned")),
                         fastrand::f64(),
                     )),
                     // A token that cannot renew itself is looked at again when it expires.
@@ -811,6 +852,14 @@ impl EngineHandle {
     }
 }
 
+/// The account's refresh margin, else the app's.
+fn margin(config: Option<&AccountConfig>, settings: &Settings) -> chrono::Duration {
+    let secs = config
+        .and_then(|c| c.policy.margin_secs)
+        .unwrap_or(settings.refresh_margin_secs);
+    chrono::Duration::seconds(secs as i64)
+}
+
 fn view(account: &Account, now: DateTime<Utc>) -> AccountView {
     let state = account.state.lock().expect("state poisoned");
     // A held token that has run out while retries go on is no longer "retrying" but failing.
@@ -842,6 +891,7 @@ impl Account {
         config: std::result::Result<AccountConfig, Error>,
         stored: Option<StoredState>,
         now: DateTime<Utc>,
+        settings: &Settings,
     ) -> Account {
         let mut state = State {
             token: None,
@@ -862,10 +912,7 @@ impl Account {
                 (_, AccountStatus::NeedsReauth | AccountStatus::Expired) => None,
                 (Some(t), _) => match t.expires_at {
                     Some(exp) if config.as_ref().is_ok_and(|c| c.grant.renews_itself()) => {
-                        let margin = config
-                            .as_ref()
-                            .map(|c| chrono::Duration::seconds(c.policy.margin_secs as i64))
-                            .unwrap_or(DEFAULT_MARGIN);
+                        let margin = margin(config.as_ref().ok(), settings);
                         Some(due_at(t.issued_at, exp, margin, fastrand::f64()))
                     }
                     Some(exp) => Some(exp),
@@ -901,18 +948,20 @@ impl Account {
         self.config.as_ref().is_ok_and(|c| c.grant.renews_itself())
     }
 
-    fn margin(&self) -> chrono::Duration {
-        self.config
-            .as_ref()
-            .map(|c| chrono::Duration::seconds(c.policy.margin_secs as i64))
-            .unwrap_or(DEFAULT_MARGIN)
+    fn margin(&self, settings: &Settings) -> chrono::Duration {
+        margin(self.config.as_ref().ok(), settings)
     }
 
-    pub(crate) fn warn_before(&self) -> &[u64] {
-        self.config
-            .as_ref()
-            .map(|c| c.policy.warn_before_secs.as_slice())
-            .unwrap_or(&[])
+    /// The account's warning thresholds, else the app's.
+    pub(crate) fn warn_before(&self, settings: &Settings) -> Vec<u64> {
+        match &self.config {
+            Ok(c) => c
+                .policy
+                .warn_before_secs
+                .clone()
+                .unwrap_or_else(|| settings.warn_before_secs.clone()),
+            Err(_) => vec![],
+        }
     }
 
     fn on_refresh(&self) -> Option<&[String]> {

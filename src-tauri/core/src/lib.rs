@@ -4,6 +4,7 @@
 
 pub mod account;
 pub mod clock;
+pub mod edit;
 pub mod engine;
 pub mod error;
 pub mod grant;
@@ -14,10 +15,13 @@ pub mod ipc;
 pub mod jwt;
 pub mod lock;
 pub mod login;
+pub mod notices;
 pub mod schedule;
 pub mod scheduler;
 pub mod secret;
+pub mod settings;
 pub mod store;
+pub mod summary;
 pub mod token;
 pub mod vault;
 

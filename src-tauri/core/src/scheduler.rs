@@ -116,7 +116,8 @@ fn visit(
     // Warn at each threshold, once per token.
     let Some(expires_at) = expires_at else { return };
     let mut next_warning: Option<DateTime<Utc>> = None;
-    for &threshold in account.warn_before() {
+    let thresholds = account.warn_before(&engine.inner().settings.read().expect("poisoned"));
+    for &threshold in &thresholds {
         let at = expires_at - chrono::Duration::seconds(threshold as i64);
         let key = (account.name.clone(), expires_at, threshold);
         if at > now {
@@ -128,8 +129,7 @@ fn visit(
         }
         // Only the nearest threshold is worth saying when several passed at once (after a
         // restart or a suspend); the others are recorded as said.
-        let nearest = account
-            .warn_before()
+        let nearest = thresholds
             .iter()
             .filter(|&&t| now >= expires_at - chrono::Duration::seconds(t as i64))
             .min()

@@ -489,6 +489,28 @@ impl Store {
             .collect())
     }
 
+    /// The app's settings (defaults when never saved).
+    pub async fn settings(&self) -> Result<crate::settings::Settings> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = 'app'")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.err())?;
+        match row {
+            None => Ok(Default::default()),
+            Some(row) => serde_json::from_str(row.get("value"))
+                .map_err(|e| Error::Storage(format!("damaged settings: {e}"))),
+        }
+    }
+
+    pub async fn save_settings(&self, settings: &crate::settings::Settings) -> Result<()> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('app', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1")
+            .bind(serde_json::to_string(settings).expect("serialisable"))
+            .execute(&self.pool)
+            .await
+            .map_err(self.err())?;
+        Ok(())
+    }
+
     /// Expiry warnings already sent: (account id, token expiry, threshold seconds).
     pub async fn fired_warnings(&self) -> Result<Vec<(i64, DateTime<Utc>, i64)>> {
         let rows =

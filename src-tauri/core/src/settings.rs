@@ -1,0 +1,45 @@
+//! The app's settings, kept in the store's `settings` table: defaults for every account (a
+//! per-account `refresh_margin_secs` or `warn_before_secs` overrides them) and the desktop's
+//! own preferences, which the engine only keeps for it.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Warn this many seconds before a token that cannot renew itself expires.
+    pub warn_before_secs: Vec<u64>,
+    /// Refresh at least this long before a token expires.
+    pub refresh_margin_secs: u64,
+    /// A copied token is cleared from the clipboard after this many seconds (0: never).
+    pub clipboard_clear_secs: u64,
+    /// Start Tokentray at login (the desktop applies it).
+    pub autostart: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            warn_before_secs: vec![7 * 86_400, 86_400, 3_600],
+            refresh_margin_secs: crate::schedule::DEFAULT_MARGIN.num_seconds() as u64,
+            clipboard_clear_secs: 30,
+            autostart: false,
+        }
+    }
+}
+
+impl Settings {
+    /// Refuses values that would make no sense, with a message for the form.
+    pub fn check(&self) -> Result<(), String> {
+        if self.warn_before_secs.len() > 10 {
+            return Err("at most 10 warning thresholds".into());
+        }
+        if self.refresh_margin_secs > 86_400 {
+            return Err("the refresh margin is at most a day (86400 s)".into());
+        }
+        if self.clipboard_clear_secs > 3_600 {
+            return Err("the clipboard is cleared within an hour at most (3600 s)".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! All accounts at a glance, for the tray: the worst state (its icon) and a one-line summary
+//! (its tooltip), e.g. "5 tokens ok, 1 expires in 2 d".
+
+use crate::engine::{AccountStatus, AccountView};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Ok,
+    /// Something will need the person soon: a token that cannot renew itself expires within
+    /// the warning window, or refreshes are being retried.
+    Warn,
+    /// Something needs the person now: no valid token, a refusal, an expired token.
+    Error,
+}
+
+pub struct Summary {
+    pub level: Level,
+    pub text: String,
+}
+
+/// `warn_within` is the longest warning threshold: a `static` token expiring sooner counts as
+/// expiring soon.
+pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, warn_within_secs: u64) -> Summary {
+    if accounts.is_empty() {
+        return Summary {
+            level: Level::Ok,
+            text: "Tokentray: no accounts yet".into(),
+        };
+    }
+    let (mut ok, mut retrying, mut broken, mut pending) = (0, 0, 0, 0);
+    let mut soonest: Option<DateTime<Utc>> = None;
+    let mut expiring = 0;
+    for a in accounts {
+        match a.status {
+            AccountStatus::Ok => ok += 1,
+            AccountStatus::Retrying => retrying += 1,
+            AccountStatus::Pending => pending += 1,
+            AccountStatus::Failing | AccountStatus::NeedsReauth | AccountStatus::Expired => {
+                broken += 1
+            }
+        }
+        let cannot_renew = a.grant == "static";
+        if let (true, AccountStatus::Ok, Some(exp)) = (cannot_renew, a.status, a.expires_at) {
+            if (exp - now).num_seconds() <= warn_within_secs as i64 {
+                expiring += 1;
+                soonest = Some(soonest.map_or(exp, |s| s.min(exp)));
+            }
+        }
+    }
+    let mut parts = vec![format!("{ok} token{} ok", if ok == 1 { "" } else { "s" })];
+    if let Some(at) = soonest {
+        let soon = span((at - now).num_seconds().max(0));
+        parts.push(match expiring {
+            1 => format!("1 expires in {soon}"),
+            n => format!("{n} expire soon (first in {soon})"),
+        });
+    }
+    if retrying > 0 {
+        parts.push(format!("{retrying} retrying"));
+    }
+    if pending > 0 {
+        parts.push(format!("{pending} fetching"));
+    }
+    if broken > 0 {
+        parts.push(format!(
+            "{broken} need{} you",
+            if broken == 1 { "s" } else { "" }
+        ));
+    }
+    let level = if broken > 0 {
+        Level::Error
+    } else if expiring > 0 || retrying > 0 {
+        Level::Warn
+    } else {
+        Level::Ok
+    };
+    Summary {
+        level,
+        text: parts.join(", "),
+    }
+}
+
+fn span(secs: i64) -> String {
+    match secs {
+        s if s >= 86_400 => format!("{} d", s / 86_400),
+        s if s >= 3_600 => format!("{} h", s / 3_600),
+        s if s >= 60 => format!("{} min", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account(grant: &str, status: AccountStatus, expires_in: Option<i64>) -> AccountView {
+        AccountView {
+            name: "x".into(),
+            grant: grant.into(),
+            status,
+            expires_at: expires_in.map(|s| t0() + chrono::Duration::seconds(s)),
+            last_refresh: None,
+            next_refresh: None,
+            scope: None,
+            error: None,
+        }
+    }
+
+    fn t0() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-23T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_worst_state_wins_and_the_text_says_why() {
+        let week = 7 * 86_400;
+        let mut all: Vec<_> = (0..5)
+            .map(|_| account("client_credentials", AccountStatus::Ok, Some(300)))
+            .collect();
+        let s = summarize(&all, t0(), week);
+        assert_eq!((s.level, s.text.as_str()), (Level::Ok, "5 tokens ok"));
+
+        all.push(account("static", AccountStatus::Ok, Some(2 * 86_400 + 60)));
+        let s = summarize(&all, t0(), week);
+        assert_eq!(
+            (s.level, s.text.as_str()),
+            (Level::Warn, "6 tokens ok, 1 expires in 2 d")
+        );
+
+        all.push(account("refresh_token", AccountStatus::NeedsReauth, None));
+        let s = summarize(&all, t0(), week);
+        assert_eq!(s.level, Level::Error);
+        assert!(s.text.ends_with("1 needs you"), "{}", s.text);
+        // A static token far from expiry is no warning.
+        let s = summarize(
+            &[account("static", AccountStatus::Ok, Some(30 * 86_400))],
+            t0(),
+            week,
+        );
+        assert_eq!(s.level, Level::Ok);
+    }
+}
