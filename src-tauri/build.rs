@@ -1,9 +1,26 @@
 // tauri-build reads the root tauri.conf.json (the workspace root is the desktop package) and
 // the capabilities under src-tauri/. The app manifest lists our own commands, so that a
 // capability must grant each one to the window: the UI gets only what it needs.
+const COMMANDS: &[&str] = &[
+    "list_accounts",
+    "account_detail",
+    "account_history",
+    "refresh_now",
+    "remove_account",
+    "save_account",
+    "test_account",
+    "discover",
+    "copy_token",
+    "reveal_token",
+    "start_login",
+    "cancel_login",
+    "get_settings",
+    "save_settings",
+];
+
 fn main() {
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")
-        .app_manifest(tauri_build::AppManifest::new().commands(&["list_accounts"]));
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
     tauri_build::try_build(attributes).expect("tauri-build failed");
 }

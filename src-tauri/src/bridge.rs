@@ -1,26 +1,75 @@
-//! Engine events → the window. The engine knows nothing of windows; this is the one place its
-//! events are translated for the UI.
+//! Engine events → the window, desktop notifications and the tray. The engine knows nothing
+//! of windows; this is the one place its events are translated for the desktop.
 
-use tauri::{AppHandle, Emitter};
-use tokentray_core::Event;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_notification::NotificationExt;
+use tokentray_core::notices::Notices;
+use tokentray_core::{EngineHandle, Event};
 use tokio::sync::broadcast::{error::RecvError, Receiver};
 
 /// The UI listens to this and re-reads the account list.
 pub const ACCOUNTS_CHANGED: &str = "accounts-changed";
 
 pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
+    let dirty = Arc::new(AtomicBool::new(true));
+    let tray_dirty = dirty.clone();
+    let tray_app = app.clone();
+    // The tray is redrawn at most once a second, and every 30 s for its countdowns.
     tauri::async_runtime::spawn(async move {
+        let mut ticks = 0u32;
         loop {
-            match events.recv().await {
-                Ok(event) => {
-                    let _ = app.emit(ACCOUNTS_CHANGED, &event);
-                }
+            if dirty.swap(false, Ordering::SeqCst) || ticks.is_multiple_of(30) {
+                crate::tray::update(&tray_app);
+            }
+            ticks = ticks.wrapping_add(1);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    });
+    tauri::async_runtime::spawn(async move {
+        let mut notices = Notices::default();
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
                 // Missed events only mean the list is re-read later than it could have been.
                 Err(RecvError::Lagged(_)) => {
                     let _ = app.emit(ACCOUNTS_CHANGED, ());
+                    tray_dirty.store(true, Ordering::SeqCst);
+                    continue;
                 }
                 Err(RecvError::Closed) => return,
+            };
+            let _ = app.emit(ACCOUNTS_CHANGED, &event);
+            tray_dirty.store(true, Ordering::SeqCst);
+            let status = app
+                .state::<EngineHandle>()
+                .view(account_of(&event))
+                .ok()
+                .map(|v| v.status);
+            if let Some(notice) = notices.on(&event, status) {
+                let shown = app
+                    .notification()
+                    .builder()
+                    .title(&notice.title)
+                    .body(&notice.body)
+                    .show();
+                if let Err(e) = shown {
+                    tracing::warn!("cannot show a notification: {e}");
+                }
             }
         }
     });
+}
+
+fn account_of(event: &Event) -> &str {
+    match event {
+        Event::Refreshed { account, .. }
+        | Event::RefreshFailed { account, .. }
+        | Event::NeedsReauth { account, .. }
+        | Event::ExpiryWarning { account, .. }
+        | Event::Expired { account, .. }
+        | Event::AccountChanged { account } => account,
+    }
 }

@@ -1,12 +1,17 @@
 //! The desktop shell: starts the engine, hands its handle to the commands, turns its events
-//! into UI updates, and keeps the app alive in the tray when the window closes.
+//! into UI updates, notifications and the tray's state, and keeps the app alive in the tray
+//! when the window closes.
 
 mod bridge;
+mod clipboard;
 mod commands;
+mod login;
+mod settings;
 mod tray;
+mod window;
 
 use std::sync::Arc;
-use tauri::{Manager, WindowEvent};
+use tauri::Manager;
 use tokentray_core::{home, ipc, EngineHandle, SystemClock};
 
 pub fn run() {
@@ -19,6 +24,18 @@ pub fn run() {
         .init();
 
     tauri::Builder::default()
+        // First, so a second launch only focuses this one's window.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            window::show(app)
+        }))
+        .plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            None,
+        ))
+        .manage(login::Logins::default())
         .setup(|app| {
             let home = home::data_dir();
             let clock: Arc<dyn tokentray_core::Clock> = Arc::new(SystemClock);
@@ -44,21 +61,36 @@ pub fn run() {
             tray::create(app.handle())?;
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::list_accounts])
-        .on_window_event(|window, event| {
-            // Closing the window hides it: the app lives on in the tray until "Quit".
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
-            }
-        })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_accounts,
+            commands::account_detail,
+            commands::account_history,
+            commands::refresh_now,
+            commands::remove_account,
+            commands::save_account,
+            commands::test_account,
+            commands::discover,
+            commands::copy_token,
+            commands::reveal_token,
+            commands::start_login,
+            commands::cancel_login,
+            commands::get_settings,
+            commands::save_settings,
+        ])
+        .on_window_event(window::on_event)
         .build(tauri::generate_context!())
         .expect("the Tauri application could not be built")
-        .run(|app, event| {
-            if let tauri::RunEvent::Exit = event {
+        .run(|app, event| match event {
+            // The window's webview is destroyed when hidden a while: that is not a reason to
+            // quit. Only "Quit" (an explicit exit code) ends the app.
+            tauri::RunEvent::ExitRequested {
+                api, code: None, ..
+            } => api.prevent_exit(),
+            tauri::RunEvent::Exit => {
                 // Flush the store's journal before the process ends.
                 let engine = app.state::<EngineHandle>().inner().clone();
                 tauri::async_runtime::block_on(engine.close());
             }
+            _ => {}
         });
 }

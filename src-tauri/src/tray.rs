@@ -1,29 +1,29 @@
-//! The tray icon and its menu. Menu ids are matched in one place.
+//! The tray icon and its menu: the icon shows the worst state of all accounts, the tooltip
+//! says why, and the menu has a "Copy token" per account. Menu ids are matched in one place.
 
-use tauri::menu::{Menu, MenuItem};
+use tauri::image::Image;
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, Wry};
+use tauri_plugin_notification::NotificationExt;
+use tokentray_core::summary::{summarize, Level};
+use tokentray_core::EngineHandle;
 
+const TRAY: &str = "main";
 const OPEN: &str = "open";
 const QUIT: &str = "quit";
+const REFRESH_ALL: &str = "refresh-all";
+const COPY: &str = "copy:";
+/// More accounts than this are reached through the window.
+const MENU_ACCOUNTS: usize = 20;
 
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    let menu = Menu::with_items(
-        app,
-        &[
-            &MenuItem::with_id(app, OPEN, "Open Tokentray", true, None::<&str>)?,
-            &MenuItem::with_id(app, QUIT, "Quit", true, None::<&str>)?,
-        ],
-    )?;
-    let mut tray = TrayIconBuilder::with_id("main")
+    TrayIconBuilder::with_id(TRAY)
         .tooltip("Tokentray")
-        .menu(&menu)
+        .icon(icon(Level::Ok)?)
+        .menu(&menu(app)?)
         .show_menu_on_left_click(false)
-        .on_menu_event(|app, event| match event.id().as_ref() {
-            OPEN => show_window(app),
-            QUIT => app.exit(0),
-            _ => {}
-        })
+        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
         .on_tray_icon_event(|tray, event| {
             if let TrayIconEvent::Click {
                 button: MouseButton::Left,
@@ -31,20 +31,131 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
                 ..
             } = event
             {
-                show_window(tray.app_handle());
+                crate::window::show(tray.app_handle());
             }
-        });
-    if let Some(icon) = app.default_window_icon() {
-        tray = tray.icon(icon.clone());
-    }
-    tray.build(app)?;
+        })
+        .build(app)?;
     Ok(())
 }
 
-pub fn show_window(app: &AppHandle) {
-    if let Some(window) = app.get_webview_window("main") {
-        let _ = window.show();
-        let _ = window.unminimize();
-        let _ = window.set_focus();
+/// Redraws icon, tooltip and menu from the engine's accounts.
+pub fn update(app: &AppHandle) {
+    let Some(tray) = app.tray_by_id(TRAY) else {
+        return;
+    };
+    let engine = app.state::<EngineHandle>();
+    let accounts = engine.list();
+    let warn_within = engine
+        .settings()
+        .warn_before_secs
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    #[allow(clippy::disallowed_methods)] // the tray's countdown is read at the edge
+    let now = chrono::Utc::now();
+    let summary = summarize(&accounts, now, warn_within);
+    let _ = tray.set_tooltip(Some(&summary.text));
+    if let Ok(icon) = icon(summary.level) {
+        let _ = tray.set_icon(Some(icon));
+    }
+    if let Ok(menu) = menu(app) {
+        let _ = tray.set_menu(Some(menu));
+    }
+}
+
+fn icon(level: Level) -> tauri::Result<Image<'static>> {
+    Image::from_bytes(match level {
+        Level::Ok => include_bytes!("../icons/tray-ok.png"),
+        Level::Warn => include_bytes!("../icons/tray-warn.png"),
+        Level::Error => include_bytes!("../icons/tray-error.png"),
+    })
+}
+
+fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
+    let accounts = app.state::<EngineHandle>().list();
+    let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+    for a in accounts.iter().take(MENU_ACCOUNTS) {
+        let copy = MenuItem::with_id(
+            app,
+            format!("{COPY}{}", a.name),
+            "Copy token",
+            true,
+            None::<&str>,
+        )?;
+        let label = format!("{} — {}", a.name, status_label(a.status_str()));
+        items.push(Box::new(Submenu::with_items(app, label, true, &[&copy])?));
+    }
+    if accounts.len() > MENU_ACCOUNTS {
+        items.push(Box::new(MenuItem::with_id(
+            app,
+            OPEN,
+            format!("{} more in the window…", accounts.len() - MENU_ACCOUNTS),
+            true,
+            None::<&str>,
+        )?));
+    }
+    if !accounts.is_empty() {
+        items.push(Box::new(PredefinedMenuItem::separator(app)?));
+        items.push(Box::new(MenuItem::with_id(
+            app,
+            REFRESH_ALL,
+            "Refresh all",
+            true,
+            None::<&str>,
+        )?));
+    }
+    items.push(Box::new(MenuItem::with_id(
+        app,
+        OPEN,
+        "Open Tokentray",
+        true,
+        None::<&str>,
+    )?));
+    items.push(Box::new(MenuItem::with_id(
+        app,
+        QUIT,
+        "Quit",
+        true,
+        None::<&str>,
+    )?));
+    let refs: Vec<&dyn IsMenuItem<Wry>> = items.iter().map(|i| i.as_ref()).collect();
+    Menu::with_items(app, &refs)
+}
+
+fn on_menu(app: &AppHandle, id: &str) {
+    match id {
+        OPEN => crate::window::show(app),
+        QUIT => app.exit(0),
+        REFRESH_ALL => {
+            let engine = app.state::<EngineHandle>().inner().clone();
+            tauri::async_runtime::spawn(async move {
+                for a in engine.list() {
+                    let _ = engine.refresh(&a.name).await;
+                }
+            });
+        }
+        _ => {
+            if let Some(name) = id.strip_prefix(COPY) {
+                let (app, name) = (app.clone(), name.to_string());
+                tauri::async_runtime::spawn(async move {
+                    if let Err(e) = crate::clipboard::copy(&app, &name).await {
+                        let _ = app
+                            .notification()
+                            .builder()
+                            .title(format!("Cannot copy {name}'s token"))
+                            .body(format!("{}: {e}", e.code()))
+                            .show();
+                    }
+                });
+            }
+        }
+    }
+}
+
+fn status_label(status: &str) -> &str {
+    match status {
+        "needs_reauth" => "needs login",
+        "pending" => "fetching",
+        other => other,
     }
 }

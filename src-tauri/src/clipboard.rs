@@ -1,0 +1,30 @@
+//! Copy a token: refreshed first when due, cleared from the clipboard after the delay in the
+//! settings, but only if the clipboard still holds that token (the person may have copied
+//! something else meanwhile).
+
+use tauri::{AppHandle, Manager};
+use tauri_plugin_clipboard_manager::ClipboardExt;
+use tokentray_core::{EngineHandle, Error};
+
+pub async fn copy(app: &AppHandle, name: &str) -> Result<u64, Error> {
+    let engine = app.state::<EngineHandle>().inner().clone();
+    let token = engine.get_token(name).await?;
+    app.clipboard()
+        .write_text(token.expose())
+        .map_err(|e| Error::InvalidConfig(format!("cannot write the clipboard: {e}")))?;
+    let delay = engine.settings().clipboard_clear_secs;
+    if delay > 0 {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(delay)).await;
+            let still_ours = app
+                .clipboard()
+                .read_text()
+                .is_ok_and(|held| held == token.expose());
+            if still_ours {
+                let _ = app.clipboard().clear();
+            }
+        });
+    }
+    Ok(delay)
+}

@@ -1,0 +1,113 @@
+//! Logins started from the window: the engine runs them and says what the person must do;
+//! here the browser is opened (system browser, never a webview) or the device code is handed
+//! to the window with a QR code, and the outcome is announced. One login per account at a
+//! time; closing the dialog cancels it.
+
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use tauri::{AppHandle, Emitter, Manager};
+use tauri_plugin_opener::OpenerExt;
+use tokentray_core::engine::ErrorView;
+use tokentray_core::grant::authorization_code::LOGIN_TIMEOUT;
+use tokentray_core::login::LoginPrompt;
+use tokentray_core::{CancellationToken, EngineHandle};
+
+pub const LOGIN_PROMPT: &str = "login-prompt";
+pub const LOGIN_FINISHED: &str = "login-finished";
+
+/// Logins under way, by account.
+#[derive(Default)]
+pub struct Logins(Mutex<HashMap<String, CancellationToken>>);
+
+#[derive(Clone, Serialize)]
+struct Prompted {
+    account: String,
+    prompt: LoginPrompt,
+    /// An SVG QR code of the complete verification URI, for a phone.
+    qr_svg: Option<String>,
+}
+
+#[derive(Clone, Serialize)]
+struct Finished {
+    account: String,
+    error: Option<ErrorView>,
+}
+
+pub fn start(app: &AppHandle, name: String) {
+    let cancel = CancellationToken::new();
+    if let Some(previous) = app
+        .state::<Logins>()
+        .0
+        .lock()
+        .expect("poisoned")
+        .insert(name.clone(), cancel.clone())
+    {
+        previous.cancel();
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let engine = app.state::<EngineHandle>().inner().clone();
+        let prompt_app = app.clone();
+        let account = name.clone();
+        let prompt = move |prompt: LoginPrompt| {
+            if let LoginPrompt::OpenBrowser { url } = &prompt {
+                prompt_app
+                    .opener()
+                    .open_url(url, None::<&str>)
+                    .map_err(|e| e.to_string())?;
+            }
+            let qr_svg = match &prompt {
+                LoginPrompt::DeviceCode {
+                    verification_uri_complete: Some(uri),
+                    ..
+                } => qr(uri),
+                _ => None,
+            };
+            let _ = prompt_app.emit(
+                LOGIN_PROMPT,
+                Prompted {
+                    account,
+                    prompt,
+                    qr_svg,
+                },
+            );
+            Ok(())
+        };
+        let result = engine.login(&name, prompt, cancel, LOGIN_TIMEOUT).await;
+        app.state::<Logins>()
+            .0
+            .lock()
+            .expect("poisoned")
+            .remove(&name);
+        let _ = app.emit(
+            LOGIN_FINISHED,
+            Finished {
+                account: name,
+                error: result.err().map(|e| (&e).into()),
+            },
+        );
+    });
+}
+
+pub fn cancel(app: &AppHandle, name: &str) {
+    if let Some(login) = app
+        .state::<Logins>()
+        .0
+        .lock()
+        .expect("poisoned")
+        .remove(name)
+    {
+        login.cancel();
+    }
+}
+
+fn qr(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::svg::Color>()
+            .min_dimensions(180, 180)
+            .quiet_zone(true)
+            .build(),
+    )
+}

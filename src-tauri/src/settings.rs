@@ -1,0 +1,20 @@
+//! Saving the settings: the engine keeps them; autostart is the desktop's to apply.
+
+use tauri::{AppHandle, Manager};
+use tauri_plugin_autostart::ManagerExt;
+use tokentray_core::settings::Settings;
+use tokentray_core::{EngineHandle, Error};
+
+pub async fn save(app: &AppHandle, settings: Settings) -> Result<(), Error> {
+    let autostart = settings.autostart;
+    app.state::<EngineHandle>().save_settings(settings).await?;
+    let launcher = app.autolaunch();
+    let applied = if autostart {
+        launcher.enable()
+    } else if launcher.is_enabled().unwrap_or(false) {
+        launcher.disable()
+    } else {
+        Ok(())
+    };
+    applied.map_err(|e| Error::InvalidConfig(format!("cannot change start at login: {e}")))
+}
