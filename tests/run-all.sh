@@ -22,6 +22,14 @@ if cargo tree -p tokentray-core -e normal --locked | grep -E '\b(tauri|wry|webki
   exit 1
 fi
 
+step "UI types generated from the Rust types (ts-rs) match the committed ones"
+cargo test -p tokentray-core --features ts --lib --locked export_bindings --quiet
+if [ -n "$(git status --porcelain -- ui/src/lib/bindings)" ]; then
+  git status --porcelain -- ui/src/lib/bindings >&2
+  echo "ui/src/lib/bindings is out of date: run the command above and commit the result" >&2
+  exit 1
+fi
+
 step "UI: svelte-check and Vitest"
 npm --prefix ui run --silent check
 npm --prefix ui test --silent

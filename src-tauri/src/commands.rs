@@ -4,24 +4,17 @@
 
 use serde_json::{Map, Value};
 use tauri::{AppHandle, State};
-use tokentray_core::edit::{AccountDetail, TestResult};
+use tokentray_core::edit::{AccountDetail, AccountList, TestResult};
 use tokentray_core::engine::{ErrorView, Revocation};
 use tokentray_core::grant::discovery::Metadata;
 use tokentray_core::settings::Settings;
 use tokentray_core::store::HistoryEntry;
-use tokentray_core::{AccountView, EngineHandle, Error};
+use tokentray_core::{EngineHandle, Error};
 
 type Answer<T> = Result<T, ErrorView>;
 
 fn view(e: Error) -> ErrorView {
     (&e).into()
-}
-
-#[derive(serde::Serialize)]
-pub struct AccountList {
-    accounts: Vec<AccountView>,
-    /// Problems found at start (a broken profile, a locked keyring), with their codes.
-    problems: Vec<ErrorView>,
 }
 
 #[tauri::command]

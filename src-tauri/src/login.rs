@@ -3,14 +3,12 @@
 //! to the window with a QR code, and the outcome is announced. One login per account at a
 //! time; closing the dialog cancels it.
 
-use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_opener::OpenerExt;
-use tokentray_core::engine::ErrorView;
 use tokentray_core::grant::authorization_code::LOGIN_TIMEOUT;
-use tokentray_core::login::LoginPrompt;
+use tokentray_core::login::{LoginFinished, LoginPrompt, LoginPrompted};
 use tokentray_core::{CancellationToken, EngineHandle};
 
 pub const LOGIN_PROMPT: &str = "login-prompt";
@@ -19,20 +17,6 @@ pub const LOGIN_FINISHED: &str = "login-finished";
 /// Logins under way, by account.
 #[derive(Default)]
 pub struct Logins(Mutex<HashMap<String, CancellationToken>>);
-
-#[derive(Clone, Serialize)]
-struct Prompted {
-    account: String,
-    prompt: LoginPrompt,
-    /// An SVG QR code of the complete verification URI, for a phone.
-    qr_svg: Option<String>,
-}
-
-#[derive(Clone, Serialize)]
-struct Finished {
-    account: String,
-    error: Option<ErrorView>,
-}
 
 pub fn start(app: &AppHandle, name: String) {
     let cancel = CancellationToken::new();
@@ -66,7 +50,7 @@ pub fn start(app: &AppHandle, name: String) {
             };
             let _ = prompt_app.emit(
                 LOGIN_PROMPT,
-                Prompted {
+                LoginPrompted {
                     account,
                     prompt,
                     qr_svg,
@@ -82,7 +66,7 @@ pub fn start(app: &AppHandle, name: String) {
             .remove(&name);
         let _ = app.emit(
             LOGIN_FINISHED,
-            Finished {
+            LoginFinished {
                 account: name,
                 error: result.err().map(|e| (&e).into()),
             },

@@ -11,7 +11,17 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+/// The accounts window's list.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountList {
+    pub accounts: Vec<AccountView>,
+    /// Problems found at start (a broken profile, a locked keyring), with their codes.
+    pub problems: Vec<crate::engine::ErrorView>,
+}
+
 /// What the detail view shows.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct AccountDetail {
     pub view: AccountView,
@@ -25,6 +35,7 @@ pub struct AccountDetail {
 }
 
 /// What a test request brought back, without the token.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize)]
 pub struct TestResult {
     pub token_type: String,

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 const MAX_IN_FLIGHT: usize = 16;
 
 /// What happened, for the UI, notifications, the tray and scripts.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
@@ -52,6 +53,7 @@ pub enum Event {
     ExpiryWarning {
         account: String,
         expires_at: DateTime<Utc>,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         threshold_secs: u64,
     },
     /// A token that cannot renew itself has expired; it is no longer served.
@@ -64,6 +66,7 @@ pub enum Event {
 }
 
 /// An account's state at a glance.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum AccountStatus {
@@ -82,6 +85,7 @@ pub enum AccountStatus {
 }
 
 /// What the UI and `tokentray list` show of an account: no secret in it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountView {
     pub name: String,
@@ -103,6 +107,7 @@ impl AccountView {
 }
 
 /// What removing an account did at the server.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "revocation", rename_all = "snake_case")]
 pub enum Revocation {
@@ -117,6 +122,7 @@ pub enum Revocation {
 }
 
 /// An error as the UI sees it: a stable code and words.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct ErrorView {
     pub code: String,

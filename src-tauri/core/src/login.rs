@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// What the person has to do now.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "prompt", rename_all = "snake_case")]
 pub enum LoginPrompt {
@@ -21,8 +22,27 @@ pub enum LoginPrompt {
         verification_uri: String,
         /// The URI with the code in it, for a QR code or a click.
         verification_uri_complete: Option<String>,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
         expires_in_secs: u64,
     },
+}
+
+/// A login's prompt, as the desktop passes it to its window.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginPrompted {
+    pub account: String,
+    pub prompt: LoginPrompt,
+    /// An SVG QR code of the complete verification URI, for a phone.
+    pub qr_svg: Option<String>,
+}
+
+/// How a login ended: `error` is `None` when it succeeded.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Serialize)]
+pub struct LoginFinished {
+    pub account: String,
+    pub error: Option<crate::engine::ErrorView>,
 }
 
 impl EngineHandle {

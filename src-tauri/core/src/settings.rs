@@ -4,14 +4,18 @@
 
 use serde::{Deserialize, Serialize};
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// Warn this many seconds before a token that cannot renew itself expires.
+    #[cfg_attr(feature = "ts", ts(type = "Array<number>"))]
     pub warn_before_secs: Vec<u64>,
     /// Refresh at least this long before a token expires.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub refresh_margin_secs: u64,
     /// A copied token is cleared from the clipboard after this many seconds (0: never).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub clipboard_clear_secs: u64,
     /// Start Tokentray at login (the desktop applies it).
     pub autostart: bool,

@@ -65,8 +65,10 @@ pub struct StoredState {
 }
 
 /// One refresh, as the history shows it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct HistoryEntry {
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub id: i64,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
@@ -74,7 +76,9 @@ pub struct HistoryEntry {
     pub outcome: String,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
     pub http_status: Option<i64>,
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub latency_ms: i64,
     pub expires_at: Option<DateTime<Utc>>,
 }

@@ -5,6 +5,7 @@ use crate::engine::{AccountStatus, AccountView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Level {

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Metadata {
     pub issuer: String,

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { AccountView } from './api';
+import { byAttention, matches } from './status';
+
+const account = (name: string, status: AccountView['status'], grant = 'client_credentials'): AccountView => ({
+  name,
+  grant,
+  status,
+  expires_at: null,
+  last_refresh: null,
+  next_refresh: null,
+  scope: null,
+  error: null,
+});
+
+describe('byAttention', () => {
+  it('puts what needs the person first, then by name', () => {
+    const list = [account('b', 'ok'), account('a', 'ok'), account('z', 'needs_reauth'), account('m', 'retrying')];
+    expect(list.sort(byAttention).map((a) => a.name)).toEqual(['z', 'm', 'a', 'b']);
+  });
+});
+
+describe('matches', () => {
+  const gh = account('GitHub-bot', 'ok', 'static');
+  it('searches names case-insensitively, and grant kinds', () => {
+    expect(matches(gh, 'github', 'all')).toBe(true);
+    expect(matches(gh, 'static', 'all')).toBe(true);
+    expect(matches(gh, 'gitlab', 'all')).toBe(false);
+  });
+  it('filters by status or by "needs attention"', () => {
+    expect(matches(gh, '', 'ok')).toBe(true);
+    expect(matches(gh, '', 'attention')).toBe(false);
+    expect(matches(account('x', 'failing'), '', 'attention')).toBe(true);
+  });
+});
