@@ -35,7 +35,7 @@ describe('toFields and fromSettings', () => {
     const values = {
       secret: 'sk-1',
       'request.url': 'https://billing.example.com/refresh',
-      'request.method': 'get',
+      'request.method': 'GET',
       'request.secret_in': 'query',
       'request.secret_in_name': 'refresh_token',
       'response.access_token': '/data/accessToken',
@@ -49,7 +49,7 @@ describe('toFields and fromSettings', () => {
       secret: 'sk-1',
       request: {
         url: 'https://billing.example.com/refresh',
-        method: 'get',
+        method: 'GET',
         secret_in: { query: 'refresh_token' },
         headers: { 'X-App': 'tokentray' },
       },
@@ -87,6 +87,7 @@ describe('fromDiscovery', () => {
       token_endpoint_auth_methods_supported: [],
       code_challenge_methods_supported: [],
       grant_types_supported: [],
+      scopes_supported: [],
     };
     expect(fromDiscovery('client_credentials', meta)).toEqual({ token_url: 'https://idp/token' });
     expect(fromDiscovery('device_code', meta)).toEqual({

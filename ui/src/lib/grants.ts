@@ -175,7 +175,7 @@ export const GRANTS: GrantDef[] = [
         key: 'request.method',
         label: 'Method',
         type: 'select',
-        options: ['POST', 'GET', 'PUT'].map((m) => ({ value: m.toLowerCase(), label: m })),
+        options: ['POST', 'GET', 'PUT'].map((m) => ({ value: m, label: m })),
       },
       {
         key: 'request.secret_in',
