@@ -48,7 +48,9 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
                 .view(account_of(&event))
                 .ok()
                 .map(|v| v.status);
-            if let Some(notice) = notices.on(&event, status) {
+            #[allow(clippy::disallowed_methods)] // "expires in 2 days" is said at the edge
+            let now = chrono::Utc::now();
+            if let Some(notice) = notices.on(&event, status, now) {
                 let shown = app
                     .notification()
                     .builder()

@@ -7,7 +7,7 @@ use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent}
 use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_notification::NotificationExt;
 use tokentray_core::summary::{summarize, Level};
-use tokentray_core::EngineHandle;
+use tokentray_core::{AccountView, EngineHandle};
 
 const TRAY: &str = "main";
 const OPEN: &str = "open";
@@ -82,7 +82,7 @@ fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
             true,
             None::<&str>,
         )?;
-        let label = format!("{} — {}", a.name, status_label(a.status_str()));
+        let label = format!("{} — {}", a.name, status_label(a));
         items.push(Box::new(Submenu::with_items(app, label, true, &[&copy])?));
     }
     if accounts.len() > MENU_ACCOUNTS {
@@ -152,9 +152,15 @@ fn on_menu(app: &AppHandle, id: &str) {
     }
 }
 
-fn status_label(status: &str) -> &str {
-    match status {
-        "needs_reauth" => "needs login",
+/// As the window says it (ui/src/lib/status.ts).
+fn status_label(a: &AccountView) -> &'static str {
+    let login = matches!(
+        a.grant.as_str(),
+        "authorization_code" | "device_code" | "refresh_token" | "password"
+    );
+    match a.status_str() {
+        "needs_reauth" if login => "needs login",
+        "needs_reauth" => "refused",
         "pending" => "fetching",
         other => other,
     }

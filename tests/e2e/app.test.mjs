@@ -112,12 +112,12 @@ test('the window lists the account with a live expiry, and refreshes it', async 
   assert.ok(Date.parse(await row.getAttribute('data-expires-at')) > Date.parse(first));
 });
 
-test('a refused account says it needs a login and shows the server’s error code', async () => {
+test('a refused account says so and shows the server’s error code', async () => {
   const row = await driver.wait(
     until.elementLocated(By.css('tr[data-account="e2e-refused"][data-status="needs_reauth"]')),
     20_000,
   );
-  assert.equal(await row.findElement(By.css('.pill')).getText(), 'needs login');
+  assert.equal(await row.findElement(By.css('.pill')).getText(), 'refused');
   const error = await driver.findElement(By.css('tr.error-row code'));
   assert.equal(await error.getText(), 'invalid_client');
   await screenshot('refused');

@@ -4,6 +4,7 @@
 //! tested without a desktop.
 
 use crate::engine::{AccountStatus, Event};
+use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,7 +22,12 @@ pub struct Notices {
 impl Notices {
     /// The notice for `event`, if it deserves one that was not given yet. `status` is the
     /// account's status after the event.
-    pub fn on(&mut self, event: &Event, status: Option<AccountStatus>) -> Option<Notice> {
+    pub fn on(
+        &mut self,
+        event: &Event,
+        status: Option<AccountStatus>,
+        now: DateTime<Utc>,
+    ) -> Option<Notice> {
         let (account, kind, title, body) = match event {
             Event::Refreshed { account, .. } | Event::AccountChanged { account } => {
                 // Recovered or edited: whatever comes next is news again.
@@ -30,13 +36,15 @@ impl Notices {
             }
             Event::ExpiryWarning {
                 account,
-                threshold_secs,
+                expires_at,
                 ..
             } => {
                 // Each threshold is sent once by the engine already; keep them all.
+                let left = (*expires_at - now).num_seconds().max(0) as u64;
                 let body = format!(
-                    "{account}'s token expires within {}. Tokentray cannot renew it: paste a new one (Edit) before then.",
-                    span(*threshold_secs)
+                    "{account}'s token expires in {} ({}). Tokentray cannot renew it: paste a new one (Edit) before then.",
+                    span(left),
+                    expires_at.format("%Y-%m-%d %H:%M UTC")
                 );
                 let title = format!("{account} expires soon");
                 return Some(Notice { title, body });
@@ -50,7 +58,8 @@ impl Notices {
                 "failing",
                 format!("{account}: no valid token"),
                 format!(
-                    "Refreshing keeps failing and the last token has run out ({code}: {message}). Tokentray keeps retrying."
+                    "Refreshing keeps failing and the last token has run out: {}. Tokentray keeps retrying.",
+                    said(code, message)
                 ),
             ),
             Event::RefreshFailed { .. } => return None,
@@ -63,7 +72,8 @@ impl Notices {
                 "reauth",
                 format!("{account} needs you"),
                 format!(
-                    "The server refused ({code}: {message}). Log in again or fix the account in Tokentray."
+                    "{}. Log in again or fix the account in Tokentray.",
+                    capitalized(&said(code, message))
                 ),
             ),
             Event::Expired { account, .. } => (
@@ -79,12 +89,35 @@ impl Notices {
     }
 }
 
-/// `86400` → `1 day`.
+/// The error's message, with its code when the message does not already name it.
+fn said(code: &str, message: &str) -> String {
+    if message.contains(code) {
+        message.to_string()
+    } else {
+        format!("{message} ({code})")
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_uppercase().collect::<String>() + chars.as_str()
+    })
+}
+
+/// `90000` → `1 day 1 hour`: the largest unit, and the next when it matters.
 fn span(secs: u64) -> String {
     let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
     match secs {
-        s if s >= 86_400 && s % 86_400 == 0 => plural(s / 86_400, "day"),
-        s if s >= 3_600 && s % 3_600 == 0 => plural(s / 3_600, "hour"),
+        s if s >= 86_400 && s % 86_400 >= 3_600 => {
+            format!(
+                "{} {}",
+                plural(s / 86_400, "day"),
+                plural(s % 86_400 / 3_600, "hour")
+            )
+        }
+        s if s >= 86_400 => plural(s / 86_400, "day"),
+        s if s >= 3_600 => plural(s / 3_600, "hour"),
         s if s >= 60 => plural(s / 60, "minute"),
         s => plural(s, "second"),
     }
@@ -105,53 +138,53 @@ mod tests {
     #[test]
     fn a_failing_account_is_said_once_until_it_recovers() {
         let mut n = Notices::default();
+        let t = chrono::DateTime::UNIX_EPOCH;
         // Retrying while the old token is still valid: nothing to say yet.
-        assert_eq!(n.on(&failed("a"), Some(AccountStatus::Retrying)), None);
-        let first = n.on(&failed("a"), Some(AccountStatus::Failing)).unwrap();
-        assert!(first.body.contains("network: refused"), "{first:?}");
-        assert_eq!(n.on(&failed("a"), Some(AccountStatus::Failing)), None);
+        assert_eq!(n.on(&failed("a"), Some(AccountStatus::Retrying), t), None);
+        let first = n.on(&failed("a"), Some(AccountStatus::Failing), t).unwrap();
+        assert!(first.body.contains("refused (network)"), "{first:?}");
+        assert_eq!(n.on(&failed("a"), Some(AccountStatus::Failing), t), None);
         // Another account is its own story.
-        assert!(n.on(&failed("b"), Some(AccountStatus::Failing)).is_some());
+        assert!(n
+            .on(&failed("b"), Some(AccountStatus::Failing), t)
+            .is_some());
         let refreshed = Event::Refreshed {
             account: "a".into(),
             expires_at: None,
         };
-        assert_eq!(n.on(&refreshed, Some(AccountStatus::Ok)), None);
-        assert!(n.on(&failed("a"), Some(AccountStatus::Failing)).is_some());
+        assert_eq!(n.on(&refreshed, Some(AccountStatus::Ok), t), None);
+        assert!(n
+            .on(&failed("a"), Some(AccountStatus::Failing), t)
+            .is_some());
     }
 
     #[test]
     fn reauth_and_expiry_say_what_to_do() {
         let mut n = Notices::default();
+        let t = chrono::DateTime::UNIX_EPOCH;
         let refused = Event::NeedsReauth {
             account: "gh".into(),
             code: "invalid_grant".into(),
-            message: "revoked".into(),
+            message: "the token server refused: invalid_grant (revoked)".into(),
         };
-        let notice = n.on(&refused, Some(AccountStatus::NeedsReauth)).unwrap();
+        let notice = n.on(&refused, Some(AccountStatus::NeedsReauth), t).unwrap();
         assert_eq!(notice.title, "gh needs you");
-        assert!(notice.body.contains("Log in again"));
-        assert_eq!(n.on(&refused, Some(AccountStatus::NeedsReauth)), None);
+        assert_eq!(
+            notice.body,
+            "The token server refused: invalid_grant (revoked). Log in again or fix the account in Tokentray."
+        );
+        assert_eq!(n.on(&refused, Some(AccountStatus::NeedsReauth), t), None);
 
-        let warning = |secs| Event::ExpiryWarning {
+        // The warning says how long is left, not which threshold was crossed.
+        let warning = |left: i64| Event::ExpiryWarning {
             account: "pat".into(),
-            expires_at: chrono::DateTime::UNIX_EPOCH,
-            threshold_secs: secs,
+            expires_at: t + chrono::Duration::seconds(left),
+            threshold_secs: 7 * 86_400,
         };
-        assert!(n
-            .on(&warning(86_400), None)
-            .unwrap()
-            .body
-            .contains("within 1 day"));
-        assert!(n
-            .on(&warning(3_600), None)
-            .unwrap()
-            .body
-            .contains("within 1 hour"));
-        assert!(n
-            .on(&warning(7 * 86_400), None)
-            .unwrap()
-            .body
-            .contains("7 days"));
+        let mut said = |left| n.on(&warning(left), None, t).unwrap().body;
+        assert!(said(2 * 86_400 + 5 * 3_600)
+            .contains("expires in 2 days 5 hours (1970-01-03 05:00 UTC)"));
+        assert!(said(86_400).contains("expires in 1 day ("));
+        assert!(said(3_599).contains("expires in 59 minutes"));
     }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountView } from './api';
-import { byAttention, matches } from './status';
+import { byAttention, matches, statusLabel } from './status';
 
 const account = (name: string, status: AccountView['status'], grant = 'client_credentials'): AccountView => ({
   name,
@@ -31,5 +31,13 @@ describe('matches', () => {
     expect(matches(gh, '', 'ok')).toBe(true);
     expect(matches(gh, '', 'attention')).toBe(false);
     expect(matches(account('x', 'failing'), '', 'attention')).toBe(true);
+  });
+});
+
+describe('statusLabel', () => {
+  it('says "needs login" only where logging in helps', () => {
+    expect(statusLabel(account('me', 'needs_reauth', 'authorization_code'))).toBe('needs login');
+    expect(statusLabel(account('svc', 'needs_reauth', 'client_credentials'))).toBe('refused');
+    expect(statusLabel(account('svc', 'ok'))).toBe('ok');
   });
 });

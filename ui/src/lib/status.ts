@@ -6,9 +6,18 @@ export const STATUS_LABEL: Record<AccountStatus, string> = {
   ok: 'ok',
   retrying: 'retrying',
   failing: 'failing',
-  needs_reauth: 'needs login',
+  needs_reauth: 'needs you',
   expired: 'expired',
 };
+
+/** Grants a person signs in to: a refusal there means "log in again". */
+const LOGIN_GRANTS = new Set(['authorization_code', 'device_code', 'refresh_token', 'password']);
+
+/** An account's status in words: a refusal reads "needs login" only where a login helps. */
+export function statusLabel(a: Pick<AccountView, 'status' | 'grant'>): string {
+  if (a.status === 'needs_reauth') return LOGIN_GRANTS.has(a.grant) ? 'needs login' : 'refused';
+  return STATUS_LABEL[a.status];
+}
 
 /** Lower comes first: what needs the person, then what may soon, then the rest. */
 const ATTENTION: Record<AccountStatus, number> = {
