@@ -1,60 +1,30 @@
 // The real desktop app, driven through WebDriver (tauri-driver + WebKitWebDriver), against the
 // real test IdP. Needs a display and a session bus: tests/run-all.sh provides both (Xvfb and
-// dbus-run-session). The app binary is the debug build with the bundled UI:
-// `tauri build --debug --no-bundle` → target/debug/tokentray-desktop.
+// dbus-run-session, with dunst as the notification server and xclip to read the clipboard).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync, openSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createServer } from 'node:net';
-import { Builder, By, until } from 'selenium-webdriver';
+import { spawn, execFileSync } from 'node:child_process';
+import { writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startIdp } from '../idp/start.mjs';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const app = join(root, 'target', 'debug', 'tokentray-desktop');
-const artifacts = join(root, 'artifacts', 'e2e');
+import { startApp, By, until } from './session.mjs';
 
 let idp;
-let driverProcess;
+let app;
 let driver;
-let home;
-let appLog;
-
-const freePort = () =>
-  new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-async function waitForHttp(url, ms) {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    try {
-      await fetch(url);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`nothing answered at ${url} within ${ms} ms`);
-}
+/** Every desktop notification the app sends, as dbus-monitor prints them. */
+let notifications = '';
+let monitor;
 
 before(async () => {
-  assert.ok(existsSync(app), `build the app first: ${app} is missing`);
-  assert.ok(process.env.DISPLAY, 'a display is needed (run under xvfb-run)');
   // 8 s tokens are due after ~4 s, so the test sees a refresh within seconds.
   idp = await startIdp({ accessTokenTtl: 8 });
-  home = mkdtempSync(join(tmpdir(), 'tokentray-e2e-'));
-  writeFileSync(join(home, 'hook.sh'), `{ tr '\\0' ' ' < /proc/$$/cmdline; echo; env; } >> ${join(home, 'hook.out')}\n`);
-  writeFileSync(
-    join(home, 'profile.toml'),
-    `[[account]]
+  monitor = spawn('dbus-monitor', ['--session', "interface='org.freedesktop.Notifications',member='Notify'"]);
+  monitor.stdout.on('data', (d) => (notifications += d));
+  app = await startApp({
+    profile: (home) => {
+      writeFileSync(join(home, 'hook.sh'), `{ tr '\\0' ' ' < /proc/$$/cmdline; echo; env; } >> ${join(home, 'hook.out')}\n`);
+      return `[[account]]
 name = "e2e-basic"
 grant = "client_credentials"
 token_url = "${idp.issuer}/token"
@@ -70,34 +40,36 @@ token_url = "${idp.issuer}/token"
 client_id = "cc-post"
 client_secret = "not-the-secret"
 auth_method = "client_secret_post"
-`,
-  );
-  const port = await freePort();
-  const nativePort = await freePort();
-  // The app logs at trace level into a file the secrets test reads.
-  appLog = join(home, '..', `${home.split('/').pop()}.log`);
-  const log = openSync(appLog, 'w');
-  driverProcess = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
-    env: { ...process.env, TOKENTRAY_HOME: home, TOKENTRAY_LOG: 'trace' },
-    stdio: ['ignore', log, log],
+`;
+    },
   });
-  await waitForHttp(`http://127.0.0.1:${port}/status`, 10_000);
-  driver = await new Builder()
-    .usingServer(`http://127.0.0.1:${port}/`)
-    .withCapabilities({ browserName: 'wry', 'tauri:options': { application: app } })
-    .build();
+  driver = app.driver;
 });
 
 after(async () => {
-  await driver?.quit().catch(() => {});
-  driverProcess?.kill();
+  await app?.stop();
+  monitor?.kill();
   idp?.stop();
 });
 
-async function screenshot(name) {
-  mkdirSync(artifacts, { recursive: true });
-  writeFileSync(join(artifacts, `${name}.png`), await driver.takeScreenshot(), 'base64');
-}
+const introspect = async (token) => {
+  const res = await fetch(`${idp.issuer}/token/introspection`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from('cc-basic:cc-basic-secret').toString('base64')}` },
+    body: new URLSearchParams({ token }),
+  });
+  return res.json();
+};
+
+const waitFor = async (what, check, ms = 15_000) => {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+};
 
 test('the window lists the account with a live expiry, and refreshes it', async () => {
   const row = await driver.wait(until.elementLocated(By.css('tr[data-account="e2e-basic"][data-status="ok"]')), 20_000);
@@ -106,7 +78,6 @@ test('the window lists the account with a live expiry, and refreshes it', async 
   assert.match(await expires.getText(), /^in \d+s$/);
   const first = await row.getAttribute('data-expires-at');
   assert.ok(Date.parse(first) > Date.now(), `expires_at ${first} should be in the future`);
-  await screenshot('accounts');
   // The engine refreshes the 8 s token after ~4 s; the row must show the new expiry unasked.
   await driver.wait(async () => (await row.getAttribute('data-expires-at')) !== first, 15_000);
   assert.ok(Date.parse(await row.getAttribute('data-expires-at')) > Date.parse(first));
@@ -120,19 +91,92 @@ test('a refused account says so and shows the server’s error code', async () =
   assert.equal(await row.findElement(By.css('.pill')).getText(), 'refused');
   const error = await driver.findElement(By.css('tr.error-row code'));
   assert.equal(await error.getText(), 'invalid_client');
-  await screenshot('refused');
+  await app.screenshot('accounts-light');
+});
+
+test('an account added through the form goes valid; its token copies; refresh now adds history', async () => {
+  await app.click('[data-action="add"]');
+  await app.set('input[name="name"]', 'e2e-form');
+  // The issuer fills the token endpoint by discovery.
+  await app.set('input[name="issuer"]', idp.issuer);
+  await app.click('.discovery button');
+  await waitFor('discovery', async () =>
+    (await driver.findElement(By.css('input[name="token_url"]')).getAttribute('value')) === `${idp.issuer}/token`,
+  );
+  await app.set('input[name="client_id"]', 'cc-basic');
+  await app.set('input[name="client_secret"]', 'wrong');
+  // A wrong secret is caught by "Test connection", with the server's code, before saving.
+  await app.click('[data-action="test"]');
+  const error = await driver.wait(until.elementLocated(By.css('[data-testid="form-error"] code')), 10_000);
+  assert.equal(await error.getText(), 'invalid_client');
+  await app.set('input[name="client_secret"]', 'cc-basic-secret');
+  await app.set('input[name="scope"]', 'api:read');
+  await app.click('[data-action="test"]');
+  await driver.wait(until.elementLocated(By.css('[data-testid="test-ok"]')), 10_000);
+  await app.screenshot('form-light');
+  await app.click('[data-action="save"]');
+
+  // The detail view: the account goes valid.
+  await driver.wait(until.elementLocated(By.css('[data-testid="detail"][data-account="e2e-form"] .pill.ok')), 20_000);
+  await app.screenshot('detail-light');
+
+  // Copy: the clipboard holds a token the IdP calls active, the same the CLI gets.
+  await app.click('[data-testid="detail"] [data-action="copy"]');
+  const copied = await waitFor('the clipboard', () => {
+    try {
+      return execFileSync('xclip', ['-o', '-selection', 'clipboard']).toString().trim();
+    } catch {
+      return '';
+    }
+  });
+  assert.equal((await introspect(copied)).active, true);
+  assert.equal(app.cli('token', 'e2e-form'), copied);
+
+  // Refresh now: one more row in the history table.
+  const rows = async () => (await driver.findElements(By.css('[data-testid="history"] tr[data-outcome]'))).length;
+  const before = await rows();
+  await app.click('[data-testid="detail"] [data-action="refresh"]');
+  await waitFor('a new history row', async () => (await rows()) > before);
+  assert.ok((await driver.findElements(By.css('[data-testid="history-plot"] circle.ok'))).length >= 2);
+});
+
+test('a static token that expires within the warning threshold raises a desktop notification', async () => {
+  await app.click('.brand');
+  await app.click('[data-action="add"]');
+  await app.set('input[name="name"]', 'e2e-pat');
+  await app.set('select[name="grant"]', 'static');
+  await app.set('input[name="token"]', 'pat-secret-e2e');
+  // Two hours from now, as the form's local date-time field takes it.
+  const at = new Date(Date.now() + 2 * 3600_000);
+  const local = new Date(at.getTime() - at.getTimezoneOffset() * 60_000).toISOString().slice(0, 16);
+  await app.set('input[name="expires_at"]', local);
+  await app.click('[data-action="save"]');
+  await waitFor('the expiry notification', () => notifications.includes('e2e-pat expires soon'));
+  await app.screenshot('notification', { screen: true });
+  const said = notifications.slice(notifications.indexOf('e2e-pat expires soon'));
+  assert.match(said, /expires in (1 hour|2 hours)/);
+  assert.ok(!notifications.includes('pat-secret-e2e'), 'the token is in a notification');
+  // And the refused account's notification was sent once, saying what to do.
+  assert.equal(notifications.split('e2e-refused needs you').length - 1, 1);
+});
+
+test('removing an account asks first, then it is gone', async () => {
+  await app.click('.brand');
+  await app.click('tr[data-account="e2e-pat"] [data-action="remove"]');
+  await driver.wait(until.elementLocated(By.css('[data-testid="confirm-remove"]')), 5_000);
+  await app.click('[data-action="confirm-remove"]');
+  await waitFor('the row to go', async () => (await driver.findElements(By.css('tr[data-account="e2e-pat"]'))).length === 0);
 });
 
 test('no secret in the UI, the database, the trace log, or a hook’s argv and environment', async () => {
   // The tokens the app holds, asked of its own socket by the CLI, a few refreshes apart.
-  const cli = join(root, 'target', 'debug', 'tokentray');
   const tokens = new Set();
   for (let i = 0; i < 3; i++) {
-    tokens.add(execFileSync(cli, ['token', 'e2e-basic'], { env: { ...process.env, TOKENTRAY_HOME: home } }).toString().trim());
+    tokens.add(app.cli('token', 'e2e-basic'));
     await new Promise((r) => setTimeout(r, 4_500));
   }
   assert.ok(tokens.size >= 2, 'the app refreshed meanwhile');
-  const secrets = [...tokens, 'cc-basic-secret', 'not-the-secret'];
+  const secrets = [...tokens, 'cc-basic-secret', 'not-the-secret', 'pat-secret-e2e'];
 
   // What the UI holds: its DOM and every storage the page can reach.
   const ui = await driver.executeScript(`return JSON.stringify({
@@ -142,11 +186,12 @@ test('no secret in the UI, the database, the trace log, or a hook’s argv and e
   const places = {
     'the UI (DOM and storage)': ui,
     'the database and its WAL': ['tokentray.db', 'tokentray.db-wal']
-      .filter((f) => existsSync(join(home, f)))
-      .map((f) => readFileSync(join(home, f)).toString('latin1'))
+      .filter((f) => existsSync(join(app.home, f)))
+      .map((f) => readFileSync(join(app.home, f)).toString('latin1'))
       .join(''),
-    'the trace-level log': readFileSync(appLog, 'utf8'),
-    'the hook’s argv and environment': readFileSync(join(home, 'hook.out'), 'utf8'),
+    'the trace-level log': readFileSync(app.log, 'utf8'),
+    'the hook’s argv and environment': readFileSync(join(app.home, 'hook.out'), 'utf8'),
+    'the desktop notifications': notifications,
   };
   // Each place holds what it should (so a search in it means something)...
   for (const [place, expected] of [
@@ -154,6 +199,7 @@ test('no secret in the UI, the database, the trace log, or a hook’s argv and e
     ['the database and its WAL', 'e2e-basic'],
     ['the trace-level log', 'token refreshed'],
     ['the hook’s argv and environment', 'TOKENTRAY_ACCOUNT=e2e-basic'],
+    ['the desktop notifications', 'e2e-refused'],
   ]) {
     assert.ok(places[place].includes(expected), `${place} should mention ${expected}`);
   }

@@ -1,0 +1,102 @@
+// Starts the real desktop app under tauri-driver (WebDriver) on a fresh data directory, with
+// its trace-level log in a file, and gives the tests what they need to drive and inspect it.
+// The app binary is the debug build with the bundled UI (`tauri build --debug --no-bundle`).
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, existsSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
+import { Builder, By, until } from 'selenium-webdriver';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const app = join(root, 'target', 'debug', 'tokentray-desktop');
+export const cli = join(root, 'target', 'debug', 'tokentray');
+const artifacts = join(root, 'artifacts', 'e2e');
+export { By, until };
+
+const freePort = () =>
+  new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+async function waitForHttp(url, ms) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`nothing answered at ${url} within ${ms} ms`);
+}
+
+/** Starts the app with `profile` (a function of the data directory) and extra environment. */
+export async function startApp({ profile = () => '', env = {} } = {}) {
+  assert.ok(existsSync(app), `build the app first: ${app} is missing`);
+  assert.ok(process.env.DISPLAY, 'a display is needed (run under xvfb-run)');
+  const home = mkdtempSync(join(tmpdir(), 'tokentray-e2e-'));
+  writeFileSync(join(home, 'profile.toml'), profile(home));
+  const log = join(home, '..', `${home.split('/').pop()}.log`);
+  const port = await freePort();
+  const nativePort = await freePort();
+  const fd = openSync(log, 'w');
+  const driverProcess = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
+    env: { ...process.env, TOKENTRAY_HOME: home, TOKENTRAY_LOG: 'trace', ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  await waitForHttp(`http://127.0.0.1:${port}/status`, 10_000);
+  const driver = await new Builder()
+    .usingServer(`http://127.0.0.1:${port}/`)
+    .withCapabilities({ browserName: 'wry', 'tauri:options': { application: app } })
+    .build();
+  return {
+    driver,
+    home,
+    log,
+    /** `tokentray ARGS…` against the app's socket. */
+    cli: (...args) => execFileSync(cli, args, { env: { ...process.env, TOKENTRAY_HOME: home } }).toString().trim(),
+    /**
+     * What a person sees: the window as X shows it (with `screen`, the whole screen, where
+     * notifications appear), else WebDriver's snapshot.
+     */
+    async screenshot(name, { screen = false } = {}) {
+      mkdirSync(artifacts, { recursive: true });
+      const file = join(artifacts, `${name}.png`);
+      await new Promise((r) => setTimeout(r, 300)); // let the last change paint
+      try {
+        // No window manager under Xvfb: the window sits at the origin, at its configured size.
+        const crop = screen ? [] : ['-crop', '860x560+0+0', '+repage'];
+        execFileSync('import', ['-window', 'root', ...crop, file]);
+      } catch {
+        writeFileSync(file, await driver.takeScreenshot(), 'base64');
+      }
+    },
+    /** Sets a field's value as typing would (input and change events), for selects and dates too. */
+    async set(css, value) {
+      const el = await driver.wait(until.elementLocated(By.css(css)), 10_000);
+      await driver.executeScript(
+        `const el = arguments[0]; el.value = arguments[1];
+         el.dispatchEvent(new Event('input', { bubbles: true }));
+         el.dispatchEvent(new Event('change', { bubbles: true }));`,
+        el,
+        value,
+      );
+    },
+    async click(css) {
+      const el = await driver.wait(until.elementLocated(By.css(css)), 10_000);
+      await driver.wait(until.elementIsEnabled(el), 10_000);
+      await el.click();
+    },
+    async stop() {
+      await driver.quit().catch(() => {});
+      driverProcess.kill();
+    },
+  };
+}

@@ -1,0 +1,68 @@
+// The window in the dark theme (it follows the system: GTK_THEME here) with a few accounts,
+// one of them failing: screenshots of the main views for the README and for a person to look at.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startIdp } from '../idp/start.mjs';
+import { startApp, By, until } from './session.mjs';
+
+let idp;
+let app;
+
+before(async () => {
+  idp = await startIdp({ accessTokenTtl: 20 });
+  const inTwoDays = new Date(Date.now() + 2 * 86_400_000 + 3_600_000).toISOString();
+  app = await startApp({
+    env: { GTK_THEME: 'Adwaita:dark' },
+    profile: () => `[[account]]
+name = "billing-api"
+grant = "client_credentials"
+token_url = "${idp.issuer}/token"
+client_id = "cc-basic"
+client_secret = "cc-basic-secret"
+scope = "api:read"
+
+[[account]]
+name = "reports-jwt"
+grant = "client_credentials"
+token_url = "${idp.issuer}/token"
+client_id = "cc-jwt"
+client_secret = "cc-jwt-secret"
+
+[[account]]
+name = "github-pat"
+grant = "static"
+token = "ghp_theme_test"
+expires_at = "${inTwoDays}"
+
+[[account]]
+name = "legacy-crm"
+grant = "client_credentials"
+token_url = "${idp.issuer}/token"
+client_id = "cc-basic"
+client_secret = "rotated-last-week"
+`,
+  });
+});
+
+after(async () => {
+  await app?.stop();
+  idp?.stop();
+});
+
+test('dark theme: the list, a JWT account’s detail with its claims, and the settings', async () => {
+  const { driver } = app;
+  await driver.wait(until.elementLocated(By.css('tr[data-account="reports-jwt"][data-status="ok"]')), 20_000);
+  await driver.wait(until.elementLocated(By.css('tr[data-account="legacy-crm"][data-status="needs_reauth"]')), 20_000);
+  const background = await driver.executeScript('return getComputedStyle(document.documentElement).backgroundColor');
+  assert.equal(background, 'rgb(21, 24, 30)', 'the dark palette applies');
+  await app.screenshot('accounts-dark');
+  await app.click('tr[data-account="reports-jwt"] button.link');
+  const claims = await driver.wait(until.elementLocated(By.css('[data-testid="claims"]')), 10_000);
+  assert.match(await claims.getText(), /"aud": "urn:tokentray:test-api"/);
+  await app.click('[data-testid="detail"] [data-action="refresh"]');
+  await driver.wait(async () => (await driver.findElements(By.css('[data-testid="history"] tr[data-outcome]'))).length >= 2, 10_000);
+  await app.screenshot('detail-dark');
+  await app.click('[data-action="settings"]');
+  await driver.wait(until.elementLocated(By.css('[data-testid="settings"] input[name="clipboard_clear_secs"]')), 10_000);
+  await app.screenshot('settings-dark');
+});
