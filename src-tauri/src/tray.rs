@@ -1,5 +1,6 @@
 //! The tray icon and its menu: the icon shows the worst state of all accounts, the tooltip
-//! says why, and the menu has a "Copy token" per account. Menu ids are matched in one place.
+//! (and the menu's first line, since Linux trays show no tooltip) says why, and the menu has a
+//! "Copy token" per account. Menu ids are matched in one place.
 
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
@@ -21,7 +22,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     TrayIconBuilder::with_id(TRAY)
         .tooltip("Tokentray")
         .icon(icon(Level::Ok)?)
-        .menu(&menu(app)?)
+        .menu(&menu(app, "Tokentray")?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
         .on_tray_icon_event(|tray, event| {
@@ -58,7 +59,7 @@ pub fn update(app: &AppHandle) {
     if let Ok(icon) = icon(summary.level) {
         let _ = tray.set_icon(Some(icon));
     }
-    if let Ok(menu) = menu(app) {
+    if let Ok(menu) = menu(app, &summary.text) {
         let _ = tray.set_menu(Some(menu));
     }
 }
@@ -71,9 +72,13 @@ fn icon(level: Level) -> tauri::Result<Image<'static>> {
     })
 }
 
-fn menu(app: &AppHandle) -> tauri::Result<Menu<Wry>> {
+/// The menu: the summary first (Linux trays show no tooltip), then the accounts.
+fn menu(app: &AppHandle, summary: &str) -> tauri::Result<Menu<Wry>> {
     let accounts = app.state::<EngineHandle>().list();
-    let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = Vec::new();
+    let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = vec![
+        Box::new(MenuItem::with_id(app, "summary", summary, false, None::<&str>)?),
+        Box::new(PredefinedMenuItem::separator(app)?),
+    ];
     for a in accounts.iter().take(MENU_ACCOUNTS) {
         let copy = MenuItem::with_id(
             app,

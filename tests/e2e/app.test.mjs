@@ -8,6 +8,7 @@ import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIdp } from '../idp/start.mjs';
 import { startApp, By, until } from './session.mjs';
+import { startWatcher } from './sni-watcher.mjs';
 
 let idp;
 let app;
@@ -15,12 +16,15 @@ let driver;
 /** Every desktop notification the app sends, as dbus-monitor prints them. */
 let notifications = '';
 let monitor;
+/** The tray as a panel sees it (StatusNotifierItem + dbusmenu). */
+let watcher;
 
 before(async () => {
   // 8 s tokens are due after ~4 s, so the test sees a refresh within seconds.
   idp = await startIdp({ accessTokenTtl: 8 });
   monitor = spawn('dbus-monitor', ['--session', "interface='org.freedesktop.Notifications',member='Notify'"]);
   monitor.stdout.on('data', (d) => (notifications += d));
+  watcher = await startWatcher();
   app = await startApp({
     profile: (home) => {
       writeFileSync(join(home, 'hook.sh'), `{ tr '\\0' ' ' < /proc/$$/cmdline; echo; env; } >> ${join(home, 'hook.out')}\n`);
@@ -49,6 +53,7 @@ auth_method = "client_secret_post"
 after(async () => {
   await app?.stop();
   monitor?.kill();
+  watcher?.stop();
   idp?.stop();
 });
 
@@ -94,6 +99,34 @@ test('a refused account says so and shows the server’s error code', async () =
   await app.screenshot('accounts-light');
 });
 
+const readClipboard = () => {
+  try {
+    return execFileSync('xclip', ['-o', '-selection', 'clipboard']).toString().trim();
+  } catch {
+    return '';
+  }
+};
+
+test('the tray: a summary, a "Copy token" per account that copies, Refresh all, Open, Quit', async () => {
+  const item = await watcher.waitForItem();
+  const find = (node, label) => node.label.startsWith(label) ? node : node.children.map((c) => find(c, label)).find(Boolean);
+  // The engine's state reaches the menu within a second or two.
+  const { path, root } = await waitFor('the summary in the tray menu', async () => {
+    const menu = await watcher.menu(item);
+    return menu.root.children[0]?.label.includes('needs you') ? menu : null;
+  });
+  const labels = root.children.map((c) => c.label).filter(Boolean);
+  assert.match(labels[0], /^1 token ok, 1 needs you$/);
+  assert.ok(labels.includes('e2e-basic — ok'), labels.join(' | '));
+  assert.ok(labels.includes('e2e-refused — refused'), labels.join(' | '));
+  for (const entry of ['Refresh all', 'Open Tokentray', 'Quit']) assert.ok(labels.includes(entry), entry);
+  const copy = find(find(root, 'e2e-basic —'), 'Copy token');
+  await watcher.click(item, path, copy.id);
+  const copied = await waitFor('the clipboard', readClipboard);
+  assert.equal((await introspect(copied)).active, true);
+  assert.equal(copied, app.cli('token', 'e2e-basic'));
+});
+
 test('an account added through the form goes valid; its token copies; refresh now adds history', async () => {
   await app.click('[data-action="add"]');
   await app.set('input[name="name"]', 'e2e-form');
@@ -122,15 +155,11 @@ test('an account added through the form goes valid; its token copies; refresh no
 
   // Copy: the clipboard holds a token the IdP calls active, the same the CLI gets.
   await app.click('[data-testid="detail"] [data-action="copy"]');
-  const copied = await waitFor('the clipboard', () => {
-    try {
-      return execFileSync('xclip', ['-o', '-selection', 'clipboard']).toString().trim();
-    } catch {
-      return '';
-    }
+  const copied = await waitFor('its token in the clipboard', () => {
+    const held = readClipboard();
+    return held === app.cli('token', 'e2e-form') ? held : '';
   });
   assert.equal((await introspect(copied)).active, true);
-  assert.equal(app.cli('token', 'e2e-form'), copied);
 
   // Refresh now: one more row in the history table.
   const rows = async () => (await driver.findElements(By.css('[data-testid="history"] tr[data-outcome]'))).length;
