@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "cancel_login",
     "get_settings",
     "save_settings",
+    "ui_ready",
 ];
 
 fn main() {

@@ -114,3 +114,14 @@ pub fn get_settings(engine: State<'_, EngineHandle>) -> Settings {
 pub async fn save_settings(app: AppHandle, settings: Settings) -> Answer<()> {
     crate::settings::save(&app, settings).await.map_err(view)
 }
+
+/// The window's first render, for the log and the startup benchmark (tests/bench/desktop.sh).
+#[tauri::command]
+pub fn ui_ready(accounts: usize, list_ms: f64, since_navigation_ms: f64) {
+    tracing::info!(
+        accounts,
+        list_ms,
+        since_navigation_ms,
+        "window ready: first render of the list"
+    );
+}

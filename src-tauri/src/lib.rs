@@ -33,7 +33,7 @@ pub fn run() {
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-            None,
+            Some(vec!["--hidden"]),
         ))
         .manage(login::Logins::default())
         .setup(|app| {
@@ -59,6 +59,12 @@ pub fn run() {
             bridge::spawn(app.handle().clone(), engine.subscribe());
             app.manage(engine);
             tray::create(app.handle())?;
+            // `--hidden` (how autostart launches it): only the tray, no webview until opened.
+            let hidden = std::env::args().any(|a| a == "--hidden");
+            if !hidden {
+                window::show(app.handle());
+            }
+            tracing::info!(hidden, "tokentray started");
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -76,6 +82,7 @@ pub fn run() {
             commands::cancel_login,
             commands::get_settings,
             commands::save_settings,
+            commands::ui_ready,
         ])
         .on_window_event(window::on_event)
         .build(tauri::generate_context!())

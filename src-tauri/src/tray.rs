@@ -76,7 +76,13 @@ fn icon(level: Level) -> tauri::Result<Image<'static>> {
 fn menu(app: &AppHandle, summary: &str) -> tauri::Result<Menu<Wry>> {
     let accounts = app.state::<EngineHandle>().list();
     let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = vec![
-        Box::new(MenuItem::with_id(app, "summary", summary, false, None::<&str>)?),
+        Box::new(MenuItem::with_id(
+            app,
+            "summary",
+            summary,
+            false,
+            None::<&str>,
+        )?),
         Box::new(PredefinedMenuItem::separator(app)?),
     ];
     for a in accounts.iter().take(MENU_ACCOUNTS) {

@@ -48,6 +48,10 @@ export const cancelLogin = (name: string) => invoke<void>('cancel_login', { name
 export const getSettings = () => invoke<Settings>('get_settings');
 export const saveSettings = (settings: Settings) => invoke<void>('save_settings', { settings });
 
+/** Tells the shell the list was first rendered (its log, the startup benchmark). */
+export const uiReady = (accounts: number, listMs: number) =>
+  invoke<void>('ui_ready', { accounts, listMs, sinceNavigationMs: performance.now() });
+
 /** Calls `onChange` whenever the engine reports a refresh, a failure or a change. */
 export const onAccountsChanged = (onChange: () => void): Promise<UnlistenFn> =>
   listen('accounts-changed', onChange);

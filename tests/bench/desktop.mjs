@@ -1,0 +1,116 @@
+// Desktop figures (run through tests/bench/desktop.sh, which provides Xvfb and a session bus):
+// start-to-window time, first render of the list with 1,000 accounts, and idle memory of all
+// the app's processes (the app and its WebKit processes) with the window open and closed.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const [app, runs = '5'] = process.argv.slice(2);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function home(accounts) {
+  const dir = mkdtempSync(join(tmpdir(), 'tokentray-bench-'));
+  const far = new Date(Date.now() + 300 * 86_400_000).toISOString();
+  let profile = '';
+  // Static tokens: no network, so the figures are the app's own.
+  for (let i = 0; i < accounts; i++) {
+    profile += `[[account]]\nname = "account-${String(i).padStart(4, '0')}"\ngrant = "static"\ntoken = "token-${i}"\nexpires_at = "${far}"\n\n`;
+  }
+  writeFileSync(join(dir, 'profile.toml'), profile);
+  return dir;
+}
+
+/** Starts the app; resolves when it logs the window's first render (or, hidden, its start). */
+function start(dir, args = []) {
+  const t0 = process.hrtime.bigint();
+  const child = spawn(app, args, {
+    env: { ...process.env, TOKENTRAY_HOME: dir, TOKENTRAY_PASSPHRASE: 'bench', TOKENTRAY_LOG: 'info', NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let buffered = '';
+  const ready = new Promise((resolve, reject) => {
+    child.on('exit', (code) => reject(new Error(`the app exited with ${code}: ${buffered}`)));
+    child.stderr.on('data', (d) => {
+      buffered += d;
+      const wanted = args.includes('--hidden') ? /tokentray started/ : /window ready/;
+      const line = buffered.split('\n').find((l) => wanted.test(l));
+      if (line) {
+        const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+        const list = /list_ms=([\d.]+)/.exec(line);
+        resolve({ ms, listMs: list ? Number(list[1]) : null });
+      }
+    });
+  });
+  return { child, ready };
+}
+
+async function stop(child) {
+  child.kill('SIGTERM');
+  await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+  await sleep(500);
+}
+
+/** PSS and RSS (MB) of the process and all its descendants. */
+function memory(pid) {
+  const parents = new Map();
+  for (const p of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      parents.set(Number(p), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {}
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) for (const [p, pp] of parents) if (pp === tree[i]) tree.push(p);
+  let pss = 0;
+  let rss = 0;
+  const names = [];
+  for (const p of tree) {
+    try {
+      const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
+      pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)[1]);
+      rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)[1]);
+      names.push(readFileSync(`/proc/${p}/comm`, 'utf8').trim());
+    } catch {}
+  }
+  return { pss: pss / 1024, rss: rss / 1024, processes: names };
+}
+
+const small = home(3);
+const big = home(1000);
+// First starts bring the profiles into the stores; the measured runs are warm.
+for (const dir of [small, big]) {
+  const { child, ready } = start(dir);
+  await ready;
+  await stop(child);
+}
+
+const startup = [];
+for (let i = 0; i < Number(runs); i++) {
+  const { child, ready } = start(small);
+  startup.push((await ready).ms);
+  await stop(child);
+}
+const render = [];
+let open;
+for (let i = 0; i < Number(runs); i++) {
+  const { child, ready } = start(big);
+  render.push((await ready).listMs);
+  if (i === Number(runs) - 1) {
+    await sleep(10_000);
+    open = memory(child.pid);
+  }
+  await stop(child);
+}
+const hidden = start(big, ['--hidden']);
+await hidden.ready;
+await sleep(10_000);
+const closed = memory(hidden.child.pid);
+await stop(hidden.child);
+
+const mb = (m) => `PSS ${m.pss.toFixed(1)} MB, RSS ${m.rss.toFixed(1)} MB (${m.processes.join(', ')})`;
+console.log(`start to window (3 accounts, median of ${runs}): ${median(startup).toFixed(0)} ms   [${startup.map((x) => x.toFixed(0)).join(', ')}]`);
+console.log(`first render of 1,000 accounts (median of ${runs}): ${median(render).toFixed(0)} ms   [${render.map((x) => x.toFixed(0)).join(', ')}]   goal ≤ 150 ms`);
+console.log(`idle, window open, 1,000 accounts: ${mb(open)}`);
+console.log(`idle, window closed (tray only), 1,000 accounts: ${mb(closed)}   goal ≤ 90 MB`);
