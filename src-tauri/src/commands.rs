@@ -117,10 +117,11 @@ pub async fn save_settings(app: AppHandle, settings: Settings) -> Answer<()> {
 
 /// The window's first render, for the log and the startup benchmark (tests/bench/desktop.sh).
 #[tauri::command]
-pub fn ui_ready(accounts: usize, list_ms: f64, since_navigation_ms: f64) {
+pub fn ui_ready(accounts: usize, list_ms: f64, ipc_ms: f64, since_navigation_ms: f64) {
     tracing::info!(
         accounts,
         list_ms,
+        ipc_ms,
         since_navigation_ms,
         "window ready: first render of the list"
     );

@@ -7,6 +7,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIdp } from '../idp/start.mjs';
+import { Browser } from '../idp/browser.mjs';
 import { startApp, By, until } from './session.mjs';
 import { startWatcher } from './sni-watcher.mjs';
 
@@ -21,7 +22,7 @@ let watcher;
 
 before(async () => {
   // 8 s tokens are due after ~4 s, so the test sees a refresh within seconds.
-  idp = await startIdp({ accessTokenTtl: 8 });
+  idp = await startIdp({ accessTokenTtl: 8, env: { IDP_DEVICE_INTERVAL: '1' } });
   monitor = spawn('dbus-monitor', ['--session', "interface='org.freedesktop.Notifications',member='Notify'"]);
   monitor.stdout.on('data', (d) => (notifications += d));
   watcher = await startWatcher();
@@ -187,6 +188,35 @@ test('a static token that expires within the warning threshold raises a desktop 
   assert.ok(!notifications.includes('pat-secret-e2e'), 'the token is in a notification');
   // And the refused account's notification was sent once, saying what to do.
   assert.equal(notifications.split('e2e-refused needs you').length - 1, 1);
+});
+
+test('a device-code login from the form: the code and a QR code, approved elsewhere, then valid', async () => {
+  await app.click('.brand');
+  await app.click('[data-action="add"]');
+  await app.set('input[name="name"]', 'e2e-device');
+  await app.set('select[name="grant"]', 'device_code');
+  await app.set('input[name="issuer"]', idp.issuer);
+  await app.click('.discovery button');
+  await waitFor('discovery', async () =>
+    (await driver.findElement(By.css('input[name="device_authorization_url"]')).getAttribute('value')) === `${idp.issuer}/device/auth`,
+  );
+  await app.set('input[name="client_id"]', 'app-native');
+  await app.set('input[name="scope"]', 'openid offline_access api:read');
+  await app.click('[data-action="save"]');
+  const code = await driver.wait(until.elementLocated(By.css('[data-testid="user-code"]')), 15_000);
+  const userCode = await code.getText();
+  assert.ok((await driver.findElements(By.css('[data-testid="login-dialog"] .qr svg'))).length === 1, 'a QR code');
+  await app.screenshot('device-login');
+  // The person, on another device: the verification page, the code, the consent.
+  const person = new Browser();
+  const page = await person.follow(`${idp.issuer}/device`);
+  const confirm = await person.submit(page, { user_code: userCode });
+  const done = await person.submit(confirm);
+  assert.match(done.body, /Sign-in Success/i);
+  // The dialog closes by itself and the account holds a token the IdP calls active.
+  await waitFor('the dialog to close', async () => (await driver.findElements(By.css('[data-testid="login-dialog"]'))).length === 0);
+  await driver.wait(until.elementLocated(By.css('[data-testid="detail"][data-account="e2e-device"] .pill.ok')), 15_000);
+  assert.equal((await introspect(app.cli('token', 'e2e-device'))).active, true);
 });
 
 test('removing an account asks first, then it is gone', async () => {

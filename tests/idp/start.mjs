@@ -5,9 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 const server = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
-export function startIdp({ accessTokenTtl = 3600, port = 0 } = {}) {
+export function startIdp({ accessTokenTtl = 3600, port = 0, env = {} } = {}) {
   const child = spawn(process.execPath, [server], {
-    env: { ...process.env, IDP_ACCESS_TOKEN_TTL: String(accessTokenTtl), IDP_PORT: String(port) },
+    env: { ...process.env, IDP_ACCESS_TOKEN_TTL: String(accessTokenTtl), IDP_PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   return new Promise((resolve, reject) => {

@@ -49,8 +49,8 @@ export const getSettings = () => invoke<Settings>('get_settings');
 export const saveSettings = (settings: Settings) => invoke<void>('save_settings', { settings });
 
 /** Tells the shell the list was first rendered (its log, the startup benchmark). */
-export const uiReady = (accounts: number, listMs: number) =>
-  invoke<void>('ui_ready', { accounts, listMs, sinceNavigationMs: performance.now() });
+export const uiReady = (accounts: number, listMs: number, ipcMs: number) =>
+  invoke<void>('ui_ready', { accounts, listMs, ipcMs, sinceNavigationMs: performance.now() });
 
 /** Calls `onChange` whenever the engine reports a refresh, a failure or a change. */
 export const onAccountsChanged = (onChange: () => void): Promise<UnlistenFn> =>

@@ -29,9 +29,11 @@ const ATTENTION: Record<AccountStatus, number> = {
   ok: 5,
 };
 
+const collator = new Intl.Collator(undefined, { numeric: true });
+
 /** Accounts needing attention first, then by name. */
 export function byAttention(a: AccountView, b: AccountView): number {
-  return ATTENTION[a.status] - ATTENTION[b.status] || a.name.localeCompare(b.name);
+  return ATTENTION[a.status] - ATTENTION[b.status] || collator.compare(a.name, b.name);
 }
 
 export type StatusFilter = 'all' | 'attention' | AccountStatus;
