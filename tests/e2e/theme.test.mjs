@@ -2,6 +2,8 @@
 // one of them failing: screenshots of the main views for the README and for a person to look at.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { startIdp } from '../idp/start.mjs';
 import { startApp, By, until } from './session.mjs';
 
@@ -65,4 +67,18 @@ test('dark theme: the list, a JWT account’s detail with its claims, and the se
   await app.click('[data-action="settings"]');
   await driver.wait(until.elementLocated(By.css('[data-testid="settings"] input[name="clipboard_clear_secs"]')), 10_000);
   await app.screenshot('settings-dark');
+});
+
+test('start at login: the setting writes an XDG autostart entry that starts the app hidden', async () => {
+  const { driver } = app;
+  const entry = join(process.env.HOME, '.config', 'autostart', 'Tokentray.desktop');
+  const box = await driver.findElement(By.css('input[name="autostart"]'));
+  if (!(await box.isSelected())) await box.click();
+  await app.click('[data-testid="settings"] button[type="submit"]');
+  await driver.wait(until.elementLocated(By.css('[data-testid="settings"] .banner.ok')), 10_000);
+  assert.ok(existsSync(entry), `${entry} was not written`);
+  assert.match(readFileSync(entry, 'utf8'), /^Exec=.*tokentray-desktop.* --hidden/m);
+  await box.click();
+  await app.click('[data-testid="settings"] button[type="submit"]');
+  await driver.wait(async () => !existsSync(entry), 10_000);
 });
