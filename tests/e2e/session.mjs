@@ -41,6 +41,10 @@ async function waitForHttp(url, ms) {
 export async function startApp({ profile = () => '', env = {} } = {}) {
   assert.ok(existsSync(app), `build the app first: ${app} is missing`);
   assert.ok(process.env.DISPLAY, 'a display is needed (run under xvfb-run)');
+  // D-Bus-activated services (dunst, the notification server) need the display too.
+  try {
+    execFileSync('dbus-update-activation-environment', ['DISPLAY', 'XAUTHORITY']);
+  } catch {}
   const home = mkdtempSync(join(tmpdir(), 'tokentray-e2e-'));
   writeFileSync(join(home, 'profile.toml'), profile(home));
   const log = join(home, '..', `${home.split('/').pop()}.log`);

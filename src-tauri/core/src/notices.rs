@@ -63,6 +63,8 @@ impl Notices {
                 ),
             ),
             Event::RefreshFailed { .. } => return None,
+            // Never signed in yet: the person is adding it right now, or chose not to.
+            Event::NeedsReauth { code, .. } if code == "login_required" => return None,
             Event::NeedsReauth {
                 account,
                 code,
@@ -174,6 +176,15 @@ mod tests {
             "The token server refused: invalid_grant (revoked). Log in again or fix the account in Tokentray."
         );
         assert_eq!(n.on(&refused, Some(AccountStatus::NeedsReauth), t), None);
+        let never_signed_in = Event::NeedsReauth {
+            account: "new".into(),
+            code: "login_required".into(),
+            message: "log in to this account first".into(),
+        };
+        assert_eq!(
+            n.on(&never_signed_in, Some(AccountStatus::NeedsReauth), t),
+            None
+        );
 
         // The warning says how long is left, not which threshold was crossed.
         let warning = |left: i64| Event::ExpiryWarning {
