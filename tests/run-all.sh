@@ -14,7 +14,7 @@ cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "dependencies: licenses, bans, sources (deny.toml)"
-cargo deny --offline check licenses bans sources
+cargo deny check licenses bans sources
 
 step "the engine never depends on tauri (it must build and test without WebKit)"
 if cargo tree -p tokentray-core -e normal --locked | grep -E '\b(tauri|wry|webkit2gtk)[a-z0-9-]* v'; then
