@@ -348,25 +348,32 @@ impl Store {
         let mut tx = self.pool.begin().await.map_err(self.err())?;
         let latency = (r.finished_at - r.started_at).num_milliseconds().max(0);
         let now = ms(r.finished_at);
+        // The secrets to seal: a new token set, or a failure's rotated refresh token.
+        let sealed = match r.result {
+            Ok(token) => std::iter::once((ACCESS_TOKEN, &token.access_token))
+                .chain(token.refresh_token.iter().map(|rt| (REFRESH_TOKEN, rt)))
+                .collect(),
+            Err(_) => r
+                .rotated_refresh_token
+                .map(|rt| (REFRESH_TOKEN, rt))
+                .into_iter()
+                .collect::<Vec<_>>(),
+        };
+        for (field, secret) in sealed {
+            sqlx::query(
+                "INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(account_id, field) DO UPDATE SET sealed = ?3, updated_at = ?4",
+            )
+            .bind(r.account_id)
+            .bind(field)
+            .bind(vault.seal(r.account_id, field, secret))
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.err())?;
+        }
         match r.result {
             Ok(token) => {
-                let mut sealed = vec![(ACCESS_TOKEN, &token.access_token)];
-                if let Some(rt) = &token.refresh_token {
-                    sealed.push((REFRESH_TOKEN, rt));
-                }
-                for (field, secret) in sealed {
-                    sqlx::query(
-                        "INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT(account_id, field) DO UPDATE SET sealed = ?3, updated_at = ?4",
-                    )
-                    .bind(r.account_id)
-                    .bind(field)
-                    .bind(vault.seal(r.account_id, field, secret))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(self.err())?;
-                }
                 let claims = crate::jwt::decode(token.access_token.expose())
                     .map(|jwt| serde_json::to_string(&jwt.claims).expect("serialisable"));
                 sqlx::query(
@@ -388,19 +395,6 @@ impl Store {
                 .map_err(self.err())?;
             }
             Err(e) => {
-                if let Some(rt) = r.rotated_refresh_token {
-                    sqlx::query(
-                        "INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES (?1, ?2, ?3, ?4)
-                         ON CONFLICT(account_id, field) DO UPDATE SET sealed = ?3, updated_at = ?4",
-                    )
-                    .bind(r.account_id)
-                    .bind(REFRESH_TOKEN)
-                    .bind(vault.seal(r.account_id, REFRESH_TOKEN, rt))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(self.err())?;
-                }
                 sqlx::query(
                     "INSERT INTO token_state (account_id, status, error_code, error_message) VALUES (?1, ?2, ?3, ?4)
                      ON CONFLICT(account_id) DO UPDATE SET status = ?2, error_code = ?3, error_message = ?4",
