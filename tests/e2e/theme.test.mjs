@@ -3,6 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startIdp } from '../idp/start.mjs';
 import { startApp, By, until } from './session.mjs';
@@ -81,4 +82,34 @@ test('start at login: the setting writes an XDG autostart entry that starts the 
   await box.click();
   await app.click('[data-testid="settings"] button[type="submit"]');
   await driver.wait(async () => !existsSync(entry), 10_000);
+});
+
+const clipboard = () => {
+  try {
+    return execFileSync('xclip', ['-o', '-selection', 'clipboard'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  } catch {
+    return '';
+  }
+};
+
+test('a copied token is cleared after the delay, unless the clipboard holds something else by then', async () => {
+  const { driver } = app;
+  await app.click('[data-action="settings"]');
+  await app.set('input[name="clipboard_clear_secs"]', '2');
+  await app.click('[data-testid="settings"] button[type="submit"]');
+  await driver.wait(until.elementLocated(By.css('[data-testid="settings"] .banner.ok')), 10_000);
+  await app.click('.brand');
+
+  await app.click('tr[data-account="billing-api"] [data-action="copy"]');
+  const token = app.cli('token', 'billing-api');
+  await driver.wait(async () => clipboard() === token, 5_000);
+  await driver.wait(async () => clipboard() === '', 6_000, 'the token stayed in the clipboard');
+
+  // Copied again, then the person copies something else: that is left alone.
+  await app.click('tr[data-account="billing-api"] [data-action="copy"]');
+  await driver.wait(async () => clipboard() === token, 5_000);
+  // xclip stays behind to serve the selection: it must not hold our pipes open.
+  execFileSync('sh', ['-c', 'printf %s "a note of mine" | xclip -selection clipboard >/dev/null 2>&1'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 3_500));
+  assert.equal(clipboard(), 'a note of mine');
 });
