@@ -8,7 +8,7 @@ import { writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startIdp } from '../idp/start.mjs';
 import { Browser } from '../idp/browser.mjs';
-import { startApp, By, until } from './session.mjs';
+import { startApp, root, By, until } from './session.mjs';
 import { startWatcher } from './sni-watcher.mjs';
 
 let idp;
@@ -217,6 +217,25 @@ test('a device-code login from the form: the code and a QR code, approved elsewh
   await waitFor('the dialog to close', async () => (await driver.findElements(By.css('[data-testid="login-dialog"]'))).length === 0);
   await driver.wait(until.elementLocated(By.css('[data-testid="detail"][data-account="e2e-device"] .pill.ok')), 15_000);
   assert.equal((await introspect(app.cli('token', 'e2e-device'))).active, true);
+});
+
+test('launching Tokentray again leaves the running one in charge (single instance)', async () => {
+  const second = spawn(join(root, 'target', 'debug', 'tokentray-desktop'), [], {
+    env: { ...process.env, TOKENTRAY_HOME: app.home },
+    stdio: 'ignore',
+  });
+  const code = await new Promise((resolve) => {
+    const timer = setTimeout(() => resolve('still running'), 10_000);
+    second.once('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  if (code === 'still running') second.kill();
+  assert.equal(code, 0, 'the second launch should hand over and exit');
+  // The first one still serves its window and its socket.
+  assert.ok((await driver.findElements(By.css('header h1'))).length === 1);
+  assert.ok(app.cli('token', 'e2e-basic').length > 10);
 });
 
 test('removing an account asks first, then it is gone', async () => {
