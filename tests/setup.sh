@@ -9,11 +9,12 @@ SUDO=()
 [ "$(id -u)" -eq 0 ] || SUDO=(sudo)
 
 # Build: WebKitGTK, the tray, and the Secret Service client. Tests: a display, a session bus,
-# a keyring daemon, a notification daemon, a clipboard, WebKit's WebDriver, screenshots.
+# a keyring daemon, a notification daemon, a clipboard, WebKit's WebDriver, screenshots, and a
+# window manager (openbox, wmctrl) to close the window as a desktop does.
 packages=(
   build-essential pkg-config curl wget file libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
-  xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring dunst xclip imagemagick
+  xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring dunst xclip imagemagick openbox wmctrl
 )
 missing=()
 for p in "${packages[@]}"; do
