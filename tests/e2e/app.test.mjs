@@ -4,8 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
-import { writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { writeFileSync, existsSync, readFileSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { startIdp } from '../idp/start.mjs';
 import { Browser } from '../idp/browser.mjs';
 import { startApp, root, By, until } from './session.mjs';
@@ -26,7 +27,12 @@ before(async () => {
   monitor = spawn('dbus-monitor', ['--session', "interface='org.freedesktop.Notifications',member='Notify'"]);
   monitor.stdout.on('data', (d) => (notifications += d));
   watcher = await startWatcher();
+  // The system browser for auth-code logins (xdg-open honours $BROWSER): curl follows the IdP's
+  // pages, which consent on their own, with a cookie jar, as a person's browser would.
+  const bin = mkdtempSync(join(tmpdir(), 'tokentray-browser-'));
+  writeFileSync(join(bin, 'browser'), `#!/bin/sh\nexec curl -sL -c ${join(bin, 'jar')} -o /dev/null "$1"\n`, { mode: 0o755 });
   app = await startApp({
+    env: { BROWSER: join(bin, 'browser') },
     profile: (home) => {
       writeFileSync(join(home, 'hook.sh'), `{ tr '\\0' ' ' < /proc/$$/cmdline; echo; env; } >> ${join(home, 'hook.out')}\n`);
       return `[[account]]
@@ -217,6 +223,24 @@ test('a device-code login from the form: the code and a QR code, approved elsewh
   await waitFor('the dialog to close', async () => (await driver.findElements(By.css('[data-testid="login-dialog"]'))).length === 0);
   await driver.wait(until.elementLocated(By.css('[data-testid="detail"][data-account="e2e-device"] .pill.ok')), 15_000);
   assert.equal((await introspect(app.cli('token', 'e2e-device'))).active, true);
+});
+
+test('an auth-code login from the form opens the system browser, and the account goes valid', async () => {
+  await app.click('.brand');
+  await app.click('[data-action="add"]');
+  await app.set('input[name="name"]', 'e2e-browser');
+  await app.set('select[name="grant"]', 'authorization_code');
+  await app.set('input[name="issuer"]', idp.issuer);
+  await app.click('.discovery button');
+  await waitFor('discovery', async () =>
+    (await driver.findElement(By.css('input[name="authorization_url"]')).getAttribute('value')) === `${idp.issuer}/auth`,
+  );
+  await app.set('input[name="client_id"]', 'app-native');
+  await app.set('input[name="scope"]', 'openid offline_access api:read');
+  await app.click('[data-action="save"]');
+  await driver.wait(until.elementLocated(By.css('[data-testid="detail"][data-account="e2e-browser"] .pill.ok')), 20_000);
+  assert.equal((await driver.findElements(By.css('[data-testid="login-dialog"]'))).length, 0);
+  assert.equal((await introspect(app.cli('token', 'e2e-browser'))).active, true);
 });
 
 test('launching Tokentray again leaves the running one in charge (single instance)', async () => {
