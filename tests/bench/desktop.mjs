@@ -77,9 +77,10 @@ function memory(pid) {
   for (const p of tree) {
     try {
       const rollup = readFileSync(`/proc/${p}/smaps_rollup`, 'utf8');
-      pss += Number(/^Pss:\s+(\d+)/m.exec(rollup)[1]);
+      const own = Number(/^Pss:\s+(\d+)/m.exec(rollup)[1]);
+      pss += own;
       rss += Number(/^Rss:\s+(\d+)/m.exec(rollup)[1]);
-      names.push(readFileSync(`/proc/${p}/comm`, 'utf8').trim());
+      names.push(`${readFileSync(`/proc/${p}/comm`, 'utf8').trim()} ${(own / 1024).toFixed(0)}`);
     } catch {}
   }
   return { pss: pss / 1024, rss: rss / 1024, processes: names };
