@@ -162,12 +162,7 @@ impl EngineHandle {
         let Some(store) = &self.inner().store else {
             return Ok(None);
         };
-        Ok(store
-            .accounts()
-            .await?
-            .into_iter()
-            .find(|a| a.name == name)
-            .and_then(|a| a.config.ok()))
+        Ok(store.account(name).await?.and_then(|a| a.config.ok()))
     }
 }
 

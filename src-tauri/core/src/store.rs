@@ -199,19 +199,35 @@ impl Store {
 
     /// Every account with its settings and token state.
     pub async fn accounts(&self) -> Result<Vec<StoredAccount>> {
+        self.accounts_named(None).await
+    }
+
+    /// One account, read alone (the window's edit form; not every account's secrets).
+    pub async fn account(&self, name: &str) -> Result<Option<StoredAccount>> {
+        Ok(self.accounts_named(Some(name)).await?.pop())
+    }
+
+    /// Every account, or only the one named.
+    async fn accounts_named(&self, name: Option<&str>) -> Result<Vec<StoredAccount>> {
         let rows = sqlx::query(
             "SELECT a.id, a.name, a.grant_kind, a.settings, a.source, a.source_digest,
                     t.status, t.token_type, t.issued_at, t.expires_at, t.scope,
                     t.error_code, t.error_message, t.last_refresh, t.refresh_expires_at
-             FROM accounts a LEFT JOIN token_state t ON t.account_id = a.id ORDER BY a.name",
+             FROM accounts a LEFT JOIN token_state t ON t.account_id = a.id
+             WHERE ?1 IS NULL OR a.name = ?1 ORDER BY a.name",
         )
+        .bind(name)
         .fetch_all(&self.pool)
         .await
         .map_err(self.err())?;
-        let sealed = sqlx::query("SELECT account_id, field, sealed FROM sealed_secrets")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(self.err())?;
+        let sealed = sqlx::query(
+            "SELECT s.account_id, s.field, s.sealed FROM sealed_secrets s
+             JOIN accounts a ON a.id = s.account_id WHERE ?1 IS NULL OR a.name = ?1",
+        )
+        .bind(name)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.err())?;
         let mut by_account: BTreeMap<i64, Vec<(String, Vec<u8>)>> = BTreeMap::new();
         for row in sealed {
             by_account
