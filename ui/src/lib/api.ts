@@ -4,6 +4,7 @@ import { invoke } from '@tauri-apps/api/core';
 import { listen, type UnlistenFn } from '@tauri-apps/api/event';
 import type { AccountDetail } from './bindings/AccountDetail';
 import type { AccountList } from './bindings/AccountList';
+import type { Event } from './bindings/Event';
 import type { HistoryEntry } from './bindings/HistoryEntry';
 import type { LoginFinished } from './bindings/LoginFinished';
 import type { LoginPrompted } from './bindings/LoginPrompted';
@@ -52,9 +53,12 @@ export const saveSettings = (settings: Settings) => invoke<void>('save_settings'
 export const uiReady = (accounts: number, listMs: number, ipcMs: number) =>
   invoke<void>('ui_ready', { accounts, listMs, ipcMs, sinceNavigationMs: performance.now() });
 
-/** Calls `onChange` whenever the engine reports a refresh, a failure or a change. */
-export const onAccountsChanged = (onChange: () => void): Promise<UnlistenFn> =>
-  listen('accounts-changed', onChange);
+/**
+ * Calls `onChange` whenever the engine reports a refresh, a failure or a change: with the
+ * event, or `null` when events were missed (then anything may have changed).
+ */
+export const onAccountsChanged = (onChange: (event: Event | null) => void): Promise<UnlistenFn> =>
+  listen<Event | null>('accounts-changed', (e) => onChange(e.payload));
 export const onLoginPrompt = (f: (p: LoginPrompted) => void) =>
   listen<LoginPrompted>('login-prompt', (e) => f(e.payload));
 export const onLoginFinished = (f: (p: LoginFinished) => void) =>
