@@ -7,8 +7,8 @@ use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_notification::NotificationExt;
-use tokentray_core::summary::{summarize, Level};
-use tokentray_core::{AccountView, EngineHandle};
+use tokentray_core::summary::{status_label, summarize, Level};
+use tokentray_core::EngineHandle;
 
 const TRAY: &str = "main";
 const OPEN: &str = "open";
@@ -75,16 +75,19 @@ fn icon(level: Level) -> tauri::Result<Image<'static>> {
 /// The menu: the summary first (Linux trays show no tooltip), then the accounts.
 fn menu(app: &AppHandle, summary: &str) -> tauri::Result<Menu<Wry>> {
     let accounts = app.state::<EngineHandle>().list();
-    let mut items: Vec<Box<dyn IsMenuItem<Wry>>> = vec![
-        Box::new(MenuItem::with_id(
+    let item = |id: &str, label: &str, enabled: bool| -> tauri::Result<Box<dyn IsMenuItem<Wry>>> {
+        Ok(Box::new(MenuItem::with_id(
             app,
-            "summary",
-            summary,
-            false,
+            id,
+            label,
+            enabled,
             None::<&str>,
-        )?),
-        Box::new(PredefinedMenuItem::separator(app)?),
-    ];
+        )?))
+    };
+    let separator = || -> tauri::Result<Box<dyn IsMenuItem<Wry>>> {
+        Ok(Box::new(PredefinedMenuItem::separator(app)?))
+    };
+    let mut items = vec![item("summary", summary, false)?, separator()?];
     for a in accounts.iter().take(MENU_ACCOUNTS) {
         let copy = MenuItem::with_id(
             app,
@@ -97,38 +100,15 @@ fn menu(app: &AppHandle, summary: &str) -> tauri::Result<Menu<Wry>> {
         items.push(Box::new(Submenu::with_items(app, label, true, &[&copy])?));
     }
     if accounts.len() > MENU_ACCOUNTS {
-        items.push(Box::new(MenuItem::with_id(
-            app,
-            OPEN,
-            format!("{} more in the window…", accounts.len() - MENU_ACCOUNTS),
-            true,
-            None::<&str>,
-        )?));
+        let more = format!("{} more in the window…", accounts.len() - MENU_ACCOUNTS);
+        items.push(item(OPEN, &more, true)?);
     }
     if !accounts.is_empty() {
-        items.push(Box::new(PredefinedMenuItem::separator(app)?));
-        items.push(Box::new(MenuItem::with_id(
-            app,
-            REFRESH_ALL,
-            "Refresh all",
-            true,
-            None::<&str>,
-        )?));
+        items.push(separator()?);
+        items.push(item(REFRESH_ALL, "Refresh all", true)?);
     }
-    items.push(Box::new(MenuItem::with_id(
-        app,
-        OPEN,
-        "Open Tokentray",
-        true,
-        None::<&str>,
-    )?));
-    items.push(Box::new(MenuItem::with_id(
-        app,
-        QUIT,
-        "Quit",
-        true,
-        None::<&str>,
-    )?));
+    items.push(item(OPEN, "Open Tokentray", true)?);
+    items.push(item(QUIT, "Quit", true)?);
     let refs: Vec<&dyn IsMenuItem<Wry>> = items.iter().map(|i| i.as_ref()).collect();
     Menu::with_items(app, &refs)
 }
@@ -160,19 +140,5 @@ fn on_menu(app: &AppHandle, id: &str) {
                 });
             }
         }
-    }
-}
-
-/// As the window says it (ui/src/lib/status.ts).
-fn status_label(a: &AccountView) -> &'static str {
-    let login = matches!(
-        a.grant.as_str(),
-        "authorization_code" | "device_code" | "refresh_token" | "password"
-    );
-    match a.status_str() {
-        "needs_reauth" if login => "needs login",
-        "needs_reauth" => "refused",
-        "pending" => "fetching",
-        other => other,
     }
 }

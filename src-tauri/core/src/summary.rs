@@ -84,6 +84,24 @@ pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, warn_within_secs:
     }
 }
 
+/// An account's status in words, as the tray says it (the window has the same rule in
+/// ui/src/lib/status.ts): a refusal reads "needs login" only where a login helps.
+pub fn status_label(account: &AccountView) -> &'static str {
+    let login = matches!(
+        account.grant.as_str(),
+        "authorization_code" | "device_code" | "refresh_token" | "password"
+    );
+    match account.status {
+        AccountStatus::NeedsReauth if login => "needs login",
+        AccountStatus::NeedsReauth => "refused",
+        AccountStatus::Pending => "fetching",
+        AccountStatus::Ok => "ok",
+        AccountStatus::Retrying => "retrying",
+        AccountStatus::Failing => "failing",
+        AccountStatus::Expired => "expired",
+    }
+}
+
 fn span(secs: i64) -> String {
     match secs {
         s if s >= 86_400 => format!("{} d", s / 86_400),
@@ -136,6 +154,15 @@ mod tests {
         let s = summarize(&all, t0(), week);
         assert_eq!(s.level, Level::Error);
         assert!(s.text.ends_with("1 needs you"), "{}", s.text);
+        assert_eq!(status_label(&all[6]), "needs login");
+        assert_eq!(
+            status_label(&account(
+                "client_credentials",
+                AccountStatus::NeedsReauth,
+                None
+            )),
+            "refused"
+        );
         // A static token far from expiry is no warning.
         let s = summarize(
             &[account("static", AccountStatus::Ok, Some(30 * 86_400))],

@@ -10,7 +10,8 @@ export const STATUS_LABEL: Record<AccountStatus, string> = {
   expired: 'expired',
 };
 
-/** Grants a person signs in to: a refusal there means "log in again". */
+/** Grants a person signs in to: a refusal there means "log in again" (the tray has the same
+ * rule: status_label in src-tauri/core/src/summary.rs). */
 const LOGIN_GRANTS = new Set(['authorization_code', 'device_code', 'refresh_token', 'password']);
 
 /** An account's status in words: a refusal reads "needs login" only where a login helps. */
