@@ -3,7 +3,7 @@
 //! model, an async runtime, logging — and is one blocking request over the socket. Anything
 //! else (another flag, `--help`, no engine running) goes the full way, which explains itself.
 
-use crate::{exit_status, parse_duration, print_token};
+use crate::{fail, parse_duration, print_token};
 use std::process::ExitCode;
 use tokentray_core::engine::ErrorView;
 use tokentray_core::ipc::{self, Request, Response};
@@ -51,9 +51,4 @@ pub fn token() -> Option<ExitCode> {
         }),
         Err(e) => fail((&e).into()),
     })
-}
-
-fn fail(e: ErrorView) -> ExitCode {
-    eprintln!("error[{}]: {}", e.code, e.message);
-    ExitCode::from(exit_status(&e.code))
 }

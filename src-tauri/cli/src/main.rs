@@ -112,13 +112,13 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    match runtime.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error[{}]: {}", e.code, e.message);
-            ExitCode::from(exit_status(&e.code))
-        }
-    }
+    runtime.block_on(run(cli)).unwrap_or_else(fail)
+}
+
+/// An error as scripts see it: `error[CODE]: message` on stderr and its exit status.
+pub(crate) fn fail(e: ErrorView) -> ExitCode {
+    eprintln!("error[{}]: {}", e.code, e.message);
+    ExitCode::from(exit_status(&e.code))
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
