@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startIdp } from '../idp/start.mjs';
 import { Browser } from '../idp/browser.mjs';
-import { startApp, root, By, until } from './session.mjs';
+import { startApp, root, waitFor, clipboard, By, until } from './session.mjs';
 import { startWatcher } from './sni-watcher.mjs';
 
 let idp;
@@ -73,16 +73,6 @@ const introspect = async (token) => {
   return res.json();
 };
 
-const waitFor = async (what, check, ms = 15_000) => {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    const value = await check();
-    if (value) return value;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
-
 test('the window lists the account with a live expiry, and refreshes it', async () => {
   const row = await driver.wait(until.elementLocated(By.css('tr[data-account="e2e-basic"][data-status="ok"]')), 20_000);
   assert.match(await row.findElement(By.css('td.grant')).getAttribute('textContent'), /client credentials/);
@@ -106,14 +96,6 @@ test('a refused account says so and shows the server’s error code', async () =
   await app.screenshot('accounts-light');
 });
 
-const readClipboard = () => {
-  try {
-    return execFileSync('xclip', ['-o', '-selection', 'clipboard']).toString().trim();
-  } catch {
-    return '';
-  }
-};
-
 test('the tray: a summary, a "Copy token" per account that copies, Refresh all, Open, Quit', async () => {
   const item = await watcher.waitForItem();
   const find = (node, label) => node.label.startsWith(label) ? node : node.children.map((c) => find(c, label)).find(Boolean);
@@ -129,20 +111,15 @@ test('the tray: a summary, a "Copy token" per account that copies, Refresh all, 
   for (const entry of ['Refresh all', 'Open Tokentray', 'Quit']) assert.ok(labels.includes(entry), entry);
   const copy = find(find(root, 'e2e-basic —'), 'Copy token');
   await watcher.click(item, path, copy.id);
-  const copied = await waitFor('the clipboard', readClipboard);
+  const copied = await waitFor('the clipboard', clipboard);
   assert.equal((await introspect(copied)).active, true);
   assert.equal(copied, app.cli('token', 'e2e-basic'));
 });
 
 test('an account added through the form goes valid; its token copies; refresh now adds history', async () => {
-  await app.click('[data-action="add"]');
-  await app.set('input[name="name"]', 'e2e-form');
+  await app.newAccount('e2e-form', 'client_credentials');
   // The issuer fills the token endpoint by discovery.
-  await app.set('input[name="issuer"]', idp.issuer);
-  await app.click('.discovery button');
-  await waitFor('discovery', async () =>
-    (await driver.findElement(By.css('input[name="token_url"]')).getAttribute('value')) === `${idp.issuer}/token`,
-  );
+  await app.discover(idp.issuer, 'token_url', `${idp.issuer}/token`);
   await app.set('input[name="client_id"]', 'cc-basic');
   await app.set('input[name="client_secret"]', 'wrong');
   // A wrong secret is caught by "Test connection", with the server's code, before saving.
@@ -163,7 +140,7 @@ test('an account added through the form goes valid; its token copies; refresh no
   // Copy: the clipboard holds a token the IdP calls active, the same the CLI gets.
   await app.click('[data-testid="detail"] [data-action="copy"]');
   const copied = await waitFor('its token in the clipboard', () => {
-    const held = readClipboard();
+    const held = clipboard();
     return held === app.cli('token', 'e2e-form') ? held : '';
   });
   assert.equal((await introspect(copied)).active, true);
@@ -177,10 +154,7 @@ test('an account added through the form goes valid; its token copies; refresh no
 });
 
 test('a static token that expires within the warning threshold raises a desktop notification', async () => {
-  await app.click('.brand');
-  await app.click('[data-action="add"]');
-  await app.set('input[name="name"]', 'e2e-pat');
-  await app.set('select[name="grant"]', 'static');
+  await app.newAccount('e2e-pat', 'static');
   await app.set('input[name="token"]', 'pat-secret-e2e');
   // Two hours from now, as the form's local date-time field takes it.
   const at = new Date(Date.now() + 2 * 3600_000);
@@ -197,15 +171,8 @@ test('a static token that expires within the warning threshold raises a desktop 
 });
 
 test('a device-code login from the form: the code and a QR code, approved elsewhere, then valid', async () => {
-  await app.click('.brand');
-  await app.click('[data-action="add"]');
-  await app.set('input[name="name"]', 'e2e-device');
-  await app.set('select[name="grant"]', 'device_code');
-  await app.set('input[name="issuer"]', idp.issuer);
-  await app.click('.discovery button');
-  await waitFor('discovery', async () =>
-    (await driver.findElement(By.css('input[name="device_authorization_url"]')).getAttribute('value')) === `${idp.issuer}/device/auth`,
-  );
+  await app.newAccount('e2e-device', 'device_code');
+  await app.discover(idp.issuer, 'device_authorization_url', `${idp.issuer}/device/auth`);
   await app.set('input[name="client_id"]', 'app-native');
   await app.set('input[name="scope"]', 'openid offline_access api:read');
   await app.click('[data-action="save"]');
@@ -226,15 +193,8 @@ test('a device-code login from the form: the code and a QR code, approved elsewh
 });
 
 test('an auth-code login from the form opens the system browser, and the account goes valid', async () => {
-  await app.click('.brand');
-  await app.click('[data-action="add"]');
-  await app.set('input[name="name"]', 'e2e-browser');
-  await app.set('select[name="grant"]', 'authorization_code');
-  await app.set('input[name="issuer"]', idp.issuer);
-  await app.click('.discovery button');
-  await waitFor('discovery', async () =>
-    (await driver.findElement(By.css('input[name="authorization_url"]')).getAttribute('value')) === `${idp.issuer}/auth`,
-  );
+  await app.newAccount('e2e-browser', 'authorization_code');
+  await app.discover(idp.issuer, 'authorization_url', `${idp.issuer}/auth`);
   await app.set('input[name="client_id"]', 'app-native');
   await app.set('input[name="scope"]', 'openid offline_access api:read');
   await app.click('[data-action="save"]');

@@ -37,6 +37,28 @@ async function waitForHttp(url, ms) {
   throw new Error(`nothing answered at ${url} within ${ms} ms`);
 }
 
+/** Polls `check` until it returns something truthy (returned), or fails after `ms`. */
+export async function waitFor(what, check, ms = 15_000) {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    const value = await check();
+    if (value) return value;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** The X clipboard's text ('' when empty), as another program would paste it. */
+export function clipboard() {
+  try {
+    return execFileSync('xclip', ['-o', '-selection', 'clipboard'], { stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    return '';
+  }
+}
+
 /** Starts the app with `profile` (a function of the data directory) and extra environment. */
 export async function startApp({ profile = () => '', env = {} } = {}) {
   assert.ok(existsSync(app), `build the app first: ${app} is missing`);
@@ -97,6 +119,21 @@ export async function startApp({ profile = () => '', env = {} } = {}) {
       const el = await driver.wait(until.elementLocated(By.css(css)), 10_000);
       await driver.wait(until.elementIsEnabled(el), 10_000);
       await el.click();
+    },
+    /** From anywhere in the window: the add form, with a name and a grant kind chosen. */
+    async newAccount(name, grant) {
+      await this.click('.brand');
+      await this.click('[data-action="add"]');
+      await this.set('input[name="name"]', name);
+      await this.set('select[name="grant"]', grant);
+    },
+    /** Fills the form's endpoints from `issuer`; waits until `field` holds `expected`. */
+    async discover(issuer, field, expected) {
+      await this.set('input[name="issuer"]', issuer);
+      await this.click('.discovery button');
+      await waitFor('discovery', async () =>
+        (await driver.findElement(By.css(`input[name="${field}"]`)).getAttribute('value')) === expected,
+      );
     },
     async stop() {
       await driver.quit().catch(() => {});

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startIdp } from '../idp/start.mjs';
-import { startApp, By, until } from './session.mjs';
+import { startApp, clipboard, By, until } from './session.mjs';
 
 let idp;
 let app;
@@ -83,14 +83,6 @@ test('start at login: the setting writes an XDG autostart entry that starts the 
   await app.click('[data-testid="settings"] button[type="submit"]');
   await driver.wait(async () => !existsSync(entry), 10_000);
 });
-
-const clipboard = () => {
-  try {
-    return execFileSync('xclip', ['-o', '-selection', 'clipboard'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString();
-  } catch {
-    return '';
-  }
-};
 
 test('a copied token is cleared after the delay, unless the clipboard holds something else by then', async () => {
   const { driver } = app;

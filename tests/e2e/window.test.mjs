@@ -8,7 +8,7 @@ import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root, cli } from './session.mjs';
+import { root, cli, waitFor } from './session.mjs';
 import { startWatcher } from './sni-watcher.mjs';
 
 let wm;
@@ -30,14 +30,6 @@ const children = (pid) =>
     .map((d) => readFileSync(`/proc/${d}/comm`, 'utf8').trim());
 const webProcess = () => children(app.pid).includes('WebKitWebProces');
 const windows = () => execFileSync('wmctrl', ['-l']).toString();
-const waitFor = async (what, check, ms = 15_000) => {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-};
 
 before(async () => {
   wm = spawn('openbox', [], { stdio: 'ignore' });

@@ -574,19 +574,16 @@ const CASES: &[Case] = &[
 ];
 
 /// A case whose refresh-token family the server revoked: `invalid_grant`, a login needed, the
-/// old access token still served while valid.
-#[allow(clippy::too_many_arguments)]
+/// old access token still served while valid. Returns the table's row, and what was wrong.
 async fn check_family_lost(
     engine: &EngineHandle,
     server: &Server,
     name: &str,
     before: &Secret,
     result: tokentray_core::Result<()>,
-    table: &mut Vec<String>,
-    failures: &mut Vec<String>,
     what: &str,
     first: &str,
-) {
+) -> (String, Option<String>) {
     let view = engine.view(name).unwrap();
     let detected = server.family.lock().unwrap().reuse_detected;
     let served = engine.get_token(name).await;
@@ -597,24 +594,25 @@ async fn check_family_lost(
     } else {
         format!("{first}, {code}")
     };
-    table.push(row(
+    let line = row(
         what,
         &outcome,
         view.status.as_str(),
         if served { "served" } else { "NOT served" },
         "none",
         "family revoked by the server",
-    ));
-    if !(code == "invalid_grant"
+    );
+    let as_expected = code == "invalid_grant"
         && view.status == AccountStatus::NeedsReauth
         && detected == 1
-        && served)
-    {
-        failures.push(format!(
+        && served;
+    let failure = (!as_expected).then(|| {
+        format!(
             "{what}: {result:?}, status {:?}, reuse detected {detected}, old token served {served}",
             view.status
-        ));
-    }
+        )
+    });
+    (line, failure)
 }
 
 fn tls() -> (TlsAcceptor, reqwest::Certificate) {
@@ -770,14 +768,12 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
     let before = engine.get_token(name).await.unwrap();
     server.set(Fault::None).await;
     let result = engine.refresh(name).await;
-    check_family_lost(
+    let replayed = check_family_lost(
         &engine,
         &server,
         name,
         &before,
         result,
-        &mut table,
-        &mut failures,
         "a retired refresh token handed back (reuse detection)",
         "-",
     )
@@ -797,18 +793,20 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
         .err()
         .map(|e| e.code().to_string())
         .unwrap_or("ok".into());
-    check_family_lost(
+    let stalled = check_family_lost(
         &engine,
         &server,
         name,
         &before,
         result,
-        &mut table,
-        &mut failures,
         "rotated, then the answer stalls (strict server)",
         &first,
     )
     .await;
+    for (line, failure) in [replayed, stalled] {
+        table.push(line);
+        failures.extend(failure);
+    }
 
     let text = table.join("\n");
     println!("{text}");
