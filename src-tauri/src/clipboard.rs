@@ -11,7 +11,7 @@ pub async fn copy(app: &AppHandle, name: &str) -> Result<u64, Error> {
     let token = engine.get_token(name).await?;
     app.clipboard()
         .write_text(token.expose())
-        .map_err(|e| Error::InvalidConfig(format!("cannot write the clipboard: {e}")))?;
+        .map_err(|e| Error::System(format!("cannot write the clipboard: {e}")))?;
     let delay = engine.settings().clipboard_clear_secs;
     if delay > 0 {
         let app = app.clone();

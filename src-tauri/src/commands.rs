@@ -5,11 +5,11 @@
 use serde_json::{Map, Value};
 use tauri::{AppHandle, State};
 use tokentray_core::edit::{AccountDetail, AccountList, TestResult};
-use tokentray_core::engine::{ErrorView, Revocation};
 use tokentray_core::grant::discovery::Metadata;
 use tokentray_core::settings::Settings;
 use tokentray_core::store::HistoryEntry;
 use tokentray_core::{EngineHandle, Error};
+use tokentray_core::{ErrorView, Revocation};
 
 type Answer<T> = Result<T, ErrorView>;
 

@@ -51,7 +51,7 @@ pub fn run() {
                     engine
                 }
                 Err(e) => {
-                    tracing::error!(code = e.code(), "{e}");
+                    tracing::error!(code = %e.code(), "{e}");
                     EngineHandle::unavailable(&e, clock)
                 }
             };

@@ -16,5 +16,5 @@ pub async fn save(app: &AppHandle, settings: Settings) -> Result<(), Error> {
     } else {
         Ok(())
     };
-    applied.map_err(|e| Error::InvalidConfig(format!("cannot change start at login: {e}")))
+    applied.map_err(|e| Error::System(format!("cannot change start at login: {e}")))
 }

@@ -7,7 +7,7 @@ use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_notification::NotificationExt;
-use tokentray_core::summary::{status_label, summarize, Level};
+use tokentray_core::summary::{summarize, Level};
 use tokentray_core::EngineHandle;
 
 const TRAY: &str = "main";
@@ -96,7 +96,7 @@ fn menu(app: &AppHandle, summary: &str) -> tauri::Result<Menu<Wry>> {
             true,
             None::<&str>,
         )?;
-        let label = format!("{} — {}", a.name, status_label(a));
+        let label = format!("{} — {}", a.name, a.label());
         items.push(Box::new(Submenu::with_items(app, label, true, &[&copy])?));
     }
     if accounts.len() > MENU_ACCOUNTS {

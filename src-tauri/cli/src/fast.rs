@@ -5,7 +5,6 @@
 
 use crate::{fail, parse_duration, print_token};
 use std::process::ExitCode;
-use tokentray_core::engine::ErrorView;
 use tokentray_core::ipc::{self, Request, Response};
 
 pub fn token() -> Option<ExitCode> {
@@ -45,10 +44,7 @@ pub fn token() -> Option<ExitCode> {
             ExitCode::SUCCESS
         }
         Ok(Response::Error(e)) => fail(e),
-        Ok(other) => fail(ErrorView {
-            code: "invalid_response".into(),
-            message: format!("unexpected answer from the engine: {other:?}"),
-        }),
+        Ok(other) => fail(crate::backend::unexpected(other)),
         Err(e) => fail((&e).into()),
     })
 }

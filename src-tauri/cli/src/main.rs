@@ -5,13 +5,14 @@
 mod backend;
 mod fast;
 
-use backend::{view, Backend, Result};
+use backend::{ask, view, Backend, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
-use tokentray_core::engine::{ErrorView, Revocation};
+use tokentray_core::duration::{human, relative};
+use tokentray_core::ipc::{self, Request, Response};
 use tokentray_core::login::LoginPrompt;
-use tokentray_core::{home, ipc, EngineHandle, Error, SystemClock};
+use tokentray_core::{home, AccountView, EngineHandle, Error, ErrorView, Revocation, SystemClock};
 
 #[derive(Parser)]
 #[command(
@@ -118,7 +119,7 @@ fn main() -> ExitCode {
 /// An error as scripts see it: `error[CODE]: message` on stderr and its exit status.
 pub(crate) fn fail(e: ErrorView) -> ExitCode {
     eprintln!("error[{}]: {}", e.code, e.message);
-    ExitCode::from(exit_status(&e.code))
+    ExitCode::from(e.code.exit_status())
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
@@ -148,10 +149,10 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             header,
             min_valid,
         } => {
-            print_token(&backend.token(&name, min_valid).await?, header);
+            print_token(&token(backend, &name, min_valid).await?, header);
         }
         Command::Exec { name, env, command } => {
-            let token = backend.token(&name, 0).await?;
+            let token = token(backend, &name, 0).await?;
             let mut child = std::process::Command::new(&command[0]);
             for var in home::VAULT_ENV {
                 child.env_remove(var);
@@ -160,18 +161,13 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 .args(&command[1..])
                 .env(&env, token)
                 .status()
-                .map_err(|e| {
-                    view(Error::InvalidConfig(format!(
-                        "cannot run {}: {e}",
-                        command[0]
-                    )))
-                })?;
+                .map_err(|e| view(Error::System(format!("cannot run {}: {e}", command[0]))))?;
             return Ok(ExitCode::from(
                 status.code().unwrap_or(1).clamp(0, 255) as u8
             ));
         }
         Command::List { json } => {
-            let accounts = backend.list().await?;
+            let accounts = list(backend).await?;
             if json {
                 println!(
                     "{}",
@@ -185,14 +181,14 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                         "{:<28} {:<20} {:<13} {}",
                         a.name,
                         a.grant,
-                        a.status_str(),
+                        a.label(),
                         relative(a.expires_at, now)
                     );
                 }
             }
         }
         Command::Status { name, json } => {
-            let a = backend.status(&name).await?;
+            let a = status(backend, &name).await?;
             if json {
                 println!(
                     "{}",
@@ -202,7 +198,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 let now = now();
                 println!("account:       {}", a.name);
                 println!("grant:         {}", a.grant);
-                println!("status:        {}", a.status_str());
+                println!("status:        {}", a.label());
                 println!("expires:       {}", relative(a.expires_at, now));
                 println!(
                     "last refresh:  {}",
@@ -227,12 +223,13 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
         Command::Refresh { name, all } => {
             let names = match (name, all) {
                 (Some(name), _) => vec![name],
-                (None, _) => backend.list().await?.into_iter().map(|a| a.name).collect(),
+                (None, _) => list(backend).await?.into_iter().map(|a| a.name).collect(),
             };
             let mut failed = None;
             for name in names {
-                match backend.refresh(&name).await {
-                    Ok(()) => println!("{name}: refreshed"),
+                let refreshed = backend.call(Request::Refresh { name: name.clone() }).await;
+                match refreshed {
+                    Ok(_) => println!("{name}: refreshed"),
                     Err(e) => {
                         eprintln!("{name}: error[{}]: {}", e.code, e.message);
                         failed = Some(e);
@@ -240,11 +237,11 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 }
             }
             if let Some(e) = failed {
-                return Ok(ExitCode::from(exit_status(&e.code)));
+                return Ok(ExitCode::from(e.code.exit_status()));
             }
         }
         Command::History { name, limit, json } => {
-            let entries = backend.history(&name, limit).await?;
+            let entries = ask!(backend, Request::History { name, limit }, Response::History { entries } => entries);
             if json {
                 println!(
                     "{}",
@@ -273,7 +270,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             }
         }
         Command::Decode { name, json } => {
-            let token = backend.token(&name, 0).await?;
+            let token = token(backend, &name, 0).await?;
             let Some(jwt) = tokentray_core::jwt::decode(&token) else {
                 if json {
                     println!("null");
@@ -317,12 +314,14 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 }
             };
             let profile = tokentray_core::Profile::load(&file).map_err(nothing)?;
-            let text = tokentray_core::account::to_toml(&profile.account, true).map_err(nothing)?;
-            let names = backend.import(text).await?;
+            let toml = tokentray_core::profile::to_toml(&profile.account, true).map_err(nothing)?;
+            let names =
+                ask!(backend, Request::Import { toml }, Response::Imported { names } => names);
             println!("imported {} account(s): {}", names.len(), names.join(", "));
         }
         Command::Remove { name } => {
-            match backend.remove(&name).await? {
+            let request = Request::Remove { name: name.clone() };
+            match ask!(backend, request, Response::Removed(revocation) => revocation) {
                 Revocation::Revoked => {
                     println!("{name}: tokens revoked at the server; account removed")
                 }
@@ -341,16 +340,43 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
         }
         Command::Login { name } => {
             backend.login(&name, show_prompt).await?;
-            let a = backend.status(&name).await?;
+            let a = status(backend, &name).await?;
             println!(
                 "{name}: signed in; the token expires {}",
                 relative(a.expires_at, now())
             );
         }
-        Command::Export { with_secrets } => print!("{}", backend.export(with_secrets).await?),
+        Command::Export { with_secrets } => {
+            let request = Request::Export { with_secrets };
+            print!(
+                "{}",
+                ask!(backend, request, Response::Exported { toml } => toml)
+            );
+        }
         Command::Daemon | Command::Completions { .. } => unreachable!("handled before connecting"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A token valid for at least `min_valid_secs` more seconds.
+async fn token(backend: &mut Backend, name: &str, min_valid_secs: u64) -> Result<String> {
+    let request = Request::Token {
+        name: name.into(),
+        min_valid_secs,
+    };
+    Ok(ask!(backend, request, Response::Token { token } => token))
+}
+
+async fn list(backend: &mut Backend) -> Result<Vec<AccountView>> {
+    Ok(ask!(backend, Request::List, Response::Accounts { accounts } => accounts))
+}
+
+async fn status(backend: &mut Backend, name: &str) -> Result<AccountView> {
+    list(backend)
+        .await?
+        .into_iter()
+        .find(|a| a.name == name)
+        .ok_or_else(|| view(Error::NotFound(name.into())))
 }
 
 pub(crate) fn print_token(token: &str, header: bool) {
@@ -390,7 +416,7 @@ fn show_prompt(prompt: &LoginPrompt) {
             }
             eprintln!(
                 "Waiting for approval (the code is valid for {})…",
-                span(*expires_in_secs as i64)
+                human(*expires_in_secs)
             );
         }
     }
@@ -478,50 +504,4 @@ pub(crate) fn parse_duration(text: &str) -> std::result::Result<u64, String> {
 #[allow(clippy::disallowed_methods)] // the CLI's display of "in 4m" reads the clock at the edge
 fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
-}
-
-fn relative(
-    at: Option<chrono::DateTime<chrono::Utc>>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> String {
-    let Some(at) = at else { return "-".into() };
-    let secs = (at - now).num_seconds();
-    if secs >= 0 {
-        format!("in {}", span(secs))
-    } else {
-        format!("{} ago", span(-secs))
-    }
-}
-
-/// `90061` → `1d 1h`: a duration as a person reads it.
-fn span(secs: i64) -> String {
-    match secs {
-        s if s >= 86_400 => format!("{}d {}h", s / 86_400, s % 86_400 / 3600),
-        s if s >= 3600 => format!("{}h {:02}m", s / 3600, s % 3600 / 60),
-        s if s >= 60 => format!("{}m {:02}s", s / 60, s % 60),
-        s => format!("{s}s"),
-    }
-}
-
-/// Exit statuses scripts can branch on (see the README): 3 no such account; 4 a person must
-/// act (the server refused, a login is needed, a pasted token expired); 5 no engine is running
-/// (or, with --standalone, another one holds the data directory); 6 the keyring is unavailable or locked; 1 anything else. Clap uses 2
-/// for usage errors.
-pub(crate) fn exit_status(code: &str) -> u8 {
-    match code {
-        "not_found" => 3,
-        "invalid_grant"
-        | "invalid_client"
-        | "unauthorized_client"
-        | "invalid_scope"
-        | "refused"
-        | "access_denied"
-        | "expired_token"
-        | "login_required"
-        | "expired"
-        | "vault_key_lost" => 4,
-        "engine_not_running" | "engine_running" => 5,
-        "keyring_unavailable" | "keyring_locked" => 6,
-        _ => 1,
-    }
 }

@@ -1,12 +1,15 @@
 //! Accounts as the window shows and edits them: one account's detail, saving an account from
-//! a form, trying a form's settings before saving, filling endpoints by discovery, and the
-//! app's settings. The window never receives a secret from here: only which secrets are held.
+//! a form (merged into what is stored, so a setting the form lacks is never dropped), trying
+//! a form's settings before saving, filling endpoints by discovery, and the app's settings.
+//! The window never receives a secret from here: only which secrets are held.
 
-use crate::account::{AccountConfig, SECRET_KEYS};
-use crate::engine::{AccountView, EngineHandle};
+use crate::account::AccountConfig;
+use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
-use crate::grant::{self, discovery::Metadata};
+use crate::grant::{self, discovery::Metadata, GrantKind};
+use crate::schema;
 use crate::settings::Settings;
+use crate::view::{AccountView, ErrorView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -17,7 +20,7 @@ use serde_json::{Map, Value};
 pub struct AccountList {
     pub accounts: Vec<AccountView>,
     /// Problems found at start (a broken profile, a locked keyring), with their codes.
-    pub problems: Vec<crate::engine::ErrorView>,
+    pub problems: Vec<ErrorView>,
 }
 
 /// What the detail view shows.
@@ -47,14 +50,10 @@ pub struct TestResult {
 impl EngineHandle {
     pub async fn detail(&self, name: &str) -> Result<AccountDetail> {
         let view = self.view(name)?;
-        let jwt = {
-            let account = self.account(name)?;
-            let state = account.state.lock().expect("state poisoned");
-            state
-                .token
-                .as_ref()
-                .and_then(|t| crate::jwt::decode(t.access_token.expose()))
-        };
+        let jwt = self
+            .account(name)?
+            .held_token()
+            .and_then(|t| crate::jwt::decode(t.expose()));
         let stored = self.stored_config(name).await?;
         Ok(AccountDetail {
             view,
@@ -69,12 +68,13 @@ impl EngineHandle {
         })
     }
 
-    /// Adds an account from a form's fields (`name` apart; secrets inline), or replaces
-    /// `editing` (same name). When editing, a secret left out or blank keeps the one held.
+    /// Adds an account from a form's fields (`name` apart; secrets inline), or edits
+    /// `editing` (same name, same grant): each setting sent replaces the stored one, `null` or
+    /// blank removes it, one not sent is kept, and a blank secret keeps the one held.
     pub async fn save_account(
         &self,
         name: &str,
-        mut fields: Map<String, Value>,
+        fields: Map<String, Value>,
         editing: bool,
     ) -> Result<()> {
         let name = name.trim();
@@ -90,36 +90,31 @@ impl EngineHandle {
                 "an account named {name:?} exists already"
             )));
         }
-        drop_blank_fields(&mut fields);
+        let mut written = Map::new();
         if editing {
             if let Some(held) = self.stored_config(name).await? {
+                written = held.settings;
                 for (key, secret) in held.secrets {
-                    fields
-                        .entry(key)
-                        .or_insert_with(|| Value::String(secret.expose().into()));
+                    written.insert(key, Value::String(secret.expose().into()));
                 }
             }
         }
+        let settings = merged(written, fields)?;
         let config =
-            AccountConfig::from_written(name.into(), fields).map_err(Error::InvalidConfig)?;
+            AccountConfig::from_written(name.into(), settings).map_err(Error::InvalidConfig)?;
         self.put_account(config).await
     }
 
     /// One token request with a form's settings, before saving them.
-    pub async fn test_account(&self, mut fields: Map<String, Value>) -> Result<TestResult> {
-        drop_blank_fields(&mut fields);
+    pub async fn test_account(&self, fields: Map<String, Value>) -> Result<TestResult> {
+        let settings = merged(Map::new(), fields)?;
         let config =
-            AccountConfig::from_written("test".into(), fields).map_err(Error::InvalidConfig)?;
+            AccountConfig::from_written("test".into(), settings).map_err(Error::InvalidConfig)?;
         let subject = match config.grant.depends_on() {
             Some(other) => Some(self.get_token(other).await?),
             None => None,
         };
-        let inner = self.inner();
-        let ctx = grant::Context {
-            http: &inner.http,
-            clock: &*inner.clock,
-        };
-        let token = grant::renew(ctx, &config.grant, None, subject).await?;
+        let token = grant::renew(self.grant_context(), &config.grant, None, subject).await?;
         Ok(TestResult {
             token_type: token.token_type,
             expires_at: token.expires_at,
@@ -130,55 +125,60 @@ impl EngineHandle {
 
     /// The issuer's endpoints (OIDC discovery, then RFC 8414), to fill a form.
     pub async fn discover(&self, issuer: &str) -> Result<Metadata> {
-        let inner = self.inner();
-        let ctx = grant::Context {
-            http: &inner.http,
-            clock: &*inner.clock,
-        };
-        grant::discovery::discover(ctx, issuer.trim()).await
-    }
-
-    pub fn settings(&self) -> Settings {
-        self.inner().settings.read().expect("poisoned").clone()
+        grant::discovery::discover(self.grant_context(), issuer.trim()).await
     }
 
     /// Saves the app's settings; every account is looked at again under them.
     pub async fn save_settings(&self, settings: Settings) -> Result<()> {
         settings.check().map_err(Error::InvalidConfig)?;
-        if let Some(store) = &self.inner().store {
+        if let Some(store) = self.store() {
             store.save_settings(&settings).await?;
         }
-        *self.inner().settings.write().expect("poisoned") = settings;
-        let now = self.inner().clock.now();
-        for account in self.list() {
-            self.plan(&account.name, now);
-        }
+        self.replace_settings(settings);
+        self.replan_all(self.now());
         Ok(())
     }
 
     /// The account's written settings and secrets, from the store (the engine keeps only
     /// what it needs in memory).
     async fn stored_config(&self, name: &str) -> Result<Option<AccountConfig>> {
-        let Some(store) = &self.inner().store else {
+        let Some(store) = self.store() else {
             return Ok(None);
         };
         Ok(store.account(name).await?.and_then(|a| a.config.ok()))
     }
 }
 
-/// A form sends empty strings for fields left empty: they mean "not given".
-fn drop_blank_fields(fields: &mut Map<String, Value>) {
-    fields.retain(|key, value| {
-        !(matches!(value, Value::Null)
-            || matches!(value, Value::String(s) if s.trim().is_empty())
-            || (key == "name"))
-    });
-    // Secrets are taken as typed (a trailing space may be part of one); other text is trimmed.
-    for (key, value) in fields.iter_mut() {
-        if let Value::String(s) = value {
-            if !SECRET_KEYS.contains(&key.as_str()) {
-                *s = s.trim().to_string();
-            }
+/// A form's fields merged into `written` by the grant's schema (the grant named in the form,
+/// else the one written).
+fn merged(
+    mut written: Map<String, Value>,
+    mut sent: Map<String, Value>,
+) -> Result<Map<String, Value>> {
+    sent.remove("name");
+    let word = |m: &Map<String, Value>| m.get("grant").and_then(Value::as_str).map(String::from);
+    let (was, now) = (word(&written), word(&sent));
+    if let (Some(was), Some(now)) = (&was, &now) {
+        if was != now {
+            return Err(Error::InvalidConfig(format!(
+                "an account's grant cannot change ({was} → {now}): add a new account instead"
+            )));
         }
     }
+    let kind = now.or(was).unwrap_or_default();
+    let kind = GrantKind::parse(&kind).ok_or_else(|| {
+        Error::InvalidConfig(format!("unknown grant {kind:?}: one of {}", grant_words()))
+    })?;
+    schema::merge(&mut written, sent, &schema::grant(kind));
+    // Every account must be writable as a profile (`tokentray export`), and TOML has no null.
+    if let Err(e) = toml::Value::try_from(&written) {
+        return Err(Error::InvalidConfig(format!(
+            "these settings cannot be written to a profile ({e}): a JSON value may not hold null"
+        )));
+    }
+    Ok(written)
+}
+
+fn grant_words() -> String {
+    GrantKind::ALL.map(GrantKind::as_str).join(", ")
 }

@@ -1,7 +1,8 @@
-//! The engine's one error type. Every variant has a stable `code` that the UI, the CLI's exit
-//! status and the refresh history branch on; the message says what happened in words and
-//! never contains a secret.
+//! The engine's one error type. Every variant has a stable [`ErrorCode`] that the UI, the
+//! CLI's exit status and the refresh history branch on (its class and exit status live in
+//! [`crate::code`]); the message says what happened in words and never contains a secret.
 
+use crate::code::{ErrorClass, ErrorCode, ErrorView};
 use std::time::Duration;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -76,6 +77,20 @@ pub enum Error {
     EngineNotRunning(String),
     #[error("the engine is shutting down")]
     ShuttingDown,
+    /// A socket request the engine could not read.
+    #[error("a request the engine cannot read: {0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    ProtocolMismatch(String),
+    /// Something of this machine's failed: the clipboard, start at login, a browser, a program.
+    #[error("{0}")]
+    System(String),
+    /// The account does not do what was asked.
+    #[error("{0}")]
+    Unsupported(String),
+    /// An error the running engine reported over the socket, code and words unchanged.
+    #[error("{}", .0.message)]
+    Engine(ErrorView),
 }
 
 fn retry_hint(after: Option<Duration>) -> String {
@@ -93,58 +108,41 @@ fn describe(description: &Option<String>) -> String {
 
 impl Error {
     /// The stable code for this error, e.g. `invalid_grant` or `network`.
-    pub fn code(&self) -> &str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::NotFound(_) => "not_found",
-            Error::InvalidConfig(_) => "invalid_config",
-            Error::Network(_) => "network",
-            Error::Timeout(_) => "timeout",
-            Error::ServerError { .. } => "server_error",
-            Error::RateLimited { .. } => "rate_limited",
-            Error::Refused { error, .. } => match error.as_str() {
-                "invalid_grant"
-                | "invalid_client"
-                | "unauthorized_client"
-                | "invalid_scope"
-                | "invalid_request"
-                | "unsupported_grant_type"
-                | "invalid_target"
-                | "access_denied"
-                | "expired_token" => error,
-                _ => "refused",
-            },
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::InvalidConfig(_) => ErrorCode::InvalidConfig,
+            Error::Network(_) => ErrorCode::Network,
+            Error::Timeout(_) => ErrorCode::Timeout,
+            Error::ServerError { .. } => ErrorCode::ServerError,
+            Error::RateLimited { .. } => ErrorCode::RateLimited,
+            Error::Refused { error, .. } => ErrorCode::from_oauth(error),
             Error::InvalidResponse(_) | Error::UnusableWithRefreshToken { .. } => {
-                "invalid_response"
+                ErrorCode::InvalidResponse
             }
-            Error::LoginRequired(_) => "login_required",
-            Error::Expired(_) => "expired",
-            Error::CommandFailed(_) => "command_failed",
-            Error::Cancelled => "cancelled",
-            Error::KeyringUnavailable(_) => "keyring_unavailable",
-            Error::KeyringLocked(_) => "keyring_locked",
-            Error::VaultKeyLost(_) => "vault_key_lost",
-            Error::WrongPassphrase => "wrong_passphrase",
-            Error::Storage(_) => "storage",
-            Error::EngineRunning(_) => "engine_running",
-            Error::EngineNotRunning(_) => "engine_not_running",
-            Error::ShuttingDown => "shutting_down",
+            Error::LoginRequired(_) => ErrorCode::LoginRequired,
+            Error::Expired(_) => ErrorCode::Expired,
+            Error::CommandFailed(_) => ErrorCode::CommandFailed,
+            Error::Cancelled => ErrorCode::Cancelled,
+            Error::KeyringUnavailable(_) => ErrorCode::KeyringUnavailable,
+            Error::KeyringLocked(_) => ErrorCode::KeyringLocked,
+            Error::VaultKeyLost(_) => ErrorCode::VaultKeyLost,
+            Error::WrongPassphrase => ErrorCode::WrongPassphrase,
+            Error::Storage(_) => ErrorCode::Storage,
+            Error::EngineRunning(_) => ErrorCode::EngineRunning,
+            Error::EngineNotRunning(_) => ErrorCode::EngineNotRunning,
+            Error::ShuttingDown => ErrorCode::ShuttingDown,
+            Error::BadRequest(_) => ErrorCode::BadRequest,
+            Error::ProtocolMismatch(_) => ErrorCode::ProtocolMismatch,
+            Error::System(_) => ErrorCode::System,
+            Error::Unsupported(_) => ErrorCode::Unsupported,
+            Error::Engine(view) => view.code,
         }
     }
 
     /// Transient failures are retried with backoff; the others need the person to act.
     pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            Error::Network(_)
-                | Error::Timeout(_)
-                | Error::ServerError { .. }
-                | Error::RateLimited { .. }
-                | Error::CommandFailed(_)
-                // A garbled answer (an HTML page, a cut body) is the server's or a proxy's
-                // bad moment, not a refusal: retried, never a reason to ask for a login.
-                | Error::InvalidResponse(_)
-                | Error::UnusableWithRefreshToken { .. }
-        )
+        self.code().class() == ErrorClass::Transient
     }
 
     /// The HTTP status behind the error, when a server answered.
@@ -164,6 +162,18 @@ impl Error {
                 *retry_after
             }
             _ => None,
+        }
+    }
+}
+
+impl From<&Error> for ErrorView {
+    fn from(e: &Error) -> Self {
+        match e {
+            Error::Engine(view) => view.clone(),
+            e => ErrorView {
+                code: e.code(),
+                message: e.to_string(),
+            },
         }
     }
 }

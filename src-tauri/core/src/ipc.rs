@@ -4,9 +4,10 @@
 //! engine of their own. Requests and responses are the serde enums below, shared by server and
 //! client; the first line each way carries the protocol version.
 
-use crate::engine::{AccountView, EngineHandle, ErrorView};
+use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
 use crate::grant::authorization_code::LOGIN_TIMEOUT;
+use crate::view::{AccountView, ErrorView, Revocation};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
@@ -82,7 +83,7 @@ pub enum Response {
     Exported {
         toml: String,
     },
-    Removed(crate::engine::Revocation),
+    Removed(Revocation),
     /// What the person must do for a login under way; more lines follow.
     LoginPrompt(crate::login::LoginPrompt),
     Done,
@@ -134,10 +135,7 @@ async fn handle(engine: EngineHandle, stream: UnixStream) -> std::io::Result<()>
     let mut lines = BufReader::new(read).lines();
     while let Some(line) = lines.next_line().await? {
         let response = match serde_json::from_str::<Request>(&line) {
-            Err(e) => Response::Error(ErrorView {
-                code: "bad_request".into(),
-                message: e.to_string(),
-            }),
+            Err(e) => Response::Error((&Error::BadRequest(e.to_string())).into()),
             Ok(Request::Login { name }) => login(&engine, &name, &mut lines, &mut write).await?,
             Ok(request) => answer(&engine, request).await,
         };
@@ -186,11 +184,13 @@ async fn login(
     })
 }
 
-async fn answer(engine: &EngineHandle, request: Request) -> Response {
+/// The answer to one request (not `login`, which streams): what the socket sends, and what the
+/// CLI's `--standalone` engine answers in-process, so both go through this one dispatcher.
+pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
     let result = match request {
-        Request::Login { .. } => unreachable!("streamed by login()"),
+        Request::Login { .. } => Err(Error::BadRequest("login is answered as a stream".into())),
         Request::Hello { version } if version == PROTOCOL_VERSION => Ok(Response::Hello { version }),
-        Request::Hello { version } => Err(Error::InvalidConfig(format!(
+        Request::Hello { version } => Err(Error::ProtocolMismatch(format!(
             "protocol version {version} is not spoken here (this engine speaks {PROTOCOL_VERSION}): use matching versions of the app and the CLI"
         ))),
         Request::Token { name, min_valid_secs } => engine
@@ -244,7 +244,7 @@ impl Client {
             version: PROTOCOL_VERSION,
         })? {
             Response::Hello { .. } => Ok(Some(client)),
-            Response::Error(e) => Err(Error::InvalidConfig(e.message)),
+            Response::Error(e) => Err(Error::Engine(e)),
             other => Err(Error::InvalidResponse(format!(
                 "unexpected greeting {other:?}"
             ))),
@@ -281,9 +281,5 @@ fn socket_error(e: std::io::Error) -> Error {
 }
 
 fn current_uid() -> u32 {
-    // The socket file is the process owner's; its owner is who we are.
-    use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self")
-        .map(|m| m.uid())
-        .unwrap_or(u32::MAX)
+    rustix::process::getuid().as_raw()
 }

@@ -1,14 +1,19 @@
 //! Tokentray's engine: it knows accounts and grants, keeps every token fresh in the
 //! background, and publishes what happens on an event bus. It never imports tauri: the
 //! desktop shell, the CLI and the daemon are all clients of [`engine::EngineHandle`].
+//! docs/architecture.md has the map of the modules and the flow of data.
 
 pub mod account;
 pub mod clock;
+pub mod code;
+pub mod contracts;
+pub mod duration;
 pub mod edit;
 pub mod engine;
 pub mod error;
 pub mod grant;
 pub mod home;
+mod hooks;
 pub mod http;
 #[cfg(unix)]
 pub mod ipc;
@@ -16,19 +21,26 @@ pub mod jwt;
 pub mod lock;
 pub mod login;
 pub mod notices;
-pub mod schedule;
+pub mod profile;
 pub mod scheduler;
+pub mod schema;
 pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod summary;
+pub mod timing;
 pub mod token;
+pub mod transition;
 pub mod vault;
+pub mod view;
 
-pub use account::{AccountConfig, Profile};
+pub use account::AccountConfig;
 pub use clock::{Clock, SystemClock};
-pub use engine::{AccountStatus, AccountView, EngineHandle, Event};
+pub use code::{ErrorClass, ErrorCode, ErrorView};
+pub use engine::EngineHandle;
 pub use error::{Error, Result};
-pub use grant::GrantConfig;
+pub use grant::{GrantConfig, GrantKind};
+pub use profile::Profile;
 pub use secret::Secret;
 pub use tokio_util::sync::CancellationToken;
+pub use view::{AccountStatus, AccountView, Event, Revocation};

@@ -4,7 +4,7 @@
 
 use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
-use crate::grant::{self, authorization_code, device_code, GrantConfig};
+use crate::grant::{authorization_code, device_code, GrantConfig};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -42,7 +42,7 @@ pub struct LoginPrompted {
 #[derive(Debug, Clone, Serialize)]
 pub struct LoginFinished {
     pub account: String,
-    pub error: Option<crate::engine::ErrorView>,
+    pub error: Option<crate::view::ErrorView>,
 }
 
 impl EngineHandle {
@@ -59,12 +59,8 @@ impl EngineHandle {
     ) -> Result<()> {
         let account = self.account(name)?;
         let config = account.config.clone()?;
-        let inner = self.inner();
-        let ctx = grant::Context {
-            http: &inner.http,
-            clock: &*inner.clock,
-        };
-        let started = inner.clock.now();
+        let ctx = self.grant_context();
+        let started = self.now();
         // The person's part can take minutes: the account's flight is taken only to store.
         let tokens = match &config.grant {
             GrantConfig::AuthorizationCode(c) => {
@@ -83,19 +79,18 @@ impl EngineHandle {
                     verification_uri_complete: auth.verification_uri_complete.clone(),
                     expires_in_secs: auth.expires_in.as_secs(),
                 })
-                .map_err(|e| Error::InvalidConfig(format!("cannot show the device code: {e}")))?;
+                .map_err(|e| Error::System(format!("cannot show the device code: {e}")))?;
                 device_code::poll(ctx, c, &auth, cancel).await
             }
             other => {
-                return Err(Error::InvalidConfig(format!(
+                return Err(Error::Unsupported(format!(
                     "{name} is a {} account: it gets its tokens without a login (try `tokentray refresh {name}`)",
-                    other.kind()
+                    other.kind().as_str()
                 )))
             }
         };
         // A login that did not finish changes nothing: the account keeps what it held.
         let tokens = tokens?;
-        let _flight = account.flight.lock().await;
-        self.record(&account, started, Ok(tokens)).await.map(drop)
+        self.store_login(&account, started, tokens).await
     }
 }

@@ -3,7 +3,8 @@
 //! desktop shows what this returns; the decisions (and the "once") live here, where they are
 //! tested without a desktop.
 
-use crate::engine::{AccountStatus, Event};
+use crate::duration::human;
+use crate::view::{AccountStatus, Event};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 
@@ -43,7 +44,7 @@ impl Notices {
                 let left = (*expires_at - now).num_seconds().max(0) as u64;
                 let body = format!(
                     "{account}'s token expires in {} ({}). Tokentray cannot renew it: paste a new one (Edit) before then.",
-                    span(left),
+                    human(left),
                     expires_at.format("%Y-%m-%d %H:%M UTC")
                 );
                 let title = format!("{account} expires soon");
@@ -59,12 +60,12 @@ impl Notices {
                 format!("{account}: no valid token"),
                 format!(
                     "Refreshing keeps failing and the last token has run out: {}. Tokentray keeps retrying.",
-                    said(code, message)
+                    said(code.as_str(), message)
                 ),
             ),
             Event::RefreshFailed { .. } => return None,
             // Never signed in yet: the person is adding it right now, or chose not to.
-            Event::NeedsReauth { code, .. } if code == "login_required" => return None,
+            Event::NeedsReauth { code, .. } if *code == crate::ErrorCode::LoginRequired => return None,
             Event::NeedsReauth {
                 account,
                 code,
@@ -75,7 +76,7 @@ impl Notices {
                 format!("{account} needs you"),
                 format!(
                     "{}. Log in again or fix the account in Tokentray.",
-                    capitalized(&said(code, message))
+                    capitalized(&said(code.as_str(), message))
                 ),
             ),
             Event::Expired { account, .. } => (
@@ -107,24 +108,6 @@ fn capitalized(text: &str) -> String {
     })
 }
 
-/// `90000` → `1 day 1 hour`: the largest unit, and the next when it matters.
-fn span(secs: u64) -> String {
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    match secs {
-        s if s >= 86_400 && s % 86_400 >= 3_600 => {
-            format!(
-                "{} {}",
-                plural(s / 86_400, "day"),
-                plural(s % 86_400 / 3_600, "hour")
-            )
-        }
-        s if s >= 86_400 => plural(s / 86_400, "day"),
-        s if s >= 3_600 => plural(s / 3_600, "hour"),
-        s if s >= 60 => plural(s / 60, "minute"),
-        s => plural(s, "second"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,7 +115,7 @@ mod tests {
     fn failed(account: &str) -> Event {
         Event::RefreshFailed {
             account: account.into(),
-            code: "network".into(),
+            code: crate::ErrorCode::Network,
             message: "refused".into(),
         }
     }
@@ -166,7 +149,7 @@ mod tests {
         let t = chrono::DateTime::UNIX_EPOCH;
         let refused = Event::NeedsReauth {
             account: "gh".into(),
-            code: "invalid_grant".into(),
+            code: crate::ErrorCode::InvalidGrant,
             message: "the token server refused: invalid_grant (revoked)".into(),
         };
         let notice = n.on(&refused, Some(AccountStatus::NeedsReauth), t).unwrap();
@@ -178,7 +161,7 @@ mod tests {
         assert_eq!(n.on(&refused, Some(AccountStatus::NeedsReauth), t), None);
         let never_signed_in = Event::NeedsReauth {
             account: "new".into(),
-            code: "login_required".into(),
+            code: crate::ErrorCode::LoginRequired,
             message: "log in to this account first".into(),
         };
         assert_eq!(
@@ -193,9 +176,8 @@ mod tests {
             threshold_secs: 7 * 86_400,
         };
         let mut said = |left| n.on(&warning(left), None, t).unwrap().body;
-        assert!(said(2 * 86_400 + 5 * 3_600)
-            .contains("expires in 2 days 5 hours (1970-01-03 05:00 UTC)"));
-        assert!(said(86_400).contains("expires in 1 day ("));
-        assert!(said(3_599).contains("expires in 59 minutes"));
+        assert!(said(2 * 86_400 + 5 * 3_600).contains("expires in 2d 5h (1970-01-03 05:00 UTC)"));
+        assert!(said(86_400).contains("expires in 1d 0h ("));
+        assert!(said(3_599).contains("expires in 59m 59s"));
     }
 }

@@ -8,10 +8,9 @@
 //! the wall clock with the monotonic one each time round; after a jump it re-plans, and
 //! whatever became due runs at once.
 
-use crate::engine::{Account, EngineHandle, Event};
-use crate::token::TokenSet;
+use crate::engine::{Account, EngineHandle};
+use crate::view::Event;
 use chrono::{DateTime, Utc};
-use std::cmp::Reverse;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::OwnedSemaphorePermit;
@@ -20,34 +19,37 @@ use tokio::sync::OwnedSemaphorePermit;
 pub const WATCHDOG: Duration = Duration::from_secs(5);
 /// A wall-clock move this much larger than the monotonic one is a jump (suspend, NTP).
 const JUMP: chrono::Duration = chrono::Duration::seconds(2);
-/// How long an on-refresh hook may run.
-const HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub(crate) async fn run(engine: EngineHandle) {
-    let inner = engine.inner();
-    let mut last_wall = inner.clock.now();
+impl EngineHandle {
+    /// Starts the background loop that refreshes every token before it expires. Call it
+    /// inside a tokio runtime.
+    pub fn spawn_refresh_loop(&self) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(self.clone().run_refresh_loop())
+    }
+
+    /// The background loop itself, for a runtime the caller owns (the desktop shell's).
+    pub async fn run_refresh_loop(self) {
+        run(self).await
+    }
+}
+
+async fn run(engine: EngineHandle) {
+    let mut last_wall = engine.now();
     let mut last_mono = tokio::time::Instant::now();
     loop {
-        let now = inner.clock.now();
+        let now = engine.now();
         let mono = tokio::time::Instant::now();
         let wall_moved = now - last_wall;
         let mono_moved = chrono::Duration::from_std(mono - last_mono).unwrap_or_default();
         if (wall_moved - mono_moved).abs() > JUMP {
             tracing::info!(by = %(wall_moved - mono_moved), "the wall clock jumped (suspend or clock change): re-planning");
-            engine.replan_all();
+            engine.replan_all(now);
         }
         (last_wall, last_mono) = (now, mono);
 
         // Take due plans one at a time, each refresh waiting for a free slot, so that only a
         // bounded number of refresh tasks exist however many accounts are due at once.
-        loop {
-            let name = {
-                let mut queue = inner.queue.lock().expect("poisoned");
-                match queue.peek() {
-                    Some(Reverse((at, _))) if *at <= now => queue.pop().expect("peeked").0 .1,
-                    _ => break,
-                }
-            };
+        while let Some(name) = engine.plans().pop_due(now) {
             let Ok(account) = engine.account(&name) else {
                 continue;
             };
@@ -59,8 +61,8 @@ pub(crate) async fn run(engine: EngineHandle) {
                 .is_some_and(|at| at <= now);
             let slot = if due {
                 tokio::select! {
-                    _ = inner.cancel.cancelled() => return,
-                    slot = inner.loop_slots.clone().acquire_owned() => slot.ok(),
+                    _ = engine.cancelled() => return,
+                    slot = engine.loop_slot() => slot,
                 }
             } else {
                 None
@@ -68,23 +70,18 @@ pub(crate) async fn run(engine: EngineHandle) {
             visit(&engine, account, now, slot);
         }
 
-        let head = inner
-            .queue
-            .lock()
-            .expect("poisoned")
-            .peek()
-            .map(|Reverse((at, _))| *at);
-        let sleep = head
+        let sleep = engine
+            .plans()
+            .next()
             .and_then(|at| (at - now).to_std().ok())
             .map_or(WATCHDOG, |d| d.min(WATCHDOG));
         tokio::select! {
-            _ = inner.cancel.cancelled() => return,
-            _ = inner.wake.notified() => {}
+            _ = engine.cancelled() => return,
+            _ = engine.plans().woken() => {}
             _ = tokio::time::sleep(sleep) => {}
         }
     }
 }
-
 /// Looks at an account whose planned time has come: refresh it if it is due, send the
 /// expiry warnings that are due, and plan the next look.
 fn visit(
@@ -116,15 +113,14 @@ fn visit(
     // Warn at each threshold, once per token.
     let Some(expires_at) = expires_at else { return };
     let mut next_warning: Option<DateTime<Utc>> = None;
-    let thresholds = account.warn_before(&engine.inner().settings.read().expect("poisoned"));
+    let thresholds = account.warn_before(&engine.settings());
     for &threshold in &thresholds {
         let at = expires_at - chrono::Duration::seconds(threshold as i64);
-        let key = (account.name.clone(), expires_at, threshold);
         if at > now {
             next_warning = Some(next_warning.map_or(at, |n| n.min(at)));
             continue;
         }
-        if now >= expires_at || !engine.inner().fired.lock().expect("poisoned").insert(key) {
+        if now >= expires_at || !engine.warn_once(&account.name, expires_at, threshold) {
             continue;
         }
         // Only the nearest threshold is worth saying when several passed at once (after a
@@ -138,7 +134,7 @@ fn visit(
         let id = account.id;
         let name = account.name.clone();
         tokio::spawn(async move {
-            if let (Some(store), Some(id)) = (&engine2.inner().store, id) {
+            if let (Some(store), Some(id)) = (engine2.store(), id) {
                 if let Err(e) = store
                     .record_warning(id, expires_at, threshold as i64, now)
                     .await
@@ -149,7 +145,7 @@ fn visit(
         });
         if nearest {
             tracing::info!(account = %account.name, %expires_at, threshold, "expiry warning");
-            let _ = engine.inner().events.send(Event::ExpiryWarning {
+            engine.emit(Event::ExpiryWarning {
                 account: account.name.clone(),
                 expires_at,
                 threshold_secs: threshold,
@@ -177,65 +173,6 @@ fn spawn_refresh(engine: &EngineHandle, account: Arc<Account>, slot: OwnedSemaph
             .is_none();
         if still_ours {
             let _ = engine.refresh_locked(&account).await;
-        }
-    });
-}
-
-impl EngineHandle {
-    /// After a clock jump: look at every account now.
-    fn replan_all(&self) {
-        let now = self.inner().clock.now();
-        let names: Vec<String> = self
-            .inner()
-            .accounts
-            .read()
-            .expect("poisoned")
-            .keys()
-            .cloned()
-            .collect();
-        let mut queue = self.inner().queue.lock().expect("poisoned");
-        for name in names {
-            queue.push(Reverse((now, name)));
-        }
-    }
-}
-
-/// Runs an account's on-refresh hook with the new token's metadata in its environment, never
-/// the token itself (not on argv, not in the environment). Fire and forget, with a timeout.
-pub(crate) fn run_hook(account: &str, command: &[String], token: &TokenSet) {
-    let mut cmd = tokio::process::Command::new(&command[0]);
-    for var in crate::home::VAULT_ENV {
-        cmd.env_remove(var);
-    }
-    cmd.args(&command[1..])
-        .env("TOKENTRAY_EVENT", "refreshed")
-        .env("TOKENTRAY_ACCOUNT", account)
-        .env("TOKENTRAY_TOKEN_TYPE", &token.token_type)
-        .env("TOKENTRAY_ISSUED_AT", token.issued_at.to_rfc3339())
-        .env(
-            "TOKENTRAY_EXPIRES_AT",
-            token.expires_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-        )
-        .env("TOKENTRAY_SCOPE", token.scope.clone().unwrap_or_default())
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
-    let account = account.to_string();
-    let program = command[0].clone();
-    tokio::spawn(async move {
-        let outcome = match cmd.spawn() {
-            Ok(mut child) => tokio::time::timeout(HOOK_TIMEOUT, child.wait()).await,
-            Err(e) => {
-                tracing::warn!(%account, "on_refresh hook {program} could not start: {e}");
-                return;
-            }
-        };
-        match outcome {
-            Ok(Ok(status)) if status.success() => {}
-            Ok(Ok(status)) => {
-                tracing::warn!(%account, "on_refresh hook {program} exited with {status}")
-            }
-            Ok(Err(e)) => tracing::warn!(%account, "on_refresh hook {program}: {e}"),
-            Err(_) => tracing::warn!(%account, "on_refresh hook {program} timed out"),
         }
     });
 }

@@ -25,7 +25,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             warn_before_secs: vec![7 * 86_400, 86_400, 3_600],
-            refresh_margin_secs: crate::schedule::DEFAULT_MARGIN.num_seconds() as u64,
+            refresh_margin_secs: crate::timing::DEFAULT_MARGIN.num_seconds() as u64,
             clipboard_clear_secs: 30,
             autostart: false,
         }

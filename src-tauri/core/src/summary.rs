@@ -1,7 +1,8 @@
 //! All accounts at a glance, for the tray: the worst state (its icon) and a one-line summary
 //! (its tooltip), e.g. "5 tokens ok, 1 expires in 2 d".
 
-use crate::engine::{AccountStatus, AccountView};
+use crate::duration::human;
+use crate::view::{AccountStatus, AccountView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -43,7 +44,7 @@ pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, warn_within_secs:
                 broken += 1
             }
         }
-        let cannot_renew = a.grant == "static";
+        let cannot_renew = !a.grant.renews_itself();
         if let (true, AccountStatus::Ok, Some(exp)) = (cannot_renew, a.status, a.expires_at) {
             if (exp - now).num_seconds() <= warn_within_secs as i64 {
                 expiring += 1;
@@ -53,7 +54,7 @@ pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, warn_within_secs:
     }
     let mut parts = vec![format!("{ok} token{} ok", if ok == 1 { "" } else { "s" })];
     if let Some(at) = soonest {
-        let soon = span((at - now).num_seconds().max(0));
+        let soon = human((at - now).num_seconds().max(0) as u64);
         parts.push(match expiring {
             1 => format!("1 expires in {soon}"),
             n => format!("{n} expire soon (first in {soon})"),
@@ -84,33 +85,6 @@ pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, warn_within_secs:
     }
 }
 
-/// An account's status in words, as the tray says it (the window has the same rule in
-/// ui/src/lib/status.ts): a refusal reads "needs login" only where a login helps.
-pub fn status_label(account: &AccountView) -> &'static str {
-    let login = matches!(
-        account.grant.as_str(),
-        "authorization_code" | "device_code" | "refresh_token" | "password"
-    );
-    match account.status {
-        AccountStatus::NeedsReauth if login => "needs login",
-        AccountStatus::NeedsReauth => "refused",
-        AccountStatus::Pending => "fetching",
-        AccountStatus::Ok => "ok",
-        AccountStatus::Retrying => "retrying",
-        AccountStatus::Failing => "failing",
-        AccountStatus::Expired => "expired",
-    }
-}
-
-fn span(secs: i64) -> String {
-    match secs {
-        s if s >= 86_400 => format!("{} d", s / 86_400),
-        s if s >= 3_600 => format!("{} h", s / 3_600),
-        s if s >= 60 => format!("{} min", s / 60),
-        s => format!("{s} s"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,7 +92,7 @@ mod tests {
     fn account(grant: &str, status: AccountStatus, expires_in: Option<i64>) -> AccountView {
         AccountView {
             name: "x".into(),
-            grant: grant.into(),
+            grant: crate::grant::GrantKind::parse(grant).unwrap(),
             status,
             expires_at: expires_in.map(|s| t0() + chrono::Duration::seconds(s)),
             last_refresh: None,
@@ -147,22 +121,13 @@ mod tests {
         let s = summarize(&all, t0(), week);
         assert_eq!(
             (s.level, s.text.as_str()),
-            (Level::Warn, "6 tokens ok, 1 expires in 2 d")
+            (Level::Warn, "6 tokens ok, 1 expires in 2d 0h")
         );
 
         all.push(account("refresh_token", AccountStatus::NeedsReauth, None));
         let s = summarize(&all, t0(), week);
         assert_eq!(s.level, Level::Error);
         assert!(s.text.ends_with("1 needs you"), "{}", s.text);
-        assert_eq!(status_label(&all[6]), "needs login");
-        assert_eq!(
-            status_label(&account(
-                "client_credentials",
-                AccountStatus::NeedsReauth,
-                None
-            )),
-            "refused"
-        );
         // A static token far from expiry is no warning.
         let s = summarize(
             &[account("static", AccountStatus::Ok, Some(30 * 86_400))],

@@ -588,7 +588,11 @@ async fn check_family_lost(
     let detected = server.family.lock().unwrap().reuse_detected;
     let served = engine.get_token(name).await;
     let served = served.as_ref().is_ok_and(|t| t == before);
-    let code = result.as_ref().err().map(|e| e.code()).unwrap_or("ok");
+    let code = result
+        .as_ref()
+        .err()
+        .map(|e| e.code().as_str())
+        .unwrap_or("ok");
     let outcome = if first == "-" {
         code.to_string()
     } else {

@@ -262,7 +262,7 @@ fn token_responses_and_their_errors() {
                         429 => prop_assert_eq!(e.code(), "rate_limited"),
                         500.. => prop_assert_eq!(e.code(), "server_error"),
                         _ => prop_assert!(
-                            CODES.contains(&e.code())
+                            CODES.contains(&e.code().as_str())
                                 || e.http_status().is_some()
                                 || e.code() == "invalid_scope"
                                 || e.code() == "unauthorized_client"
@@ -322,7 +322,7 @@ fn profiles_and_imports() {
                 names.dedup();
                 prop_assert_eq!(names.len(), count, "two accounts with one name");
                 // What is accepted round-trips through export and import unchanged.
-                let again = tokentray_core::account::to_toml(&profile.account, true)
+                let again = tokentray_core::profile::to_toml(&profile.account, true)
                     .map_err(|e| TestCaseError::fail(format!("export failed: {e}")))?;
                 let back = Profile::parse(&again)
                     .map_err(|e| TestCaseError::fail(format!("re-import failed: {e}\n{again}")))?;

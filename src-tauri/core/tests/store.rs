@@ -270,7 +270,7 @@ async fn history_is_bounded_newest_first_and_paged() {
                 started_at: at,
                 finished_at: at,
                 result: Err(&err),
-                status: "failing",
+                status: tokentray_core::AccountStatus::Failing,
                 rotated_refresh_token: None,
             })
             .await

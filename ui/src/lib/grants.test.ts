@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { fromDiscovery, fromSettings, toFields, validate } from './grants';
+import type { Field } from './bindings/Field';
+import { fromDiscovery, fromSettings, GRANTS, nameOf, toFields, urlProblem, validate } from './grants';
 
 describe('validate', () => {
   it('asks for what is required and explains bad values', () => {
@@ -8,19 +9,27 @@ describe('validate', () => {
     expect(errors.client_id).toBe('Required.');
     expect(errors.client_secret).toBe('Required.');
   });
-  it('accepts plain http only on this machine', () => {
-    const ok = { token_url: 'http://127.0.0.1:8080/token', client_id: 'c', client_secret: 's' };
-    expect(validate('client_credentials', ok)).toEqual({});
+  it('accepts plain http to this machine only, as the engine does (all of 127.0.0.0/8)', () => {
+    expect(urlProblem('http://127.0.0.1:8080/token')).toBeNull();
+    expect(urlProblem('http://127.4.5.6/token')).toBeNull();
+    expect(urlProblem('http://localhost/token')).toBeNull();
+    expect(urlProblem('http://[::1]:9/token')).toBeNull();
+    expect(urlProblem('http://128.0.0.1/token')).toMatch(/https/);
+    expect(urlProblem('ftp://idp/token')).toMatch(/scheme/);
+    expect(urlProblem('not a url')).toBe('Not a URL.');
   });
   it('keeps a held secret when the field is left blank while editing', () => {
     const values = { token_url: 'https://idp/token', client_id: 'c', client_secret: '' };
     expect(validate('client_credentials', values, ['client_secret'])).toEqual({});
     expect(validate('client_credentials', values, [])).toHaveProperty('client_secret');
   });
-  it('checks the rules that span fields', () => {
+  it('checks the rules that span fields, from the schema', () => {
     expect(validate('password', { username: 'u', password: 'p' })).toHaveProperty('token_url');
+    expect(validate('token_exchange', { token_url: 'https://x', client_id: 'c', client_secret: 's' })).toHaveProperty('subject_account');
+    expect(validate('token_exchange', { token_url: 'https://x', client_id: 'c', client_secret: 's' }, ['subject_token'])).toEqual({});
+    expect(validate('password', { username: 'u', password: 'p', token_url: 'https://a', login_url: 'https://b' })).toHaveProperty('token_url');
     expect(validate('custom', { secret: 's', 'request.url': 'https://x/y', 'request.secret_in': 'header' })).toHaveProperty(
-      'request.secret_in_name',
+      nameOf('request.secret_in'),
     );
     expect(validate('static', { token: 't', warn_before_secs: '86400, 3600' })).toEqual({});
     expect(validate('static', { token: 't', warn_before_secs: 'a day' })).toHaveProperty('warn_before_secs');
@@ -30,48 +39,95 @@ describe('validate', () => {
   });
 });
 
-describe('toFields and fromSettings', () => {
-  it('build the settings the engine reads, and read them back', () => {
-    const values = {
-      secret: 'sk-1',
-      'request.url': 'https://billing.example.com/refresh',
-      'request.method': 'GET',
-      'request.secret_in': 'query',
-      'request.secret_in_name': 'refresh_token',
-      'response.access_token': '/data/accessToken',
-      'request.headers': '{"X-App": "tokentray"}',
-      refresh_margin_secs: '120',
-      on_refresh: 'notify-send\nrefreshed',
-    };
-    const fields = toFields('custom', values);
-    expect(fields).toEqual({
-      grant: 'custom',
-      secret: 'sk-1',
-      request: {
-        url: 'https://billing.example.com/refresh',
-        method: 'GET',
-        secret_in: { query: 'refresh_token' },
-        headers: { 'X-App': 'tokentray' },
-      },
-      response: { access_token: '/data/accessToken' },
-      refresh_margin_secs: 120,
-      on_refresh: ['notify-send', 'refreshed'],
-    });
-    // The stored settings carry no secret; everything else comes back as typed.
-    const { secret: _, ...stored } = fields;
-    const back = fromSettings(stored);
-    expect(back['request.secret_in']).toBe('query');
-    expect(back['request.secret_in_name']).toBe('refresh_token');
-    expect(back.on_refresh).toBe('notify-send\nrefreshed');
-    expect(JSON.parse(back['request.headers'])).toEqual({ 'X-App': 'tokentray' });
-    expect(back.secret).toBeUndefined();
+describe('toFields', () => {
+  it('sends every field: blank ones as null (cleared), blank secrets not at all (kept)', () => {
+    const fields = toFields('static', { token: '', expires_at: '', warn_before_secs: '86400 3600' });
+    expect(fields).toEqual({ grant: 'static', expires_at: null, warn_before_secs: [86400, 3600], refresh_margin_secs: null, on_refresh: null });
   });
-  it('leaves blank fields out and turns lists into arrays', () => {
-    expect(toFields('static', { token: 'pat', expires_at: '', warn_before_secs: '86400 3600' })).toEqual({
-      grant: 'static',
-      token: 'pat',
-      warn_before_secs: [86400, 3600],
-    });
+  it('writes where a custom request puts its secret', () => {
+    const values = { secret: 'sk-1', 'request.url': 'https://b/refresh', 'request.secret_in': 'query', [nameOf('request.secret_in')]: 'rt' };
+    expect((toFields('custom', values).request as Record<string, unknown>).secret_in).toEqual({ query: 'rt' });
+    expect((toFields('custom', { 'request.url': 'https://b' }).request as Record<string, unknown>).secret_in).toBe('bearer');
+  });
+});
+
+/** A small seeded generator: the same cases every run, many shapes. */
+function random(seed: number) {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s * 1664525 + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  const pick = <T>(xs: T[]): T => xs[int(xs.length)];
+  const word = () => Array.from({ length: 1 + int(10) }, () => pick([...'abcxyz0189-_/:.@'])).join('');
+  return { next, int, pick, word };
+}
+
+/** A value the engine would store for `f`, as it stores it. */
+function sample(f: Field, r: ReturnType<typeof random>): unknown {
+  switch (f.kind) {
+    case 'url':
+      return r.pick([`https://h${r.int(99)}.example.com/p/${r.word()}`, `http://127.${r.int(256)}.0.1:${1 + r.int(65000)}/t`, 'http://localhost/x']);
+    case 'select':
+      return r.pick(f.choices).value;
+    case 'number':
+      return r.int(100_000);
+    case 'numbers':
+      return Array.from({ length: 1 + r.int(3) }, () => r.int(1_000_000));
+    case 'argv':
+      return Array.from({ length: 1 + r.int(4) }, r.word);
+    case 'table':
+      return Object.fromEntries(Array.from({ length: 1 + r.int(3) }, () => [r.word(), r.word()]));
+    case 'json':
+      return r.pick([{ [r.word()]: r.word() }, { a: { b: [1, 'two', null, true] } }, [r.word()], 'text', 42]);
+    case 'datetime':
+      return new Date(Date.UTC(2020 + r.int(20), r.int(12), 1 + r.int(28), r.int(24), r.int(60), r.int(60))).toISOString().replace('.000Z', 'Z');
+    case 'secret_in':
+      return r.next() < 0.3 ? 'bearer' : { [r.pick(f.choices.filter((c) => c.value !== 'bearer')).value]: r.word() };
+    default:
+      return r.word();
+  }
+}
+
+function put(into: Record<string, unknown>, key: string, value: unknown) {
+  const path = key.split('.');
+  let at = into;
+  for (const part of path.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+  at[path[path.length - 1]] = value;
+}
+
+/** `null`s are "not set" to the engine's merge: left out for comparing. */
+function withoutNulls(v: unknown): unknown {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  const kept = Object.entries(v as Record<string, unknown>)
+    .filter(([, x]) => x !== null)
+    .map(([k, x]) => [k, withoutNulls(x)] as const)
+    .filter(([, x]) => !(x && typeof x === 'object' && !Array.isArray(x) && Object.keys(x).length === 0));
+  return Object.fromEntries(kept);
+}
+
+describe('the form model on the exported schema', () => {
+  it('round-trips every grant’s settings through edit and save unchanged (generated, 300 per grant)', () => {
+    expect(GRANTS.length).toBe(9);
+    for (const grant of GRANTS) {
+      for (let i = 0; i < 300; i++) {
+        const r = random(i * 7919 + grant.kind.length);
+        const settings: Record<string, unknown> = { grant: grant.kind };
+        for (const f of grant.fields) {
+          // Secrets are never stored in the settings nor sent back to the form.
+          if (f.kind === 'secret') continue;
+          if (f.required || i === 0 || r.next() < 0.6) put(settings, f.key, sample(f, r));
+        }
+        const sent = toFields(grant.kind, fromSettings(settings));
+        expect(withoutNulls(sent), `${grant.kind} #${i}`).toEqual(settings);
+        // And every field the schema names is sent, set or cleared: none can be dropped.
+        for (const f of grant.fields.filter((f) => f.kind !== 'secret')) {
+          const at = f.key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], sent);
+          expect(at, `${grant.kind}: ${f.key} not sent`).not.toBeUndefined();
+        }
+      }
+    }
   });
 });
 

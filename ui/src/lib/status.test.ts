@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AccountView } from './api';
 import { byAttention, matches, statusLabel } from './status';
 
-const account = (name: string, status: AccountView['status'], grant = 'client_credentials'): AccountView => ({
+const account = (name: string, status: AccountView['status'], grant: AccountView['grant'] = 'client_credentials'): AccountView => ({
   name,
   grant,
   status,
@@ -39,5 +39,8 @@ describe('statusLabel', () => {
     expect(statusLabel(account('me', 'needs_reauth', 'authorization_code'))).toBe('needs login');
     expect(statusLabel(account('svc', 'needs_reauth', 'client_credentials'))).toBe('refused');
     expect(statusLabel(account('svc', 'ok'))).toBe('ok');
+  });
+  it('refuses a status the engine does not have instead of guessing', () => {
+    expect(() => statusLabel(account('x', 'sleeping' as AccountView['status']))).toThrow(/does not have/);
   });
 });

@@ -1,40 +1,26 @@
-// Statuses as the window shows them: labels, what needs attention first, and the filter.
+// Statuses as the window shows them: the engine's words (contracts.ts), what needs attention
+// first, and the filter.
 import type { AccountStatus, AccountView } from './api';
+import { CONTRACTS } from './contracts';
 
-export const STATUS_LABEL: Record<AccountStatus, string> = {
-  pending: 'fetching',
-  ok: 'ok',
-  retrying: 'retrying',
-  failing: 'failing',
-  needs_reauth: 'needs you',
-  expired: 'expired',
-};
-
-/** Grants a person signs in to: a refusal there means "log in again" (the tray has the same
- * rule: status_label in src-tauri/core/src/summary.rs). */
-const LOGIN_GRANTS = new Set(['authorization_code', 'device_code', 'refresh_token', 'password']);
+/** Each status in words, for any grant, most urgent first. */
+export const STATUS_LABEL = Object.fromEntries(CONTRACTS.statuses.map((s) => [s.status, s.label])) as Record<AccountStatus, string>;
 
 /** An account's status in words: a refusal reads "needs login" only where a login helps. */
 export function statusLabel(a: Pick<AccountView, 'status' | 'grant'>): string {
-  if (a.status === 'needs_reauth') return LOGIN_GRANTS.has(a.grant) ? 'needs login' : 'refused';
-  return STATUS_LABEL[a.status];
+  const contract = CONTRACTS.statuses.find((s) => s.status === a.status);
+  if (!contract) throw new Error(`a status the engine does not have: ${a.status}`);
+  return contract.label_by_grant.find(([grant]) => grant === a.grant)?.[1] ?? contract.label;
 }
 
-/** Lower comes first: what needs the person, then what may soon, then the rest. */
-const ATTENTION: Record<AccountStatus, number> = {
-  needs_reauth: 0,
-  expired: 1,
-  failing: 2,
-  retrying: 3,
-  pending: 4,
-  ok: 5,
-};
+/** Lower comes first: the engine's order, what needs the person first. */
+const attention = (s: AccountStatus) => CONTRACTS.statuses.findIndex((c) => c.status === s);
 
 const collator = new Intl.Collator(undefined, { numeric: true });
 
 /** Accounts needing attention first, then by name. */
 export function byAttention(a: AccountView, b: AccountView): number {
-  return ATTENTION[a.status] - ATTENTION[b.status] || collator.compare(a.name, b.name);
+  return attention(a.status) - attention(b.status) || collator.compare(a.name, b.name);
 }
 
 export type StatusFilter = 'all' | 'attention' | AccountStatus;
@@ -44,8 +30,6 @@ export function matches(a: AccountView, query: string, filter: StatusFilter): bo
   const q = query.trim().toLowerCase();
   if (q && !a.name.toLowerCase().includes(q) && !a.grant.includes(q)) return false;
   if (filter === 'all') return true;
-  if (filter === 'attention') return ATTENTION[a.status] <= ATTENTION.retrying;
+  if (filter === 'attention') return attention(a.status) <= attention('retrying');
   return a.status === filter;
 }
-
-export const grantLabel = (grant: string) => grant.replaceAll('_', ' ');

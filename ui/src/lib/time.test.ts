@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { CONTRACTS } from './contracts';
 import { ago, expiresIn, formatDuration } from './time';
 
 const now = Date.parse('2026-01-01T12:00:00Z');
 const plus = (s: number) => new Date(now + s * 1000).toISOString();
 
 describe('formatDuration', () => {
-  it('shows the two largest units', () => {
-    expect(formatDuration(59_000)).toBe('59s');
-    expect(formatDuration(252_000)).toBe('4m 12s');
-    expect(formatDuration(7_500_000)).toBe('2h 05m');
-    expect(formatDuration(3 * 86_400_000 + 4 * 3_600_000 + 5_000)).toBe('3d 4h');
+  it('writes every duration as the engine does (its examples, from contracts.json)', () => {
+    expect(CONTRACTS.durations.length).toBeGreaterThan(5);
+    for (const [secs, written] of CONTRACTS.durations) {
+      expect(formatDuration(secs * 1000)).toBe(written);
+      expect(formatDuration(secs * 1000 + 999)).toBe(written);
+    }
   });
 });
 

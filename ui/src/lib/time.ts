@@ -1,6 +1,10 @@
 // Time as a person reads it in the accounts list. Pure functions of the times passed in.
 
-/** "4m 12s", "2h 05m", "3d 4h": the two largest units, enough to see at a glance. */
+/**
+ * "4m 12s", "2h 05m", "3d 4h": the two largest units. The engine's `duration::human` is the
+ * definition; this is its port for a countdown that ticks in the window, held to the engine's
+ * examples (contracts.json) by time.test.ts.
+ */
 export function formatDuration(ms: number): string {
   const s = Math.floor(Math.abs(ms) / 1000);
   const d = Math.floor(s / 86400);

@@ -87,7 +87,7 @@ pub async fn login(
             q.append_pair(k, v);
         }
     }
-    open(&url).map_err(|e| Error::InvalidConfig(format!("cannot open the browser: {e}")))?;
+    open(&url).map_err(|e| Error::System(format!("cannot open the browser: {e}")))?;
 
     let code = tokio::select! {
         _ = cancel.cancelled() => return Err(Error::Cancelled),

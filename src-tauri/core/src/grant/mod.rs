@@ -20,13 +20,86 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::token::TokenSet;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+/// The kinds of grant, as written in a profile (`grant = "client_credentials"`).
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GrantKind {
+    ClientCredentials,
+    RefreshToken,
+    AuthorizationCode,
+    DeviceCode,
+    Password,
+    Custom,
+    Static,
+    TokenExchange,
+    Command,
+}
+
+impl GrantKind {
+    pub const ALL: [GrantKind; 9] = [
+        GrantKind::ClientCredentials,
+        GrantKind::AuthorizationCode,
+        GrantKind::DeviceCode,
+        GrantKind::RefreshToken,
+        GrantKind::Password,
+        GrantKind::Custom,
+        GrantKind::Static,
+        GrantKind::TokenExchange,
+        GrantKind::Command,
+    ];
+
+    /// As written in a profile and shown in the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantKind::ClientCredentials => "client_credentials",
+            GrantKind::RefreshToken => "refresh_token",
+            GrantKind::AuthorizationCode => "authorization_code",
+            GrantKind::DeviceCode => "device_code",
+            GrantKind::Password => "password",
+            GrantKind::Custom => "custom",
+            GrantKind::Static => "static",
+            GrantKind::TokenExchange => "token_exchange",
+            GrantKind::Command => "command",
+        }
+    }
+
+    pub fn parse(word: &str) -> Option<GrantKind> {
+        GrantKind::ALL.into_iter().find(|k| k.as_str() == word)
+    }
+
+    /// Whether a person signing in again helps after a refusal (their own login, their
+    /// refresh token, their password); for the others the account itself must be fixed.
+    pub fn signs_in(self) -> bool {
+        matches!(
+            self,
+            GrantKind::AuthorizationCode
+                | GrantKind::DeviceCode
+                | GrantKind::RefreshToken
+                | GrantKind::Password
+        )
+    }
+
+    /// Whether Tokentray can get a new token on its own; a `static` token cannot, so it is
+    /// watched for expiry instead.
+    pub fn renews_itself(self) -> bool {
+        self != GrantKind::Static
+    }
+}
 
 /// What a grant needs from the engine: the shared HTTP client and the clock.
 #[derive(Clone, Copy)]
 pub struct Context<'a> {
     pub http: &'a reqwest::Client,
     pub clock: &'a dyn Clock,
+}
+
+impl std::fmt::Display for GrantKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
 }
 
 /// An account's grant and its settings, as written in a profile (`grant = "..."`).
@@ -45,25 +118,22 @@ pub enum GrantConfig {
 }
 
 impl GrantConfig {
-    /// The grant's name as written in a profile and shown in the UI.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> GrantKind {
         match self {
-            GrantConfig::ClientCredentials(_) => "client_credentials",
-            GrantConfig::RefreshToken(_) => "refresh_token",
-            GrantConfig::AuthorizationCode(_) => "authorization_code",
-            GrantConfig::DeviceCode(_) => "device_code",
-            GrantConfig::Password(_) => "password",
-            GrantConfig::Custom(_) => "custom",
-            GrantConfig::Static(_) => "static",
-            GrantConfig::TokenExchange(_) => "token_exchange",
-            GrantConfig::Command(_) => "command",
+            GrantConfig::ClientCredentials(_) => GrantKind::ClientCredentials,
+            GrantConfig::RefreshToken(_) => GrantKind::RefreshToken,
+            GrantConfig::AuthorizationCode(_) => GrantKind::AuthorizationCode,
+            GrantConfig::DeviceCode(_) => GrantKind::DeviceCode,
+            GrantConfig::Password(_) => GrantKind::Password,
+            GrantConfig::Custom(_) => GrantKind::Custom,
+            GrantConfig::Static(_) => GrantKind::Static,
+            GrantConfig::TokenExchange(_) => GrantKind::TokenExchange,
+            GrantConfig::Command(_) => GrantKind::Command,
         }
     }
 
-    /// Whether Tokentray can get a new token on its own; a `static` token cannot, so it is
-    /// watched for expiry instead.
     pub fn renews_itself(&self) -> bool {
-        !matches!(self, GrantConfig::Static(_))
+        self.kind().renews_itself()
     }
 
     /// Another account whose token this one needs (token exchange's subject).

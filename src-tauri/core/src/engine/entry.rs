@@ -1,0 +1,206 @@
+//! An account as the engine holds it while running: the grant and policy it needs (not the
+//! written settings or secrets, which stay in the store), the token state, and the flight
+//! lock that makes concurrent callers share one refresh.
+
+use crate::account::AccountConfig;
+use crate::error::Error;
+use crate::grant::GrantKind;
+use crate::secret::Secret;
+use crate::settings::Settings;
+use crate::store::StoredState;
+use crate::timing::due_at;
+use crate::token::TokenSet;
+use crate::view::{AccountStatus, AccountView, ErrorView};
+use chrono::{DateTime, Utc};
+use std::sync::Mutex;
+
+pub(crate) struct Account {
+    /// The store's row id, when the engine has a store.
+    pub(crate) id: Option<i64>,
+    pub(crate) name: String,
+    pub(crate) kind: GrantKind,
+    /// The settings, or why they cannot be used (e.g. secrets sealed under a lost key).
+    pub(crate) config: std::result::Result<AccountConfig, Error>,
+    pub(crate) state: Mutex<State>,
+    /// Held while a refresh runs: concurrent callers wait for it and share its result.
+    pub(crate) flight: tokio::sync::Mutex<()>,
+}
+
+pub(crate) struct State {
+    pub(crate) token: Option<TokenSet>,
+    pub(crate) status: AccountStatus,
+    pub(crate) error: Option<ErrorView>,
+    pub(crate) last_refresh: Option<DateTime<Utc>>,
+    /// When the loop should refresh next; `None` = never on its own.
+    pub(crate) next_attempt: Option<DateTime<Utc>>,
+    pub(crate) failures: u32,
+}
+
+impl State {
+    pub(crate) fn valid_token(&self, now: DateTime<Utc>) -> Option<&TokenSet> {
+        self.token
+            .as_ref()
+            .filter(|t| t.expires_at.is_none_or(|e| e > now))
+    }
+}
+
+impl Account {
+    /// The account with the token state it had (`stored`), planned as if the held token was
+    /// just received; a permanent failure waits for the person.
+    pub(crate) fn new(
+        id: Option<i64>,
+        config: AccountConfig,
+        stored: Option<StoredState>,
+        now: DateTime<Utc>,
+        settings: &Settings,
+    ) -> Account {
+        Account::from_stored(
+            id,
+            config.name.clone(),
+            config.grant.kind(),
+            Ok(config),
+            stored,
+            now,
+            settings,
+        )
+    }
+
+    pub(crate) fn from_stored(
+        id: Option<i64>,
+        name: String,
+        kind: GrantKind,
+        config: std::result::Result<AccountConfig, Error>,
+        stored: Option<StoredState>,
+        now: DateTime<Utc>,
+        settings: &Settings,
+    ) -> Account {
+        let mut state = State {
+            token: None,
+            status: AccountStatus::Pending,
+            error: None,
+            last_refresh: None,
+            next_attempt: Some(now),
+            failures: 0,
+        };
+        if let Some(stored) = stored {
+            state.status = stored.status;
+            state.error = stored.error;
+            state.last_refresh = stored.last_refresh;
+            state.next_attempt = match (&stored.token, state.status) {
+                (_, AccountStatus::NeedsReauth | AccountStatus::Expired) => None,
+                (Some(t), _) => match t.expires_at {
+                    Some(exp) if kind.renews_itself() => Some(due_at(
+                        t.issued_at,
+                        exp,
+                        margin(config.as_ref().ok(), settings),
+                        fastrand::f64(),
+                    )),
+                    Some(exp) => Some(exp),
+                    None => None,
+                },
+                (None, _) => Some(now),
+            };
+            state.token = stored.token;
+        }
+        if let Err(e) = &config {
+            state.status = AccountStatus::NeedsReauth;
+            state.error = Some(e.into());
+            state.next_attempt = None;
+        }
+        // The engine needs the grant and the policy; the written settings and secrets are the
+        // store's business and are not kept twice in memory (10,000 accounts add up).
+        let config = config.map(|mut c| {
+            c.settings = Default::default();
+            c.secrets = Default::default();
+            c
+        });
+        Account {
+            id,
+            name,
+            kind,
+            config,
+            state: Mutex::new(state),
+            flight: Default::default(),
+        }
+    }
+
+    pub(crate) fn renews_itself(&self) -> bool {
+        self.kind.renews_itself()
+    }
+
+    pub(crate) fn margin(&self, settings: &Settings) -> chrono::Duration {
+        margin(self.config.as_ref().ok(), settings)
+    }
+
+    /// The account's warning thresholds, else the app's.
+    pub(crate) fn warn_before(&self, settings: &Settings) -> Vec<u64> {
+        match &self.config {
+            Ok(c) => c
+                .policy
+                .warn_before_secs
+                .clone()
+                .unwrap_or_else(|| settings.warn_before_secs.clone()),
+            Err(_) => vec![],
+        }
+    }
+
+    pub(crate) fn on_refresh(&self) -> Option<&[String]> {
+        self.config
+            .as_ref()
+            .ok()
+            .and_then(|c| c.policy.on_refresh.as_deref())
+    }
+
+    /// The held access token if it stays valid past `now + min` and is not yet due.
+    pub(crate) fn fresh(&self, now: DateTime<Utc>, min: chrono::Duration) -> Option<Secret> {
+        let state = self.state.lock().expect("state poisoned");
+        let due = state.next_attempt.is_some_and(|at| at <= now);
+        state
+            .valid_token(now + min)
+            .filter(|_| !due)
+            .map(|t| t.access_token.clone())
+    }
+
+    /// The held access token, valid or not (to decode it for the window).
+    pub(crate) fn held_token(&self) -> Option<Secret> {
+        let state = self.state.lock().expect("state poisoned");
+        state.token.as_ref().map(|t| t.access_token.clone())
+    }
+
+    /// The held access token if it is valid at `at`, due or not.
+    pub(crate) fn valid_token(&self, at: DateTime<Utc>) -> Option<Secret> {
+        let state = self.state.lock().expect("state poisoned");
+        state.valid_token(at).map(|t| t.access_token.clone())
+    }
+
+    pub(crate) fn view(&self, now: DateTime<Utc>) -> AccountView {
+        let state = self.state.lock().expect("state poisoned");
+        // A held token that has run out while retries go on is no longer "retrying" but failing.
+        let status = match state.status {
+            AccountStatus::Ok | AccountStatus::Retrying
+                if state.token.is_some() && state.valid_token(now).is_none() =>
+            {
+                AccountStatus::Failing
+            }
+            other => other,
+        };
+        AccountView {
+            name: self.name.clone(),
+            grant: self.kind,
+            status,
+            expires_at: state.token.as_ref().and_then(|t| t.expires_at),
+            last_refresh: state.last_refresh,
+            next_refresh: state.next_attempt,
+            scope: state.token.as_ref().and_then(|t| t.scope.clone()),
+            error: state.error.clone(),
+        }
+    }
+}
+
+/// The account's refresh margin, else the app's.
+fn margin(config: Option<&AccountConfig>, settings: &Settings) -> chrono::Duration {
+    let secs = config
+        .and_then(|c| c.policy.margin_secs)
+        .unwrap_or(settings.refresh_margin_secs);
+    chrono::Duration::seconds(secs as i64)
+}

@@ -1,0 +1,171 @@
+//! One refresh, start to end: the token request (with the subject account's token first for
+//! token exchange), then its outcome taken in — stored, applied to the account's state by
+//! [`crate::transition::apply`], announced, and the account's hook run.
+
+use super::{Account, EngineHandle};
+use crate::error::{Error, Result};
+use crate::grant;
+use crate::secret::Secret;
+use crate::store::RefreshRecord;
+use crate::token::TokenSet;
+use crate::transition::{self, Before, Rules};
+use crate::view::{Event, Revocation};
+use chrono::{DateTime, Utc};
+
+impl EngineHandle {
+    /// One token request; the caller holds `account.flight`.
+    pub(crate) async fn refresh_locked(&self, account: &Account) -> Result<Secret> {
+        let _permit = self
+            .inner
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| Error::ShuttingDown)?;
+        let started = self.now();
+        let grant = match &account.config {
+            Ok(config) => &config.grant,
+            Err(e) => return self.record(account, started, Err(e.clone())).await,
+        };
+        // Token exchange needs the subject account's token first (cycles are refused at load).
+        let subject = match grant.depends_on() {
+            Some(other) => match Box::pin(self.get_token(other)).await {
+                Ok(token) => Some(token),
+                Err(e) => return self.record(account, started, Err(e)).await,
+            },
+            None => None,
+        };
+        let current = account.state.lock().expect("state poisoned").token.clone();
+        let result = self
+            .inner
+            .renewer
+            .renew(grant, current.as_ref(), subject)
+            .await;
+        self.record(account, started, result).await
+    }
+
+    /// Takes in the tokens a login obtained, as a refresh's.
+    pub(crate) async fn store_login(
+        &self,
+        account: &Account,
+        started: DateTime<Utc>,
+        tokens: TokenSet,
+    ) -> Result<()> {
+        let _flight = account.flight.lock().await;
+        self.record(account, started, Ok(tokens)).await.map(drop)
+    }
+
+    /// Takes a refresh's outcome into the account's state and tells the subscribers.
+    /// The store is written first: a rotated refresh token is on disk before anyone uses
+    /// the new access token. If it cannot be written (a full disk), the new tokens are still
+    /// held and served, and the failure is logged and reported.
+    async fn record(
+        &self,
+        account: &Account,
+        started: DateTime<Utc>,
+        result: Result<TokenSet>,
+    ) -> Result<Secret> {
+        let now = self.now();
+        let rules = Rules {
+            renews_itself: account.renews_itself(),
+            margin: account.margin(&self.settings()),
+        };
+        let (step, held) = {
+            let state = account.state.lock().expect("state poisoned");
+            let before = Before {
+                valid_token: state.valid_token(now).is_some(),
+                failures: state.failures,
+            };
+            let step =
+                transition::apply(&account.name, before, &result, now, rules, fastrand::f64());
+            (step, state.token.is_some())
+        };
+        // An unusable answer that still rotated the refresh token: the new one replaces the
+        // held one (next to the still-valid access token), or the next refresh would present
+        // a refresh token the server has already retired.
+        let rotated = match &result {
+            Err(Error::UnusableWithRefreshToken { refresh_token, .. }) => {
+                if !held {
+                    tracing::warn!(account = %account.name, "an unusable answer carried a new refresh token, but no token set is held to keep it in");
+                }
+                held.then_some(refresh_token)
+            }
+            _ => None,
+        };
+        if let (Some(store), Some(id)) = (self.store(), account.id) {
+            let record = RefreshRecord {
+                account_id: id,
+                started_at: started,
+                finished_at: now,
+                result: result.as_ref(),
+                status: step.status,
+                rotated_refresh_token: rotated,
+            };
+            if let Err(e) = store.record_refresh(record).await {
+                tracing::error!(account = %account.name, code = %e.code(), "could not save the refresh: {e}");
+                self.emit(Event::RefreshFailed {
+                    account: account.name.clone(),
+                    code: e.code(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        {
+            let mut state = account.state.lock().expect("state poisoned");
+            if let Ok(token) = &result {
+                state.token = Some(token.clone());
+                state.last_refresh = Some(now);
+            }
+            if let (Some(rt), Some(token)) = (rotated, state.token.as_mut()) {
+                token.refresh_token = Some(rt.clone());
+            }
+            state.status = step.status;
+            state.error = step.error;
+            state.failures = step.failures;
+            state.next_attempt = step.next_attempt;
+        }
+        if let Some(at) = step.next_attempt {
+            self.plan(&account.name, at);
+        }
+        if step.watch {
+            self.plan(&account.name, now);
+        }
+        match &step.event {
+            Event::Refreshed { account, .. } => tracing::info!(%account, "token refreshed"),
+            other => tracing::warn!(?other, "token refresh failed"),
+        }
+        if let (Ok(token), Some(command)) = (&result, account.on_refresh()) {
+            crate::hooks::run(&account.name, command, token);
+        }
+        self.emit(step.event);
+        result.map(|t| t.access_token)
+    }
+
+    /// Revokes the account's tokens at its revocation endpoint (RFC 7009), if it names one.
+    pub(super) async fn revoke(&self, account: &Account) -> Revocation {
+        let Some((endpoint, client)) = account
+            .config
+            .as_ref()
+            .ok()
+            .and_then(|c| c.grant.revocation())
+        else {
+            return Revocation::NotOffered;
+        };
+        let token = account.state.lock().expect("state poisoned").token.clone();
+        let Some(token) = token else {
+            return Revocation::NothingHeld;
+        };
+        let mut held = Vec::new();
+        if let Some(rt) = &token.refresh_token {
+            held.push((rt, grant::revocation::Hint::RefreshToken));
+        }
+        held.push((&token.access_token, grant::revocation::Hint::AccessToken));
+        for (secret, hint) in held {
+            let revoked =
+                grant::revocation::revoke(self.grant_context(), endpoint, &client, secret, hint);
+            if let Err(e) = revoked.await {
+                return Revocation::Failed((&e).into());
+            }
+        }
+        Revocation::Revoked
+    }
+}

@@ -1,0 +1,319 @@
+//! Profiles: TOML files of `[[account]]` tables (`profile.toml`, `tokentray import`), read
+//! and checked whole, with errors that name the line. Any secret may be given inline, or as
+//! `<name>_env = "VAR"` / `<name>_file = "PATH"` so that the file itself holds none
+//! (`client_secret_env`, `refresh_token_file`, `password_env`, ...).
+
+use crate::account::AccountConfig;
+use crate::error::{Error, Result};
+use serde_json::{Map, Value};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+/// A set of accounts, as written in a profile file.
+#[derive(Debug, Clone, Default)]
+pub struct Profile {
+    pub account: Vec<AccountConfig>,
+}
+
+impl Profile {
+    /// Reads and checks a profile file. Errors name the file and the line.
+    pub fn load(path: &Path) -> Result<Profile> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::InvalidConfig(format!("cannot read {}: {e}", path.display())))?;
+        Profile::parse(&text).map_err(|e| match e {
+            Error::InvalidConfig(m) => Error::InvalidConfig(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
+
+    pub fn parse(text: &str) -> Result<Profile> {
+        let mut doc: toml::Table = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            let message = e.message().trim_end().to_string();
+            Error::InvalidConfig(match line {
+                Some(line) => format!("line {line}: {message}"),
+                None => message,
+            })
+        })?;
+        if let Some(key) = doc.keys().find(|k| *k != "account") {
+            return Err(Error::InvalidConfig(format!(
+                "unknown top-level key {key:?}; accounts go in [[account]] tables"
+            )));
+        }
+        let tables = match doc.remove("account") {
+            None => vec![],
+            Some(toml::Value::Array(items)) => items,
+            Some(_) => {
+                return Err(Error::InvalidConfig(
+                    "`account` must be [[account]] tables".into(),
+                ))
+            }
+        };
+        // Per-table errors carry the line of the table's `[[account]]` header.
+        let headers: Vec<usize> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with("[[account]]"))
+            .map(|(i, _)| i + 1)
+            .collect();
+        let mut account = Vec::with_capacity(tables.len());
+        for (i, table) in tables.into_iter().enumerate() {
+            let at = |m: String| match headers.get(i) {
+                Some(line) => {
+                    Error::InvalidConfig(format!("line {line} (account #{}): {m}", i + 1))
+                }
+                None => Error::InvalidConfig(format!("account #{}: {m}", i + 1)),
+            };
+            let toml::Value::Table(mut table) = table else {
+                return Err(at("not a table".into()));
+            };
+            resolve_indirect_secrets(&mut table).map_err(at)?;
+            let name = match table.remove("name") {
+                Some(toml::Value::String(name)) => name,
+                Some(_) => return Err(at("name must be a string".into())),
+                None => return Err(at("missing name".into())),
+            };
+            let Value::Object(settings) = toml_to_json(toml::Value::Table(table)) else {
+                unreachable!("a table converts to an object")
+            };
+            let config = AccountConfig::from_written(name, settings).map_err(at)?;
+            account.push(config);
+        }
+        let profile = Profile { account };
+        profile.check()?;
+        Ok(profile)
+    }
+
+    fn check(&self) -> Result<()> {
+        let mut seen = HashSet::new();
+        for account in &self.account {
+            if account.name.trim().is_empty() {
+                return Err(Error::InvalidConfig("an account has an empty name".into()));
+            }
+            if !seen.insert(account.name.as_str()) {
+                return Err(Error::InvalidConfig(format!(
+                    "two accounts are named {:?}",
+                    account.name
+                )));
+            }
+        }
+        // Token exchange names another account: it must exist, and the chain must end.
+        let deps: HashMap<&str, &str> = self
+            .account
+            .iter()
+            .filter_map(|a| a.grant.depends_on().map(|d| (a.name.as_str(), d)))
+            .collect();
+        for (&from, &to) in &deps {
+            if !seen.contains(to) {
+                return Err(Error::InvalidConfig(format!(
+                    "{from}: subject_account {to:?} is not an account"
+                )));
+            }
+            let mut at = to;
+            for _ in 0..=deps.len() {
+                if at == from {
+                    return Err(Error::InvalidConfig(format!(
+                        "{from}: subject_account leads back to itself"
+                    )));
+                }
+                match deps.get(at) {
+                    Some(next) => at = next,
+                    None => break,
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// TOML to JSON, with TOML's own date-times as RFC 3339 strings.
+fn toml_to_json(v: toml::Value) -> Value {
+    match v {
+        toml::Value::String(s) => Value::String(s),
+        toml::Value::Integer(i) => Value::from(i),
+        toml::Value::Float(f) => Value::from(f),
+        toml::Value::Boolean(b) => Value::Bool(b),
+        toml::Value::Datetime(d) => Value::String(d.to_string()),
+        toml::Value::Array(a) => Value::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            Value::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
+    }
+}
+
+/// Writes accounts back as TOML `[[account]]` tables (what `Profile::parse` reads), with
+/// their secrets only when asked.
+pub fn to_toml<'a>(
+    accounts: impl IntoIterator<Item = &'a AccountConfig>,
+    with_secrets: bool,
+) -> Result<String> {
+    let tables: Vec<Value> = accounts
+        .into_iter()
+        .map(|config| {
+            let mut table = Map::new();
+            table.insert("name".into(), Value::String(config.name.clone()));
+            table.extend(config.settings.clone());
+            if with_secrets {
+                for (key, secret) in &config.secrets {
+                    table.insert(key.clone(), Value::String(secret.expose().into()));
+                }
+            }
+            Value::Object(table)
+        })
+        .collect();
+    toml::to_string(&serde_json::json!({ "account": tables }))
+        .map_err(|e| Error::InvalidConfig(format!("cannot write TOML: {e}")))
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// `client_secret_env = "VAR"` → `client_secret = <$VAR>`; `client_secret_file = "P"` →
+/// the file's content without its final newline.
+fn resolve_indirect_secrets(table: &mut toml::Table) -> std::result::Result<(), String> {
+    for key in crate::schema::secret_keys() {
+        let env_key = format!("{key}_env");
+        let file_key = format!("{key}_file");
+        let given = [key.to_string(), env_key.clone(), file_key.clone()]
+            .iter()
+            .filter(|k| table.contains_key(k.as_str()))
+            .count();
+        if given > 1 {
+            return Err(format!("give only one of {key}, {env_key}, {file_key}"));
+        }
+        let as_text = |v: toml::Value, k: &str| match v {
+            toml::Value::String(s) => Ok(s),
+            _ => Err(format!("{k} must be a string")),
+        };
+        if let Some(var) = table.remove(&env_key) {
+            let var = as_text(var, &env_key)?;
+            let value = std::env::var(&var)
+                .map_err(|_| format!("{env_key} names {var}, which is not set"))?;
+            table.insert(key.to_string(), toml::Value::String(value));
+        } else if let Some(path) = table.remove(&file_key) {
+            let path = as_text(path, &file_key)?;
+            let value =
+                std::fs::read_to_string(&path).map_err(|e| format!("{file_key} {path}: {e}"))?;
+            table.insert(
+                key.to_string(),
+                toml::Value::String(value.trim_end_matches(['\r', '\n']).to_string()),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::grant::client_auth::AuthMethod;
+    use crate::grant::GrantConfig;
+
+    const ONE: &str = r#"
+[[account]]
+name = "ci"
+grant = "client_credentials"
+token_url = "https://idp.example.com/token"
+client_id = "abc"
+client_secret = "s3cret-value"
+scope = "api:read"
+auth_method = "client_secret_post"
+"#;
+
+    fn cc(p: &Profile) -> &crate::grant::client_credentials::Config {
+        match &p.account[0].grant {
+            GrantConfig::ClientCredentials(c) => c,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reads_a_client_credentials_account() {
+        let p = Profile::parse(ONE).unwrap();
+        assert_eq!(p.account[0].name, "ci");
+        assert_eq!(cc(&p).client_id, "abc");
+        assert_eq!(cc(&p).client_secret.expose(), "s3cret-value");
+        assert_eq!(cc(&p).auth_method, Some(AuthMethod::ClientSecretPost));
+        assert!(!format!("{p:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn secrets_from_environment_and_file() {
+        std::env::set_var("TOKENTRAY_TEST_SECRET_FROM_ENV", "from-env");
+        let text = ONE.replace(
+            "client_secret = \"s3cret-value\"",
+            "client_secret_env = \"TOKENTRAY_TEST_SECRET_FROM_ENV\"",
+        );
+        assert_eq!(
+            cc(&Profile::parse(&text).unwrap()).client_secret.expose(),
+            "from-env"
+        );
+
+        let file = std::env::temp_dir().join(format!("tokentray-secret-{}", std::process::id()));
+        std::fs::write(&file, "from-file\n").unwrap();
+        let text = ONE.replace(
+            "client_secret = \"s3cret-value\"",
+            &format!("client_secret_file = {:?}", file.display().to_string()),
+        );
+        assert_eq!(
+            cc(&Profile::parse(&text).unwrap()).client_secret.expose(),
+            "from-file"
+        );
+
+        let both = ONE.replace(
+            "client_secret = \"s3cret-value\"",
+            "client_secret = \"a\"\nclient_secret_env = \"B\"",
+        );
+        assert!(Profile::parse(&both)
+            .unwrap_err()
+            .to_string()
+            .contains("only one of"));
+    }
+
+    #[test]
+    fn errors_name_the_problem_and_line() {
+        let err = Profile::parse(&ONE.replace("https://idp", "http://idp")).unwrap_err();
+        assert_eq!(err.code(), "invalid_config");
+        assert!(err.to_string().contains("https"), "{err}");
+
+        let err = Profile::parse(&ONE.replace("client_id = \"abc\"\n", "")).unwrap_err();
+        assert!(
+            err.to_string().contains("client_id") && err.to_string().contains("line 2"),
+            "{err}"
+        );
+
+        let err = Profile::parse(&ONE.replace("scope =", "scopes =")).unwrap_err();
+        assert!(
+            err.to_string().contains("scopes"),
+            "a typo must not pass silently: {err}"
+        );
+
+        let err = Profile::parse(&ONE.replace("client_credentials", "magic")).unwrap_err();
+        assert!(err.to_string().contains("magic"), "{err}");
+
+        let twice = format!("{ONE}{ONE}");
+        assert!(Profile::parse(&twice)
+            .unwrap_err()
+            .to_string()
+            .contains("two accounts"));
+
+        let err = Profile::parse("[[account]]\nname = \"x\"\ngrant = \"static\"\ntoken = \n")
+            .unwrap_err();
+        assert!(err.to_string().contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn token_exchange_subjects_must_exist_and_not_loop() {
+        let exchange = |name: &str, subject: &str| {
+            format!("[[account]]\nname = \"{name}\"\ngrant = \"token_exchange\"\ntoken_url = \"https://x/token\"\nclient_id = \"c\"\nclient_secret = \"s\"\nsubject_account = \"{subject}\"\n")
+        };
+        let err = Profile::parse(&exchange("a", "nobody")).unwrap_err();
+        assert!(err.to_string().contains("not an account"), "{err}");
+        let err =
+            Profile::parse(&format!("{}{}", exchange("a", "b"), exchange("b", "a"))).unwrap_err();
+        assert!(err.to_string().contains("back to itself"), "{err}");
+        let ok = format!("{ONE}{}", exchange("a", "ci"));
+        assert_eq!(Profile::parse(&ok).unwrap().account.len(), 2);
+    }
+}

@@ -1,0 +1,177 @@
+//! What the engine shows of itself, shared by the window, the tray, notifications, the
+//! socket and the CLI: events, an account's status (with its words) and view, and what
+//! removing an account did. No secret in any of them.
+
+pub use crate::code::{ErrorCode, ErrorView};
+use crate::grant::GrantKind;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What happened, for the UI, notifications, the tray and scripts.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    /// A new token was obtained.
+    Refreshed {
+        account: String,
+        expires_at: Option<DateTime<Utc>>,
+    },
+    /// A refresh failed for a reason that may pass; it will be retried.
+    RefreshFailed {
+        account: String,
+        code: ErrorCode,
+        message: String,
+    },
+    /// The server refused for good: the person must fix the account or log in again.
+    NeedsReauth {
+        account: String,
+        code: ErrorCode,
+        message: String,
+    },
+    /// A token that cannot renew itself expires within `threshold_secs` (sent once per
+    /// token and threshold, across restarts).
+    ExpiryWarning {
+        account: String,
+        expires_at: DateTime<Utc>,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        threshold_secs: u64,
+    },
+    /// A token that cannot renew itself has expired; it is no longer served.
+    Expired {
+        account: String,
+        expired_at: DateTime<Utc>,
+    },
+    /// An account was added, changed or removed.
+    AccountChanged { account: String },
+}
+
+/// An account's state at a glance.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    /// No token yet.
+    Pending,
+    /// A valid token is held.
+    Ok,
+    /// A refresh failed transiently; the held token is still valid and served.
+    Retrying,
+    /// A refresh failed transiently and no valid token is held.
+    Failing,
+    /// The server refused, or a login is needed; no retry until the account is fixed.
+    NeedsReauth,
+    /// A token that cannot renew itself has expired.
+    Expired,
+}
+
+impl AccountStatus {
+    /// Most urgent first: the order the window lists accounts needing attention in.
+    pub const ALL: [AccountStatus; 6] = [
+        AccountStatus::NeedsReauth,
+        AccountStatus::Expired,
+        AccountStatus::Failing,
+        AccountStatus::Retrying,
+        AccountStatus::Pending,
+        AccountStatus::Ok,
+    ];
+
+    /// As written in JSON, the store and the CLI (`needs_reauth`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Pending => "pending",
+            AccountStatus::Ok => "ok",
+            AccountStatus::Retrying => "retrying",
+            AccountStatus::Failing => "failing",
+            AccountStatus::NeedsReauth => "needs_reauth",
+            AccountStatus::Expired => "expired",
+        }
+    }
+
+    /// The status written as [`AccountStatus::as_str`] does; `None` for a word this version
+    /// does not know.
+    pub fn parse(word: &str) -> Option<AccountStatus> {
+        AccountStatus::ALL.into_iter().find(|s| s.as_str() == word)
+    }
+
+    /// In words, as the window, the tray and the CLI say it. A refusal reads "needs login"
+    /// only for grants a login helps (`grant` = `None`: any grant).
+    pub fn label(self, grant: Option<GrantKind>) -> &'static str {
+        match self {
+            AccountStatus::NeedsReauth if grant.is_some_and(GrantKind::signs_in) => "needs login",
+            AccountStatus::NeedsReauth if grant.is_some() => "refused",
+            AccountStatus::NeedsReauth => "needs you",
+            AccountStatus::Pending => "fetching",
+            AccountStatus::Ok => "ok",
+            AccountStatus::Retrying => "retrying",
+            AccountStatus::Failing => "failing",
+            AccountStatus::Expired => "expired",
+        }
+    }
+
+    /// Whether a person must act before tokens flow again.
+    pub fn needs_person(self) -> bool {
+        matches!(
+            self,
+            AccountStatus::NeedsReauth | AccountStatus::Expired | AccountStatus::Failing
+        )
+    }
+}
+
+/// What the UI and `tokentray list` show of an account: no secret in it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccountView {
+    pub name: String,
+    pub grant: GrantKind,
+    pub status: AccountStatus,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_refresh: Option<DateTime<Utc>>,
+    /// When the engine will refresh next on its own, if it will.
+    pub next_refresh: Option<DateTime<Utc>>,
+    pub scope: Option<String>,
+    pub error: Option<ErrorView>,
+}
+
+impl AccountView {
+    /// The status in words (see [`AccountStatus::label`]).
+    pub fn label(&self) -> &'static str {
+        self.status.label(Some(self.grant))
+    }
+}
+
+/// What removing an account did at the server.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(tag = "revocation", rename_all = "snake_case")]
+pub enum Revocation {
+    /// Its tokens were revoked.
+    Revoked,
+    /// The account names no revocation endpoint.
+    NotOffered,
+    /// No token was held, so there was nothing to revoke.
+    NothingHeld,
+    /// The server did not revoke; the account was removed all the same.
+    Failed(ErrorView),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_words_round_trip_and_refusals_read_by_grant() {
+        for s in AccountStatus::ALL {
+            assert_eq!(AccountStatus::parse(s.as_str()), Some(s));
+            assert_eq!(
+                serde_json::to_value(s).unwrap(),
+                serde_json::Value::String(s.as_str().into())
+            );
+        }
+        assert_eq!(AccountStatus::parse("sleeping"), None);
+        let refused = AccountStatus::NeedsReauth;
+        assert_eq!(refused.label(Some(GrantKind::DeviceCode)), "needs login");
+        assert_eq!(refused.label(Some(GrantKind::ClientCredentials)), "refused");
+        assert_eq!(refused.label(None), "needs you");
+    }
+}
