@@ -20,38 +20,33 @@ use tokentray_core::grant::{authorization_code, GrantConfig};
 use tokentray_core::vault::KeySource;
 use tokentray_core::{http, EngineHandle, Profile, Secret};
 
-/// The victim: run by the test below as a child process of this same test binary (with
-/// TOKENTRAY_CHURN set), it refreshes one account again and again until it is killed,
-/// printing `refreshed N` after each refresh is on disk. Without the variable it does nothing.
-#[tokio::test]
-async fn churn_child() {
-    let Some(name) = std::env::var_os("TOKENTRAY_CHURN") else {
-        return;
-    };
-    let dir = tokentray_core::home::data_dir();
-    let engine = EngineHandle::open(
-        &dir,
-        tokentray_core::home::key_source(&dir).unwrap(),
-        clock(),
-    )
-    .await
-    .unwrap();
-    for n in 1.. {
-        if let Err(e) = engine.refresh(&name.to_string_lossy()).await {
-            eprintln!("error[{}]: {e}", e.code());
-            std::process::exit(1);
-        }
-        println!("refreshed {n}");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_during_rotation_never_loses_the_refresh_token() {
     let iterations: usize = std::env::var("TOKENTRAY_CRASH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let churn = std::env::current_exe().unwrap();
+    // The victim, examples/churn.rs: `cargo test` builds examples beside the test binaries;
+    // a run of this test alone builds it first.
+    let target = std::env::current_exe().unwrap();
+    let churn = target
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples/churn");
+    if !churn.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = Command::new(cargo)
+            .args(["build", "-p", "tokentray-core", "--example", "churn"])
+            .status()
+            .unwrap();
+        assert!(
+            built.success() && churn.exists(),
+            "cannot build {}",
+            churn.display()
+        );
+    }
     let idp = Idp::start_with(300, &[("IDP_REFRESH_REUSE_GRACE", "30".into())]);
 
     // A real login gives the refresh token the churn will rotate.
@@ -99,8 +94,7 @@ async fn sigkill_during_rotation_never_loses_the_refresh_token() {
     let (mut killed_mid_run, mut refreshes_before_kill) = (0, 0usize);
     for i in 0..iterations {
         let mut child = Command::new(&churn)
-            .args(["churn_child", "--exact", "--nocapture", "--test-threads=1"])
-            .env("TOKENTRAY_CHURN", "rotating")
+            .arg("rotating")
             .env("TOKENTRAY_HOME", &home)
             .env("TOKENTRAY_PASSPHRASE", "crash-test")
             .stdout(Stdio::piped())

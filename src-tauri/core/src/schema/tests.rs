@@ -2,6 +2,7 @@ use super::*;
 use crate::account::POLICY_KEYS;
 use crate::grant::{self, GrantConfig};
 use serde::de::{self, Deserialize, Visitor};
+use serde_json::json;
 use std::collections::BTreeSet;
 
 /// A deserializer that only records the field names a struct asks for: the grants' own list

@@ -1,0 +1,318 @@
+//! The table itself: each grant's label, summary and fields, in the order the form shows them.
+
+use super::{Field, FieldKind, GrantSchema};
+use crate::grant::GrantKind;
+use serde_json::json;
+
+use FieldKind::*;
+
+fn url(key: &str, label: &str) -> Field {
+    Field::new(key, label, Url).placeholder("https://")
+}
+fn client_id() -> Field {
+    Field::new("client_id", "Client ID", Text).required()
+}
+fn client_secret() -> Field {
+    Field::new("client_secret", "Client secret", Secret)
+}
+fn scope() -> Field {
+    Field::new("scope", "Scope", Text).placeholder("space-separated")
+}
+fn revocation() -> Field {
+    url("revocation_url", "Revocation endpoint")
+        .help("Tokens are revoked there when the account is removed.")
+}
+fn resource() -> Field {
+    Field::new("resource", "Resource (RFC 8707)", Text).advanced()
+}
+fn audience() -> Field {
+    Field::new("audience", "Audience", Text).advanced()
+}
+fn auth_method(public: bool) -> Field {
+    let mut choices = vec![
+        ("client_secret_basic", "client_secret_basic (HTTP Basic)"),
+        ("client_secret_post", "client_secret_post (in the form)"),
+    ];
+    if public {
+        choices.push(("none", "none (public client, PKCE)"));
+    }
+    Field::new("auth_method", "Client authentication", Select)
+        .choices(&choices)
+        .help("Default: HTTP Basic when there is a secret, else none.")
+        .advanced()
+}
+fn pointer(key: &str, label: &str, default: Option<&str>) -> Field {
+    let field = Field::new(key, label, Text).help("A JSON pointer into the answer.");
+    match default {
+        Some(d) => field.default(json!(d)).placeholder(d),
+        None => field,
+    }
+}
+
+/// Where the tokens are in an answer (`response.*`), as [`crate::token::ResponseMap`] reads it.
+fn response(advanced: bool) -> Vec<Field> {
+    let map = crate::token::ResponseMap::default();
+    let fields = [
+        (
+            "access_token",
+            "Access token at",
+            Some(map.access_token.as_str()),
+        ),
+        (
+            "expires_in",
+            "Lifetime (seconds) at",
+            map.expires_in.as_deref(),
+        ),
+        ("expires_at", "Or expiry time at", map.expires_at.as_deref()),
+        (
+            "refresh_token",
+            "New secret (rotation) at",
+            map.refresh_token.as_deref(),
+        ),
+        (
+            "refresh_expires_in",
+            "Refresh token lifetime at",
+            map.refresh_expires_in.as_deref(),
+        ),
+        ("scope", "Scope at", map.scope.as_deref()),
+        ("token_type", "Token type at", map.token_type.as_deref()),
+    ];
+    fields
+        .into_iter()
+        .enumerate()
+        .map(|(i, (key, label, default))| {
+            let field = pointer(&format!("response.{key}"), label, default);
+            if advanced || i > 3 {
+                field.advanced()
+            } else {
+                field
+            }
+        })
+        .collect()
+}
+
+/// The scheduling settings every account may override (else the app's settings apply).
+fn policy(kind: GrantKind) -> Vec<Field> {
+    let warnings = Field::new("warn_before_secs", "Warn before expiry (seconds)", Numbers)
+        .help("e.g. 604800 86400 3600 (7 days, 1 day, 1 hour). Empty: the app setting.");
+    vec![
+        Field::new("refresh_margin_secs", "Refresh margin (seconds)", Number)
+            .help("Refresh at least this long before expiry. Empty: the app setting.")
+            .advanced(),
+        if kind.renews_itself() {
+            warnings.advanced()
+        } else {
+            warnings
+        },
+        Field::new("on_refresh", "Run after each refresh", Argv)
+            .help("One argument per line; the new token's metadata (never the token) is in its environment.")
+            .advanced(),
+    ]
+}
+
+/// Every grant's form, in the order the window offers them.
+pub fn grants() -> Vec<GrantSchema> {
+    GrantKind::ALL.into_iter().map(grant).collect()
+}
+
+pub fn grant(kind: GrantKind) -> GrantSchema {
+    let (label, summary, discovery, login, one_of, fields): (_, _, _, _, &[&[&str]], _) = match kind {
+        GrantKind::ClientCredentials => (
+            "Client credentials",
+            "A service's own identity (OAuth 2 client ID and secret).",
+            true,
+            false,
+            &[],
+            vec![
+                url("token_url", "Token endpoint").required(),
+                client_id(),
+                client_secret().required(),
+                scope(),
+                revocation(),
+                audience(),
+                resource(),
+                auth_method(false),
+            ],
+        ),
+        GrantKind::AuthorizationCode => (
+            "Your login (browser)",
+            "Authorization code + PKCE in your browser; renewed with the refresh token after.",
+            true,
+            true,
+            &[],
+            vec![
+                url("authorization_url", "Authorization endpoint").required(),
+                url("token_url", "Token endpoint").required(),
+                client_id(),
+                client_secret(),
+                scope().placeholder("openid offline_access …"),
+                revocation(),
+                resource(),
+                Field::new("extra_params", "Extra authorization parameters (JSON object)", Table)
+                    .help("e.g. {\"prompt\": \"consent\"}")
+                    .advanced(),
+                auth_method(true),
+            ],
+        ),
+        GrantKind::DeviceCode => (
+            "Your login (device code)",
+            "Approve on any device with a short code (RFC 8628).",
+            true,
+            true,
+            &[],
+            vec![
+                url("device_authorization_url", "Device authorization endpoint").required(),
+                url("token_url", "Token endpoint").required(),
+                client_id(),
+                client_secret(),
+                scope(),
+                revocation(),
+                auth_method(true),
+            ],
+        ),
+        GrantKind::RefreshToken => (
+            "Refresh token",
+            "A refresh token you already have (rotated ones are kept).",
+            true,
+            false,
+            &[],
+            vec![
+                url("token_url", "Token endpoint").required(),
+                client_id(),
+                Field::new("refresh_token", "Refresh token", Secret).required(),
+                client_secret(),
+                scope(),
+                revocation(),
+                auth_method(true),
+            ],
+        ),
+        GrantKind::Password => (
+            "Password (legacy)",
+            "Username and password at a token endpoint or an app's own login URL.",
+            false,
+            false,
+            &[&["token_url", "login_url"]],
+            [
+                vec![
+                    url("token_url", "Token endpoint").help("Standard OAuth password grant…"),
+                    url("login_url", "Or: the app's login URL")
+                        .help("…or an application's own login endpoint."),
+                    Field::new("username", "Username", Text).required(),
+                    Field::new("password", "Password", Secret).required(),
+                    Field::new("client_id", "Client ID", Text),
+                    client_secret(),
+                    scope(),
+                    auth_method(false),
+                    Field::new("body", "Login body", Select)
+                        .choices(&[("json", "JSON"), ("form", "Form fields")])
+                        .default(json!("json"))
+                        .help("For a login URL: how username and password are sent.")
+                        .advanced(),
+                    Field::new("username_field", "Username field", Text)
+                        .default(json!("username"))
+                        .placeholder("username")
+                        .advanced(),
+                    Field::new("password_field", "Password field", Text)
+                        .default(json!("password"))
+                        .placeholder("password")
+                        .advanced(),
+                ],
+                response(true),
+            ]
+            .concat(),
+        ),
+        GrantKind::Custom => (
+            "Custom endpoint",
+            "A service token exchanged at a non-standard endpoint; the answer mapped by JSON pointers.",
+            false,
+            false,
+            &[],
+            [
+                vec![
+                    Field::new("secret", "Service token / API key", Secret).required(),
+                    url("request.url", "Request URL").required(),
+                    Field::new("request.method", "Method", Select)
+                        .choices(&[("POST", "POST"), ("GET", "GET"), ("PUT", "PUT")])
+                        .default(json!("POST")),
+                    Field::new("request.secret_in", "The secret goes in", SecretIn)
+                        .required()
+                        .choices(&[
+                            ("bearer", "Authorization: Bearer"),
+                            ("header", "a header named…"),
+                            ("basic", "HTTP Basic, with the username…"),
+                            ("query", "a query parameter named…"),
+                            ("form", "a form field named…"),
+                            ("json", "the JSON body at pointer…"),
+                        ]),
+                ],
+                response(false),
+                vec![
+                    Field::new("request.headers", "Headers (JSON object)", Table).advanced(),
+                    Field::new("request.query", "Query parameters (JSON object)", Table).advanced(),
+                    Field::new("request.form", "Form fields (JSON object)", Table).advanced(),
+                    Field::new("request.json", "JSON body", Json).advanced(),
+                ],
+            ]
+            .concat(),
+        ),
+        GrantKind::Static => (
+            "Long-lived token",
+            "A token that cannot renew itself (a PAT, an API key): watched for expiry, with warnings.",
+            false,
+            false,
+            &[],
+            vec![
+                Field::new("token", "Token", Secret).required(),
+                Field::new("expires_at", "Expires", Datetime).help("Not needed for a JWT with exp."),
+            ],
+        ),
+        GrantKind::TokenExchange => (
+            "Token exchange",
+            "Trade another account's token for one for this API (RFC 8693).",
+            true,
+            false,
+            &[&["subject_account", "subject_token"]],
+            vec![
+                url("token_url", "Token endpoint").required(),
+                client_id(),
+                client_secret().required(),
+                Field::new("subject_account", "Subject: the token of account", Text),
+                Field::new("subject_token", "Or: a pasted subject token", Secret),
+                audience(),
+                resource(),
+                scope(),
+                Field::new("subject_token_type", "Subject token type", Text)
+                    .default(json!("urn:ietf:params:oauth:token-type:access_token"))
+                    .advanced(),
+                Field::new("requested_token_type", "Requested token type", Text).advanced(),
+                revocation(),
+                auth_method(false),
+            ],
+        ),
+        GrantKind::Command => (
+            "Command",
+            "A token printed by another tool (gcloud, az, kubectl, aws).",
+            false,
+            false,
+            &[],
+            vec![
+                Field::new("command", "Command", Argv)
+                    .required()
+                    .help("One argument per line, e.g. gcloud / auth / print-access-token."),
+                Field::new("timeout_secs", "Timeout (seconds)", Number).advanced(),
+            ],
+        ),
+    };
+    GrantSchema {
+        kind,
+        label: label.into(),
+        summary: summary.into(),
+        discovery,
+        login,
+        one_of: one_of
+            .iter()
+            .map(|g| g.iter().map(|k| k.to_string()).collect())
+            .collect(),
+        fields: [fields, policy(kind)].concat(),
+    }
+}
