@@ -4,50 +4,69 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A stable error code, as written in JSON (`invalid_grant`, `network`, ...).
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ErrorCode {
-    NotFound,
-    InvalidConfig,
-    Network,
-    Timeout,
-    ServerError,
-    RateLimited,
+/// Declares the codes once: each variant with its word, the list of all, and `as_str`.
+macro_rules! codes {
+    ($($(#[$doc:meta])* $variant:ident = $word:literal,)*) => {
+        /// A stable error code, as written in JSON (`invalid_grant`, `network`, ...).
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum ErrorCode {
+            $($(#[$doc])* #[serde(rename = $word)] $variant,)*
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
+
+            /// The code as written in JSON and logs.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $word,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    NotFound = "not_found",
+    InvalidConfig = "invalid_config",
+    Network = "network",
+    Timeout = "timeout",
+    ServerError = "server_error",
+    RateLimited = "rate_limited",
     // The OAuth refusals of RFC 6749 §5.2, RFC 8628 §3.5 and RFC 8693 §2.2.2.
-    InvalidGrant,
-    InvalidClient,
-    UnauthorizedClient,
-    InvalidScope,
-    InvalidRequest,
-    UnsupportedGrantType,
-    InvalidTarget,
-    AccessDenied,
-    ExpiredToken,
+    InvalidGrant = "invalid_grant",
+    InvalidClient = "invalid_client",
+    UnauthorizedClient = "unauthorized_client",
+    InvalidScope = "invalid_scope",
+    InvalidRequest = "invalid_request",
+    UnsupportedGrantType = "unsupported_grant_type",
+    InvalidTarget = "invalid_target",
+    AccessDenied = "access_denied",
+    ExpiredToken = "expired_token",
     /// A refusal with an error the server made up.
-    Refused,
-    InvalidResponse,
-    LoginRequired,
-    Expired,
-    CommandFailed,
-    Cancelled,
-    KeyringUnavailable,
-    KeyringLocked,
-    VaultKeyLost,
-    WrongPassphrase,
-    Storage,
-    EngineRunning,
-    EngineNotRunning,
-    ShuttingDown,
+    Refused = "refused",
+    InvalidResponse = "invalid_response",
+    LoginRequired = "login_required",
+    Expired = "expired",
+    CommandFailed = "command_failed",
+    Cancelled = "cancelled",
+    KeyringUnavailable = "keyring_unavailable",
+    KeyringLocked = "keyring_locked",
+    VaultKeyLost = "vault_key_lost",
+    WrongPassphrase = "wrong_passphrase",
+    Storage = "storage",
+    EngineRunning = "engine_running",
+    EngineNotRunning = "engine_not_running",
+    ShuttingDown = "shutting_down",
     /// A socket request the engine could not read.
-    BadRequest,
+    BadRequest = "bad_request",
     /// The CLI and the engine speak different protocol versions.
-    ProtocolMismatch,
+    ProtocolMismatch = "protocol_mismatch",
     /// Something of this machine's failed: the clipboard, start at login, a browser, a program.
-    System,
+    System = "system",
     /// The account does not do what was asked (a login for a client-credentials account).
-    Unsupported,
+    Unsupported = "unsupported",
 }
 
 /// What an error means for whoever meets it.
@@ -70,89 +89,11 @@ pub enum ErrorClass {
 }
 
 impl ErrorCode {
-    pub const ALL: [ErrorCode; 33] = {
-        use ErrorCode::*;
-        [
-            NotFound,
-            InvalidConfig,
-            Network,
-            Timeout,
-            ServerError,
-            RateLimited,
-            InvalidGrant,
-            InvalidClient,
-            UnauthorizedClient,
-            InvalidScope,
-            InvalidRequest,
-            UnsupportedGrantType,
-            InvalidTarget,
-            AccessDenied,
-            ExpiredToken,
-            Refused,
-            InvalidResponse,
-            LoginRequired,
-            Expired,
-            CommandFailed,
-            Cancelled,
-            KeyringUnavailable,
-            KeyringLocked,
-            VaultKeyLost,
-            WrongPassphrase,
-            Storage,
-            EngineRunning,
-            EngineNotRunning,
-            ShuttingDown,
-            BadRequest,
-            ProtocolMismatch,
-            System,
-            Unsupported,
-        ]
-    };
-
-    /// The code as written in JSON and logs.
-    pub fn as_str(self) -> &'static str {
-        use ErrorCode::*;
-        match self {
-            NotFound => "not_found",
-            InvalidConfig => "invalid_config",
-            Network => "network",
-            Timeout => "timeout",
-            ServerError => "server_error",
-            RateLimited => "rate_limited",
-            InvalidGrant => "invalid_grant",
-            InvalidClient => "invalid_client",
-            UnauthorizedClient => "unauthorized_client",
-            InvalidScope => "invalid_scope",
-            InvalidRequest => "invalid_request",
-            UnsupportedGrantType => "unsupported_grant_type",
-            InvalidTarget => "invalid_target",
-            AccessDenied => "access_denied",
-            ExpiredToken => "expired_token",
-            Refused => "refused",
-            InvalidResponse => "invalid_response",
-            LoginRequired => "login_required",
-            Expired => "expired",
-            CommandFailed => "command_failed",
-            Cancelled => "cancelled",
-            KeyringUnavailable => "keyring_unavailable",
-            KeyringLocked => "keyring_locked",
-            VaultKeyLost => "vault_key_lost",
-            WrongPassphrase => "wrong_passphrase",
-            Storage => "storage",
-            EngineRunning => "engine_running",
-            EngineNotRunning => "engine_not_running",
-            ShuttingDown => "shutting_down",
-            BadRequest => "bad_request",
-            ProtocolMismatch => "protocol_mismatch",
-            System => "system",
-            Unsupported => "unsupported",
-        }
-    }
-
     /// The code of an OAuth `error` a server sent; one it made up is `refused`.
     pub fn from_oauth(error: &str) -> ErrorCode {
         ErrorCode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|c| c.class() == ErrorClass::NeedsPerson)
             .find(|c| c.as_str() == error && c.is_oauth())
             .unwrap_or(ErrorCode::Refused)
@@ -236,7 +177,7 @@ mod tests {
     #[test]
     fn names_agree_with_json_and_every_code_is_listed_once() {
         let mut seen = std::collections::HashSet::new();
-        for code in ErrorCode::ALL {
+        for &code in ErrorCode::ALL {
             assert_eq!(
                 serde_json::to_value(code).unwrap(),
                 serde_json::Value::String(code.as_str().into())

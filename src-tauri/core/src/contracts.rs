@@ -59,7 +59,8 @@ pub fn contracts() -> Contracts {
             })
             .collect(),
         errors: ErrorCode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .map(|code| ErrorContract {
                 code,
                 class: code.class(),

@@ -102,14 +102,20 @@ fn unchanged_form(schema: &GrantSchema, settings: &Map<String, Value>) -> Map<St
     out
 }
 
-#[tokio::test]
-async fn every_grants_settings_survive_save_and_edit_unchanged() {
-    let home = std::env::temp_dir().join(format!("tokentray-forms-{}", std::process::id()));
+/// An engine over a fresh data directory of its own (a key in memory).
+async fn open(tag: &str) -> (EngineHandle, std::path::PathBuf) {
+    let home = std::env::temp_dir().join(format!("tokentray-forms-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     let key = KeySource::Store(Box::new(MemoryKeyStore::default()));
     let engine = EngineHandle::open(&home, key, Arc::new(SystemClock))
         .await
         .unwrap();
+    (engine, home)
+}
+
+#[tokio::test]
+async fn every_grants_settings_survive_save_and_edit_unchanged() {
+    let (engine, home) = open("all").await;
     let secret_keys = tokentray_core::schema::secret_keys();
     for schema in grants() {
         for case in 0..CASES_PER_GRANT {
@@ -159,12 +165,7 @@ async fn every_grants_settings_survive_save_and_edit_unchanged() {
 
 #[tokio::test]
 async fn an_edit_changes_what_it_sends_and_clears_what_it_blanks() {
-    let home = std::env::temp_dir().join(format!("tokentray-forms-edit-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&home);
-    let key = KeySource::Store(Box::new(MemoryKeyStore::default()));
-    let engine = EngineHandle::open(&home, key, Arc::new(SystemClock))
-        .await
-        .unwrap();
+    let (engine, home) = open("edit").await;
     let saved = json!({
         "grant": "custom", "secret": "service-token",
         "request": { "url": "https://api.example.com/refresh", "method": "GET", "secret_in": "bearer" },

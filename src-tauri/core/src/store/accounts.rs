@@ -84,7 +84,8 @@ impl Store {
                 let error = row.get::<Option<String>, _>("error_code").map(|c| ErrorView {
                     // A code this version does not know was written by a newer one.
                     code: ErrorCode::ALL
-                        .into_iter()
+                        .iter()
+                        .copied()
                         .find(|k| k.as_str() == c)
                         .unwrap_or(ErrorCode::Refused),
                     message: row
