@@ -2,71 +2,53 @@
 //! (retry or wait for the person) and the exit status a script sees. This is the one table;
 //! the CLI, the socket, the tray and the window (through the exported contracts) read it.
 
+use crate::words::words;
 use serde::{Deserialize, Serialize};
 
-/// Declares the codes once: each variant with its word, the list of all, and `as_str`.
-macro_rules! codes {
-    ($($(#[$doc:meta])* $variant:ident = $word:literal,)*) => {
-        /// A stable error code, as written in JSON (`invalid_grant`, `network`, ...).
-        #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum ErrorCode {
-            $($(#[$doc])* #[serde(rename = $word)] $variant,)*
-        }
-
-        impl ErrorCode {
-            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)*];
-
-            /// The code as written in JSON and logs.
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $(ErrorCode::$variant => $word,)*
-                }
-            }
-        }
-    };
-}
-
-codes! {
-    NotFound = "not_found",
-    InvalidConfig = "invalid_config",
-    Network = "network",
-    Timeout = "timeout",
-    ServerError = "server_error",
-    RateLimited = "rate_limited",
-    // The OAuth refusals of RFC 6749 §5.2, RFC 8628 §3.5 and RFC 8693 §2.2.2.
-    InvalidGrant = "invalid_grant",
-    InvalidClient = "invalid_client",
-    UnauthorizedClient = "unauthorized_client",
-    InvalidScope = "invalid_scope",
-    InvalidRequest = "invalid_request",
-    UnsupportedGrantType = "unsupported_grant_type",
-    InvalidTarget = "invalid_target",
-    AccessDenied = "access_denied",
-    ExpiredToken = "expired_token",
-    /// A refusal with an error the server made up.
-    Refused = "refused",
-    InvalidResponse = "invalid_response",
-    LoginRequired = "login_required",
-    Expired = "expired",
-    CommandFailed = "command_failed",
-    Cancelled = "cancelled",
-    KeyringUnavailable = "keyring_unavailable",
-    KeyringLocked = "keyring_locked",
-    VaultKeyLost = "vault_key_lost",
-    WrongPassphrase = "wrong_passphrase",
-    Storage = "storage",
-    EngineRunning = "engine_running",
-    EngineNotRunning = "engine_not_running",
-    ShuttingDown = "shutting_down",
-    /// A socket request the engine could not read.
-    BadRequest = "bad_request",
-    /// The CLI and the engine speak different protocol versions.
-    ProtocolMismatch = "protocol_mismatch",
-    /// Something of this machine's failed: the clipboard, start at login, a browser, a program.
-    System = "system",
-    /// The account does not do what was asked (a login for a client-credentials account).
-    Unsupported = "unsupported",
+words! {
+    /// A stable error code, as written in JSON (`invalid_grant`, `network`, ...).
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+    pub enum ErrorCode {
+        NotFound = "not_found",
+        InvalidConfig = "invalid_config",
+        Network = "network",
+        Timeout = "timeout",
+        ServerError = "server_error",
+        RateLimited = "rate_limited",
+        // The OAuth refusals of RFC 6749 §5.2, RFC 8628 §3.5 and RFC 8693 §2.2.2.
+        InvalidGrant = "invalid_grant",
+        InvalidClient = "invalid_client",
+        UnauthorizedClient = "unauthorized_client",
+        InvalidScope = "invalid_scope",
+        InvalidRequest = "invalid_request",
+        UnsupportedGrantType = "unsupported_grant_type",
+        InvalidTarget = "invalid_target",
+        AccessDenied = "access_denied",
+        ExpiredToken = "expired_token",
+        /// A refusal with an error the server made up.
+        Refused = "refused",
+        InvalidResponse = "invalid_response",
+        LoginRequired = "login_required",
+        Expired = "expired",
+        CommandFailed = "command_failed",
+        Cancelled = "cancelled",
+        KeyringUnavailable = "keyring_unavailable",
+        KeyringLocked = "keyring_locked",
+        VaultKeyLost = "vault_key_lost",
+        WrongPassphrase = "wrong_passphrase",
+        Storage = "storage",
+        EngineRunning = "engine_running",
+        EngineNotRunning = "engine_not_running",
+        ShuttingDown = "shutting_down",
+        /// A socket request the engine could not read.
+        BadRequest = "bad_request",
+        /// The CLI and the engine speak different protocol versions.
+        ProtocolMismatch = "protocol_mismatch",
+        /// Something of this machine's failed: the clipboard, start at login, a browser, a program.
+        System = "system",
+        /// The account does not do what was asked (a login for a client-credentials account).
+        Unsupported = "unsupported",
+    }
 }
 
 /// What an error means for whoever meets it.
@@ -91,11 +73,8 @@ pub enum ErrorClass {
 impl ErrorCode {
     /// The code of an OAuth `error` a server sent; one it made up is `refused`.
     pub fn from_oauth(error: &str) -> ErrorCode {
-        ErrorCode::ALL
-            .iter()
-            .copied()
-            .filter(|c| c.class() == ErrorClass::NeedsPerson)
-            .find(|c| c.as_str() == error && c.is_oauth())
+        ErrorCode::parse(error)
+            .filter(|c| c.is_oauth())
             .unwrap_or(ErrorCode::Refused)
     }
 
@@ -155,12 +134,6 @@ impl ErrorCode {
 pub struct ErrorView {
     pub code: ErrorCode,
     pub message: String,
-}
-
-impl std::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
 }
 
 /// Codes compare with their words (`code == "invalid_grant"`), as tests and scripts write them.

@@ -45,12 +45,14 @@ pub fn contracts() -> Contracts {
     Contracts {
         grants: crate::schema::grants(),
         statuses: AccountStatus::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .map(|status| StatusContract {
                 status,
                 label: status.label(None).into(),
                 label_by_grant: GrantKind::ALL
-                    .into_iter()
+                    .iter()
+                    .copied()
                     .map(|g| (g, status.label(Some(g))))
                     .filter(|(_, l)| *l != status.label(None))
                     .map(|(g, l)| (g, l.into()))

@@ -102,6 +102,9 @@ impl EngineHandle {
         let settings = merged(written, fields)?;
         let config =
             AccountConfig::from_written(name.into(), settings).map_err(Error::InvalidConfig)?;
+        // Every account can be exported as a profile, which TOML (no null) must be able to hold.
+        crate::profile::to_toml([&config], false)
+            .map_err(|e| Error::InvalidConfig(format!("{e}: a JSON value may not hold null")))?;
         self.put_account(config).await
     }
 
@@ -170,15 +173,10 @@ fn merged(
         Error::InvalidConfig(format!("unknown grant {kind:?}: one of {}", grant_words()))
     })?;
     schema::merge(&mut written, sent, &schema::grant(kind));
-    // Every account must be writable as a profile (`tokentray export`), and TOML has no null.
-    if let Err(e) = toml::Value::try_from(&written) {
-        return Err(Error::InvalidConfig(format!(
-            "these settings cannot be written to a profile ({e}): a JSON value may not hold null"
-        )));
-    }
     Ok(written)
 }
 
 fn grant_words() -> String {
-    GrantKind::ALL.map(GrantKind::as_str).join(", ")
+    let words: Vec<&str> = GrantKind::ALL.iter().map(|k| k.as_str()).collect();
+    words.join(", ")
 }

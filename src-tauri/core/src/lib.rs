@@ -33,6 +33,7 @@ pub mod token;
 pub mod transition;
 pub mod vault;
 pub mod view;
+mod words;
 
 pub use account::AccountConfig;
 pub use clock::{Clock, SystemClock};

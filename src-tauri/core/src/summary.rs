@@ -37,12 +37,10 @@ pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, warn_within_secs:
     let mut expiring = 0;
     for a in accounts {
         match a.status {
+            s if s.needs_person() => broken += 1,
             AccountStatus::Ok => ok += 1,
             AccountStatus::Retrying => retrying += 1,
-            AccountStatus::Pending => pending += 1,
-            AccountStatus::Failing | AccountStatus::NeedsReauth | AccountStatus::Expired => {
-                broken += 1
-            }
+            _ => pending += 1,
         }
         let cannot_renew = !a.grant.renews_itself();
         if let (true, AccountStatus::Ok, Some(exp)) = (cannot_renew, a.status, a.expires_at) {

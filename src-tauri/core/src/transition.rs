@@ -24,6 +24,19 @@ pub struct Before {
     pub failures: u32,
 }
 
+impl Rules {
+    /// When to look at a token next: its due time for a grant that renews itself, else when
+    /// it expires (to say so); never for a token without an expiry.
+    pub fn next_look(&self, token: &TokenSet, jitter: f64) -> Option<DateTime<Utc>> {
+        let exp = token.expires_at?;
+        Some(if self.renews_itself {
+            due_at(token.issued_at, exp, self.margin, jitter)
+        } else {
+            exp
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
     pub status: AccountStatus,
@@ -49,14 +62,7 @@ pub fn apply(
     match outcome {
         Ok(token) => Transition {
             status: AccountStatus::Ok,
-            next_attempt: match token.expires_at {
-                Some(exp) if rules.renews_itself => {
-                    Some(due_at(token.issued_at, exp, rules.margin, jitter))
-                }
-                // A token that cannot renew itself is looked at again when it expires.
-                Some(exp) => Some(exp),
-                None => None,
-            },
+            next_attempt: rules.next_look(token, jitter),
             failures: 0,
             error: None,
             watch: !rules.renews_itself || token.refresh_expires_at.is_some(),

@@ -4,6 +4,7 @@
 
 pub use crate::code::{ErrorCode, ErrorView};
 use crate::grant::GrantKind;
+use crate::words::words;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -46,54 +47,27 @@ pub enum Event {
     AccountChanged { account: String },
 }
 
-/// An account's state at a glance.
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Hash)]
-#[serde(rename_all = "snake_case")]
-pub enum AccountStatus {
-    /// No token yet.
-    Pending,
-    /// A valid token is held.
-    Ok,
-    /// A refresh failed transiently; the held token is still valid and served.
-    Retrying,
-    /// A refresh failed transiently and no valid token is held.
-    Failing,
-    /// The server refused, or a login is needed; no retry until the account is fixed.
-    NeedsReauth,
-    /// A token that cannot renew itself has expired.
-    Expired,
+words! {
+    /// An account's state at a glance; declared most urgent first, the order the window lists
+    /// accounts needing attention in.
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+    pub enum AccountStatus {
+        /// The server refused, or a login is needed; no retry until the account is fixed.
+        NeedsReauth = "needs_reauth",
+        /// A token that cannot renew itself has expired.
+        Expired = "expired",
+        /// A refresh failed transiently and no valid token is held.
+        Failing = "failing",
+        /// A refresh failed transiently; the held token is still valid and served.
+        Retrying = "retrying",
+        /// No token yet.
+        Pending = "pending",
+        /// A valid token is held.
+        Ok = "ok",
+    }
 }
 
 impl AccountStatus {
-    /// Most urgent first: the order the window lists accounts needing attention in.
-    pub const ALL: [AccountStatus; 6] = [
-        AccountStatus::NeedsReauth,
-        AccountStatus::Expired,
-        AccountStatus::Failing,
-        AccountStatus::Retrying,
-        AccountStatus::Pending,
-        AccountStatus::Ok,
-    ];
-
-    /// As written in JSON, the store and the CLI (`needs_reauth`, ...).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountStatus::Pending => "pending",
-            AccountStatus::Ok => "ok",
-            AccountStatus::Retrying => "retrying",
-            AccountStatus::Failing => "failing",
-            AccountStatus::NeedsReauth => "needs_reauth",
-            AccountStatus::Expired => "expired",
-        }
-    }
-
-    /// The status written as [`AccountStatus::as_str`] does; `None` for a word this version
-    /// does not know.
-    pub fn parse(word: &str) -> Option<AccountStatus> {
-        AccountStatus::ALL.into_iter().find(|s| s.as_str() == word)
-    }
-
     /// In words, as the window, the tray and the CLI say it. A refusal reads "needs login"
     /// only for grants a login helps (`grant` = `None`: any grant).
     pub fn label(self, grant: Option<GrantKind>) -> &'static str {
@@ -161,7 +135,7 @@ mod tests {
 
     #[test]
     fn status_words_round_trip_and_refusals_read_by_grant() {
-        for s in AccountStatus::ALL {
+        for &s in AccountStatus::ALL {
             assert_eq!(AccountStatus::parse(s.as_str()), Some(s));
             assert_eq!(
                 serde_json::to_value(s).unwrap(),

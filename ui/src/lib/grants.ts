@@ -56,20 +56,7 @@ export function validate(kind: string, values: Values, held: string[] = []): Rec
       if (f.required && !(f.kind === 'secret' && held.includes(f.key)) && f.kind !== 'secret_in') errors[f.key] = 'Required.';
       continue;
     }
-    const problem =
-      f.kind === 'url'
-        ? urlProblem(v)
-        : f.kind === 'number' && !/^\d+$/.test(v)
-          ? 'A whole number of seconds.'
-          : f.kind === 'numbers' && !/^\d+([\s,]+\d+)*$/.test(v)
-            ? 'Whole numbers of seconds, separated by spaces.'
-            : f.kind === 'json' && !parses(v)
-              ? 'Not valid JSON.'
-              : f.kind === 'table' && !isTable(v)
-                ? 'A JSON object of text values, e.g. {"X-Api-Version": "2"}.'
-              : f.kind === 'datetime' && Number.isNaN(Date.parse(v))
-                ? 'Not a date and time.'
-                : null;
+    const problem = problemWith(f, v);
     if (problem) errors[f.key] = problem;
   }
   for (const group of grantDef(kind).one_of) {
@@ -79,6 +66,26 @@ export function validate(kind: string, values: Values, held: string[] = []): Rec
     }
   }
   return errors;
+}
+
+/** What is wrong with a setting's typed (non-blank) text, by its kind; `null` when nothing is. */
+function problemWith(f: Field, text: string): string | null {
+  switch (f.kind) {
+    case 'url':
+      return urlProblem(text);
+    case 'number':
+      return /^\d+$/.test(text) ? null : 'A whole number of seconds.';
+    case 'numbers':
+      return /^\d+([\s,]+\d+)*$/.test(text) ? null : 'Whole numbers of seconds, separated by spaces.';
+    case 'json':
+      return parses(text) ? null : 'Not valid JSON.';
+    case 'table':
+      return isTable(text) ? null : 'A JSON object of text values, e.g. {"X-Api-Version": "2"}.';
+    case 'datetime':
+      return Number.isNaN(Date.parse(text)) ? 'Not a date and time.' : null;
+    default:
+      return null;
+  }
 }
 
 function isTable(text: string): boolean {

@@ -8,8 +8,8 @@ use crate::grant::GrantKind;
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::store::StoredState;
-use crate::timing::due_at;
 use crate::token::TokenSet;
+use crate::transition::Rules;
 use crate::view::{AccountStatus, AccountView, ErrorView};
 use chrono::{DateTime, Utc};
 use std::sync::Mutex;
@@ -86,18 +86,13 @@ impl Account {
             state.status = stored.status;
             state.error = stored.error;
             state.last_refresh = stored.last_refresh;
+            let rules = Rules {
+                renews_itself: kind.renews_itself(),
+                margin: margin(config.as_ref().ok(), settings),
+            };
             state.next_attempt = match (&stored.token, state.status) {
                 (_, AccountStatus::NeedsReauth | AccountStatus::Expired) => None,
-                (Some(t), _) => match t.expires_at {
-                    Some(exp) if kind.renews_itself() => Some(due_at(
-                        t.issued_at,
-                        exp,
-                        margin(config.as_ref().ok(), settings),
-                        fastrand::f64(),
-                    )),
-                    Some(exp) => Some(exp),
-                    None => None,
-                },
+                (Some(t), _) => rules.next_look(t, fastrand::f64()),
                 (None, _) => Some(now),
             };
             state.token = stored.token;
@@ -128,8 +123,12 @@ impl Account {
         self.kind.renews_itself()
     }
 
-    pub(crate) fn margin(&self, settings: &Settings) -> chrono::Duration {
-        margin(self.config.as_ref().ok(), settings)
+    /// How the account is planned under the app's `settings`.
+    pub(crate) fn rules(&self, settings: &Settings) -> Rules {
+        Rules {
+            renews_itself: self.renews_itself(),
+            margin: margin(self.config.as_ref().ok(), settings),
+        }
     }
 
     /// The account's warning thresholds, else the app's.

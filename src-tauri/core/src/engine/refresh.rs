@@ -8,7 +8,7 @@ use crate::grant;
 use crate::secret::Secret;
 use crate::store::RefreshRecord;
 use crate::token::TokenSet;
-use crate::transition::{self, Before, Rules};
+use crate::transition::{self, Before};
 use crate::view::{Event, Revocation};
 use chrono::{DateTime, Utc};
 
@@ -65,10 +65,7 @@ impl EngineHandle {
         result: Result<TokenSet>,
     ) -> Result<Secret> {
         let now = self.now();
-        let rules = Rules {
-            renews_itself: account.renews_itself(),
-            margin: account.margin(&self.settings()),
-        };
+        let rules = account.rules(&self.settings());
         let (step, held) = {
             let state = account.state.lock().expect("state poisoned");
             let before = Before {

@@ -20,56 +20,27 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::token::TokenSet;
-use serde::{Deserialize, Serialize};
+use crate::words::words;
+use serde::Deserialize;
 
-/// The kinds of grant, as written in a profile (`grant = "client_credentials"`).
-#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum GrantKind {
-    ClientCredentials,
-    RefreshToken,
-    AuthorizationCode,
-    DeviceCode,
-    Password,
-    Custom,
-    Static,
-    TokenExchange,
-    Command,
+words! {
+    /// The kinds of grant, as written in a profile (`grant = "client_credentials"`); declared
+    /// in the order the window offers them.
+    #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+    pub enum GrantKind {
+        ClientCredentials = "client_credentials",
+        AuthorizationCode = "authorization_code",
+        DeviceCode = "device_code",
+        RefreshToken = "refresh_token",
+        Password = "password",
+        Custom = "custom",
+        Static = "static",
+        TokenExchange = "token_exchange",
+        Command = "command",
+    }
 }
 
 impl GrantKind {
-    pub const ALL: [GrantKind; 9] = [
-        GrantKind::ClientCredentials,
-        GrantKind::AuthorizationCode,
-        GrantKind::DeviceCode,
-        GrantKind::RefreshToken,
-        GrantKind::Password,
-        GrantKind::Custom,
-        GrantKind::Static,
-        GrantKind::TokenExchange,
-        GrantKind::Command,
-    ];
-
-    /// As written in a profile and shown in the UI.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantKind::ClientCredentials => "client_credentials",
-            GrantKind::RefreshToken => "refresh_token",
-            GrantKind::AuthorizationCode => "authorization_code",
-            GrantKind::DeviceCode => "device_code",
-            GrantKind::Password => "password",
-            GrantKind::Custom => "custom",
-            GrantKind::Static => "static",
-            GrantKind::TokenExchange => "token_exchange",
-            GrantKind::Command => "command",
-        }
-    }
-
-    pub fn parse(word: &str) -> Option<GrantKind> {
-        GrantKind::ALL.into_iter().find(|k| k.as_str() == word)
-    }
-
     /// Whether a person signing in again helps after a refusal (their own login, their
     /// refresh token, their password); for the others the account itself must be fixed.
     pub fn signs_in(self) -> bool {
@@ -94,12 +65,6 @@ impl GrantKind {
 pub struct Context<'a> {
     pub http: &'a reqwest::Client,
     pub clock: &'a dyn Clock,
-}
-
-impl std::fmt::Display for GrantKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.pad(self.as_str())
-    }
 }
 
 /// An account's grant and its settings, as written in a profile (`grant = "..."`).

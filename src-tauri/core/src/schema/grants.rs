@@ -112,7 +112,7 @@ fn policy(kind: GrantKind) -> Vec<Field> {
 
 /// Every grant's form, in the order the window offers them.
 pub fn grants() -> Vec<GrantSchema> {
-    GrantKind::ALL.into_iter().map(grant).collect()
+    GrantKind::ALL.iter().copied().map(grant).collect()
 }
 
 pub fn grant(kind: GrantKind) -> GrantSchema {

@@ -115,7 +115,7 @@ fn the_schema_describes_every_setting_each_grant_reads_and_nothing_else() {
 
 #[test]
 fn grant_names_agree_with_the_profile_tag() {
-    for kind in GrantKind::ALL {
+    for &kind in GrantKind::ALL {
         let tagged: Result<GrantConfig, _> =
             serde_json::from_value(json!({ "grant": kind.as_str() }));
         let err = tagged.unwrap_err().to_string();

@@ -83,11 +83,7 @@ impl Store {
                 });
                 let error = row.get::<Option<String>, _>("error_code").map(|c| ErrorView {
                     // A code this version does not know was written by a newer one.
-                    code: ErrorCode::ALL
-                        .iter()
-                        .copied()
-                        .find(|k| k.as_str() == c)
-                        .unwrap_or(ErrorCode::Refused),
+                    code: ErrorCode::parse(&c).unwrap_or(ErrorCode::Refused),
                     message: row
                         .get::<Option<String>, _>("error_message")
                         .unwrap_or_default(),
