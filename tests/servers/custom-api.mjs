@@ -12,13 +12,20 @@
 //   POST /oauth/token   grant_type=password (username, password), refresh_token (rotating), or
 //        client_credentials (any client id, secret `bench-secret`, for the benchmark):
 //        the standard OAuth answer (the resource owner password grant, RFC 6749 §4.3)
+//   POST /guide/auth/login   form username, password (the "Token Refresh Flow Guide")
+//        → {"access_token", "refresh_token", "token_type", "expires_in": TTL}
+//   POST /guide/auth/refresh?refresh_token=<rt>
+//        → both rotated; a spent refresh token is refused and revokes its whole family
 //   GET  /api/me           Authorization: Bearer <access token> → 200 {"sub"} or 401
 //
 // Test controls:
 //   POST /_control/refresh-token        → {"refresh_token": <a new valid one>}
 //   POST /_control/fail  {"times", "status", "body", "headers", "delay_ms"}
 //        the next `times` token requests get this answer instead
-//   GET  /_control/stats                → {"token_requests": n}
+//   POST /_control/revoke-refresh-tokens → every refresh token is refused from now on
+//   POST /_control/password {"password"}  → the user's password changes
+//   GET  /_control/stats                → {"token_requests": n, "counts": {what: n}}: what the
+//        server did, e.g. "guide-login", "guide-refresh", "oauth-password", "oauth-refresh"
 //
 // Environment: CUSTOM_TTL (seconds, default 900), CUSTOM_SERVICE_TOKEN, CUSTOM_USER,
 // CUSTOM_PASSWORD.
@@ -28,12 +35,16 @@ import { randomBytes } from 'node:crypto';
 const ttl = Number(process.env.CUSTOM_TTL || 900);
 const SERVICE_TOKEN = process.env.CUSTOM_SERVICE_TOKEN || 'svc-test-token';
 const USER = process.env.CUSTOM_USER || 'alice';
-const PASSWORD = process.env.CUSTOM_PASSWORD || 'alice-password';
+let PASSWORD = process.env.CUSTOM_PASSWORD || 'alice-password';
 
 const accessTokens = new Map(); // token → { sub, exp (ms) }
 const refreshTokens = new Map(); // token → sub
 let failures = [];
 let tokenRequests = 0;
+const counts = {};
+const count = (what) => (counts[what] = (counts[what] ?? 0) + 1);
+const families = new Map(); // refresh token → family id (for reuse detection)
+const spent = new Set();
 
 const newToken = (prefix) => `${prefix}-${randomBytes(18).toString('base64url')}`;
 function issueAccess(sub) {
@@ -65,6 +76,7 @@ const tokenRoutes = {
   'POST /oauth/token': async (req, res) => {
     const form = new URLSearchParams(await readBody(req));
     let sub;
+    count(`oauth-${form.get('grant_type')}`);
     if (form.get('grant_type') === 'password') {
       if (form.get('username') !== USER || form.get('password') !== PASSWORD) {
         return send(res, 400, { error: 'invalid_grant', error_description: 'wrong username or password' });
@@ -96,7 +108,34 @@ const tokenRoutes = {
       data: { accessToken: issueAccess(sub), refreshToken: issueRefresh(sub), expiresAt: new Date(Date.now() + ttl * 1000).toISOString() },
     });
   },
+  'POST /guide/auth/login': async (req, res) => {
+    count('guide-login');
+    const form = new URLSearchParams(await readBody(req));
+    if (form.get('username') !== USER || form.get('password') !== PASSWORD) {
+      return send(res, 401, { detail: 'Incorrect username or password' });
+    }
+    const rt = issueRefresh(USER);
+    families.set(rt, rt);
+    send(res, 200, { access_token: issueAccess(USER), refresh_token: rt, token_type: 'bearer', expires_in: ttl });
+  },
+  'POST /guide/auth/refresh': async (req, res, url) => {
+    count('guide-refresh');
+    const rt = url.searchParams.get('refresh_token');
+    const family = families.get(rt);
+    if (spent.has(rt)) {
+      // Reuse of a rotated token: the whole family goes (what a lost rotation looks like).
+      for (const [t, f] of families) if (f === family) refreshTokens.delete(t);
+    }
+    const sub = refreshTokens.get(rt);
+    if (!sub) return send(res, 401, { detail: 'Invalid or expired refresh token' });
+    refreshTokens.delete(rt);
+    spent.add(rt);
+    const next = issueRefresh(sub);
+    families.set(next, family);
+    send(res, 200, { access_token: issueAccess(sub), refresh_token: next, token_type: 'bearer', expires_in: ttl });
+  },
   'POST /api/auth/login': async (req, res) => {
+    count('login');
     let creds;
     try {
       creds = JSON.parse(await readBody(req));
@@ -119,7 +158,15 @@ const server = http.createServer(async (req, res) => {
     failures.push(...Array.from({ length: f.times ?? 1 }, () => f));
     return send(res, 200, { queued: failures.length });
   }
-  if (route === 'GET /_control/stats') return send(res, 200, { token_requests: tokenRequests });
+  if (route === 'POST /_control/password') {
+    PASSWORD = JSON.parse(await readBody(req)).password;
+    return send(res, 200, {});
+  }
+  if (route === 'POST /_control/revoke-refresh-tokens') {
+    refreshTokens.clear();
+    return send(res, 200, {});
+  }
+  if (route === 'GET /_control/stats') return send(res, 200, { token_requests: tokenRequests, counts });
   if (route === 'GET /api/me') {
     const t = accessTokens.get(bearer(req));
     if (!t || t.exp <= Date.now()) return send(res, 401, { error: 'invalid_token' });

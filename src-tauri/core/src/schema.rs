@@ -75,7 +75,19 @@ pub struct GrantSchema {
     pub login: bool,
     /// Groups of settings of which exactly one must be given.
     pub one_of: Vec<Vec<String>>,
+    /// Tables given whole or not at all (`refresh`): their required fields are required only
+    /// when the table is given.
+    pub optional_tables: Vec<OptionalTable>,
     pub fields: Vec<Field>,
+}
+
+/// A table of settings that may be left out whole.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OptionalTable {
+    pub table: String,
+    /// A setting the table is only given together with (`refresh` needs `login_url`).
+    pub with: Option<String>,
 }
 
 impl Field {

@@ -58,8 +58,8 @@ fn sample(f: &Field, rng: &mut fastrand::Rng) -> Value {
     }
 }
 
-/// A grant's settings with every required field, exactly one of each `one_of` group, and
-/// each optional one given or not.
+/// A grant's settings with every required field, exactly one of each `one_of` group, each
+/// optional table whole or not at all, and each optional field given or not.
 fn generate(schema: &GrantSchema, rng: &mut fastrand::Rng, all: bool) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("grant".into(), json!(schema.kind.as_str()));
@@ -68,12 +68,25 @@ fn generate(schema: &GrantSchema, rng: &mut fastrand::Rng, all: bool) -> Map<Str
         .iter()
         .map(|g| &g[rng.usize(..g.len())])
         .collect();
+    // An optional table is given whole (its required fields with it) or not at all, and only
+    // beside the setting it needs.
+    let tables: Vec<(&str, bool)> = schema
+        .optional_tables
+        .iter()
+        .map(|t| {
+            let possible = t.with.as_ref().is_none_or(|w| chosen.contains(&w));
+            (t.table.as_str(), possible && (all || rng.bool()))
+        })
+        .collect();
     for f in &schema.fields {
         let grouped = schema.one_of.iter().any(|g| g.contains(&f.key));
-        let wanted = if grouped {
-            chosen.contains(&&f.key)
-        } else {
-            f.required || all || rng.bool()
+        let table = tables
+            .iter()
+            .find(|(t, _)| f.key.starts_with(&format!("{t}.")));
+        let wanted = match table {
+            Some((_, false)) => false,
+            _ if grouped => chosen.contains(&&f.key),
+            _ => f.required || all || rng.bool(),
         };
         if wanted {
             put(&mut out, &f.key, sample(f, rng));

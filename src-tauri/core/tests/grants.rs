@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use support::{approve_device, browser, context, custom_api, Idp};
 use tokentray_core::grant::{authorization_code, device_code, discovery, revocation, GrantConfig};
 use tokentray_core::token::TokenSet;
-use tokentray_core::{http, EngineHandle, Profile, Secret};
+use tokentray_core::{http, AccountStatus, EngineHandle, Profile, Secret};
 use tokio_util::sync::CancellationToken;
 
 fn grant_of(toml: &str) -> GrantConfig {
@@ -431,6 +431,17 @@ expires_at = "/data/expiresAt"
     assert_eq!(replay.status(), 401);
 }
 
+/// What the custom API server did, by kind (`guide-login`, `oauth-refresh_token`, ...).
+async fn server_counts(api: &str) -> serde_json::Value {
+    let stats: serde_json::Value = reqwest::get(format!("{api}/_control/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    stats["counts"].clone()
+}
+
 #[tokio::test]
 async fn password_logins_standard_and_custom() {
     let api = custom_api(900);
@@ -444,10 +455,16 @@ password = "alice-password"
     );
     let engine = EngineHandle::new(ropc, support::clock());
     assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
-    // With a refresh token in hand the next renewal refreshes (rotating) instead of logging in.
+    // With a refresh token in hand the next renewals refresh (rotating) instead of logging in:
+    // counted at the server, where a login and a refresh are different requests.
+    engine.refresh("x").await.unwrap();
     engine.refresh("x").await.unwrap();
     assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+    let counts = server_counts(&api.url).await;
+    assert_eq!(counts["oauth-password"], 1, "{counts}");
+    assert_eq!(counts["oauth-refresh_token"], 2, "{counts}");
 
+    // An app's own login URL with no refresh request logs in at every renewal.
     let login = custom_profile(
         &api.url,
         r#"grant = "password"
@@ -462,6 +479,8 @@ expires_in = "/token/expires_in"
     );
     let engine = EngineHandle::new(login, support::clock());
     assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+    engine.refresh("x").await.unwrap();
+    assert_eq!(server_counts(&api.url).await["login"], 2);
 
     let wrong = custom_profile(
         &api.url,
@@ -480,6 +499,106 @@ password = "guess"
         err.to_string().contains("wrong username or password"),
         "{err}"
     );
+}
+
+/// The guide's user login: log in once with a form, renew with the refresh token in the query
+/// string (rotated each time), log in again only when the refresh token is refused.
+const GUIDE_LOGIN: &str = r#"grant = "password"
+login_url = "{api}/guide/auth/login"
+body = "form"
+username = "alice"
+password = "{password}"
+[account.refresh]
+url = "{api}/guide/auth/refresh"
+secret_in = { query = "refresh_token" }
+"#;
+
+#[tokio::test]
+async fn password_login_renews_through_its_own_refresh_endpoint() {
+    let api = custom_api(900);
+    let profile = custom_profile(
+        &api.url,
+        &GUIDE_LOGIN.replace("{password}", "alice-password"),
+    );
+    let engine = EngineHandle::new(profile, support::clock());
+    assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+    for _ in 0..3 {
+        engine.refresh("x").await.unwrap();
+        assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+    }
+    let counts = server_counts(&api.url).await;
+    assert_eq!(counts["guide-login"], 1, "{counts}");
+    // Each refresh presented the newest rotated token: a replayed one would have revoked the
+    // family and forced a login.
+    assert_eq!(counts["guide-refresh"], 3, "{counts}");
+
+    // The refresh token is refused (it expired, say): one login, then refreshing again.
+    reqwest::Client::new()
+        .post(format!("{}/_control/revoke-refresh-tokens", api.url))
+        .send()
+        .await
+        .unwrap();
+    engine.refresh("x").await.unwrap();
+    assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+    engine.refresh("x").await.unwrap();
+    let counts = server_counts(&api.url).await;
+    assert_eq!(counts["guide-login"], 2, "{counts}");
+    assert_eq!(counts["guide-refresh"], 5, "{counts}");
+}
+
+#[tokio::test]
+async fn a_refused_refresh_then_a_refused_login_is_the_accounts_refusal() {
+    let api = custom_api(900);
+    let profile = custom_profile(
+        &api.url,
+        &GUIDE_LOGIN.replace("{password}", "alice-password"),
+    );
+    let engine = EngineHandle::new(profile, support::clock());
+    engine.get_token("x").await.unwrap();
+    // The refresh token expires and the password is changed elsewhere.
+    let control = reqwest::Client::new();
+    let at = |path: &str| format!("{}/_control/{path}", api.url);
+    control
+        .post(at("revoke-refresh-tokens"))
+        .send()
+        .await
+        .unwrap();
+    let changed = serde_json::json!({ "password": "changed" });
+    control
+        .post(at("password"))
+        .json(&changed)
+        .send()
+        .await
+        .unwrap();
+    let err = engine.refresh("x").await.unwrap_err();
+    assert_eq!(err.code(), "refused");
+    assert!(err.to_string().contains("HTTP 401"), "{err}");
+    assert_eq!(engine.view("x").unwrap().status, AccountStatus::NeedsReauth);
+    let counts = server_counts(&api.url).await;
+    assert_eq!(
+        (
+            counts["guide-refresh"].clone(),
+            counts["guide-login"].clone()
+        ),
+        (1.into(), 2.into())
+    );
+    // A refresh table goes with a login URL only, and its URL is held to https like any.
+    let misplaced = format!(
+        "[[account]]\nname = \"x\"\n{}",
+        GUIDE_LOGIN
+            .replace("login_url", "token_url")
+            .replace("{api}", &api.url)
+    );
+    let err = Profile::parse(&misplaced).unwrap_err();
+    assert!(err.to_string().contains("[account.refresh]"), "{err}");
+    let plain = format!(
+        "[[account]]\nname = \"x\"\n{}",
+        GUIDE_LOGIN
+            .replace("{api}/guide/auth/refresh", "http://example.com/refresh")
+            .replace("{api}", &api.url)
+    );
+    let err = Profile::parse(&plain).unwrap_err();
+    assert!(err.to_string().contains("https"), "{err}");
 }
 
 #[tokio::test]

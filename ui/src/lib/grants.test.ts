@@ -44,6 +44,15 @@ describe('toFields', () => {
     const fields = toFields('static', { token: '', expires_at: '', warn_before_secs: '86400 3600' });
     expect(fields).toEqual({ grant: 'static', expires_at: null, warn_before_secs: [86400, 3600], refresh_margin_secs: null, on_refresh: null });
   });
+  it('sends an optional table left empty as cleared whole, and asks for its required fields once begun', () => {
+    const login = { login_url: 'https://app/login', username: 'u', password: 'p' };
+    expect(toFields('password', login).refresh).toBeNull();
+    expect(validate('password', login)).toEqual({});
+    const begun = { ...login, 'refresh.method': 'POST' };
+    expect(validate('password', begun)).toHaveProperty('refresh.url', 'Required.');
+    const withTokenUrl = { token_url: 'https://idp/token', username: 'u', password: 'p', 'refresh.url': 'https://app/refresh' };
+    expect(validate('password', withTokenUrl)['refresh.url']).toMatch(/login URL/);
+  });
   it('writes where a custom request puts its secret', () => {
     const values = { secret: 'sk-1', 'request.url': 'https://b/refresh', 'request.secret_in': 'query', [nameOf('request.secret_in')]: 'rt' };
     expect((toFields('custom', values).request as Record<string, unknown>).secret_in).toEqual({ query: 'rt' });
@@ -114,16 +123,19 @@ describe('the form model on the exported schema', () => {
       for (let i = 0; i < 300; i++) {
         const r = random(i * 7919 + grant.kind.length);
         const settings: Record<string, unknown> = { grant: grant.kind };
+        // An optional table is given whole or not at all.
+        const skipped = grant.optional_tables.filter(() => i > 0 && r.next() < 0.5).map((t) => `${t.table}.`);
         for (const f of grant.fields) {
           // Secrets are never stored in the settings nor sent back to the form.
-          if (f.kind === 'secret') continue;
+          if (f.kind === 'secret' || skipped.some((p) => f.key.startsWith(p))) continue;
           if (f.required || i === 0 || r.next() < 0.6) put(settings, f.key, sample(f, r));
         }
         const sent = toFields(grant.kind, fromSettings(settings));
         expect(withoutNulls(sent), `${grant.kind} #${i}`).toEqual(settings);
         // And every field the schema names is sent, set or cleared: none can be dropped.
         for (const f of grant.fields.filter((f) => f.kind !== 'secret')) {
-          const at = f.key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)?.[k], sent);
+          // A table sent as `null` (cleared whole) counts for every field in it.
+          const at = f.key.split('.').reduce<unknown>((o, k) => (o === null ? null : (o as Record<string, unknown>)?.[k]), sent);
           expect(at, `${grant.kind}: ${f.key} not sent`).not.toBeUndefined();
         }
       }

@@ -40,6 +40,13 @@ export function urlProblem(text: string): string | null {
   return u.protocol === 'http:' ? 'Use https:// (plain http:// only on this machine).' : `Unsupported scheme ${u.protocol}//.`;
 }
 
+/** The optional table (`refresh`) a field belongs to, if any. */
+export const tableOf = (kind: string, key: string) => grantDef(kind).optional_tables.find((t) => key.startsWith(`${t.table}.`));
+
+/** Whether anything of an optional table was typed: then it is given whole. */
+const tableGiven = (kind: string, values: Values, table: string) =>
+  formFields(kind).some((f) => f.key.startsWith(`${table}.`) && Boolean(values[f.key]?.trim()));
+
 /**
  * Checks typed values: `held` are the secrets the account holds already (editing), which a
  * blank secret field keeps. Returns a message per field in error.
@@ -52,12 +59,21 @@ export function validate(kind: string, values: Values, held: string[] = []): Rec
     if (f.kind === 'secret_in' && v && v !== 'bearer' && !values[nameOf(f.key)]?.trim()) {
       errors[nameOf(f.key)] = 'Name where the secret goes.';
     }
+    const table = tableOf(kind, f.key);
     if (!v) {
-      if (f.required && !(f.kind === 'secret' && held.includes(f.key)) && f.kind !== 'secret_in') errors[f.key] = 'Required.';
+      const needed = f.required && (!table || tableGiven(kind, values, table.table));
+      if (needed && !(f.kind === 'secret' && held.includes(f.key)) && f.kind !== 'secret_in') errors[f.key] = 'Required.';
       continue;
     }
     const problem = problemWith(f, v);
     if (problem) errors[f.key] = problem;
+  }
+  for (const t of grantDef(kind).optional_tables) {
+    if (t.with && tableGiven(kind, values, t.table) && !given(t.with)) {
+      const first = formFields(kind).find((f) => f.key.startsWith(`${t.table}.`));
+      const needs = formFields(kind).find((f) => f.key === t.with)?.label ?? t.with;
+      if (first) errors[first.key] = `Only together with: ${needs}.`;
+    }
   }
   for (const group of grantDef(kind).one_of) {
     if (group.filter(given).length !== 1) {
@@ -118,10 +134,14 @@ export function toFields(kind: string, values: Values): Fields {
     for (const part of path.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
     at[path[path.length - 1]] = value;
   };
+  // An optional table with nothing typed is sent as cleared, whole.
+  const absent = grantDef(kind).optional_tables.filter((t) => !tableGiven(kind, values, t.table));
+  for (const t of absent) put(t.table, null);
   for (const f of formFields(kind)) {
+    if (absent.some((t) => f.key.startsWith(`${t.table}.`))) continue;
     const raw = values[f.key] ?? '';
     const v = f.kind === 'secret' ? raw : raw.trim();
-    if (!v.trim() && f.kind === 'secret_in') {
+    if (!v.trim() && f.kind === 'secret_in' && f.required) {
       put(f.key, f.choices[0]?.value ?? 'bearer');
       continue;
     }

@@ -78,8 +78,17 @@ pub enum SecretIn {
 
 /// One request, with the newest rotated secret when the server rotates it.
 pub async fn renew(ctx: Context<'_>, c: &Config, held: Option<&Secret>) -> Result<TokenSet> {
-    let secret = held.unwrap_or(&c.secret);
-    let r = &c.request;
+    call(ctx, &c.request, held.unwrap_or(&c.secret), &c.response).await
+}
+
+/// Sends `secret` as `r` describes and reads the tokens from the answer by `response`: the
+/// one way a described request is made (a custom account's, a password account's refresh).
+pub async fn call(
+    ctx: Context<'_>,
+    r: &RequestSpec,
+    secret: &Secret,
+    response: &ResponseMap,
+) -> Result<TokenSet> {
     let method = match r.method {
         Method::Get => reqwest::Method::GET,
         Method::Post => reqwest::Method::POST,
@@ -133,10 +142,10 @@ pub async fn renew(ctx: Context<'_>, c: &Config, held: Option<&Secret>) -> Resul
     } else if let Some(form) = &form {
         request = request.form(form);
     }
-    let response = crate::http::send(request).await?;
+    let answer = crate::http::send(request).await?;
     let now = ctx.clock.now();
-    let body = success_body(&response, now)?;
-    token_from_json(&body, &c.response, now)
+    let body = success_body(&answer, now)?;
+    token_from_json(&body, response, now)
 }
 
 /// Writes `value` at a JSON pointer, creating objects on the way.

@@ -141,7 +141,12 @@ impl GrantConfig {
             GrantConfig::RefreshToken(c) => vec![&c.token_url],
             GrantConfig::AuthorizationCode(c) => vec![&c.authorization_url, &c.token_url],
             GrantConfig::DeviceCode(c) => vec![&c.device_authorization_url, &c.token_url],
-            GrantConfig::Password(c) => c.token_url.iter().chain(&c.login_url).collect(),
+            GrantConfig::Password(c) => c
+                .token_url
+                .iter()
+                .chain(&c.login_url)
+                .chain(c.refresh.as_ref().map(|r| &r.request.url))
+                .collect(),
             GrantConfig::Custom(c) => vec![&c.request.url],
             GrantConfig::TokenExchange(c) => vec![&c.token_url],
             GrantConfig::Static(_) | GrantConfig::Command(_) => vec![],

@@ -4,6 +4,7 @@
 //! when that is refused, it logs in again with the password.
 
 use super::client_auth::{push_opt, token_request, AuthMethod, ClientAuth};
+use super::custom::RequestSpec;
 use super::Context;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -34,6 +35,36 @@ pub struct Config {
     /// For `login_url`: where the tokens are in the answer.
     #[serde(default)]
     pub response: ResponseMap,
+    /// For `login_url`: the application's own refresh request, which carries the held refresh
+    /// token (`[account.refresh]`, shaped like a custom account's request). Without it every
+    /// renewal logs in again. Boxed: rare, and large beside the other grants' settings.
+    pub refresh: Option<Box<Refresh>>,
+}
+
+/// `[account.refresh]`: a custom request (`url`, `method`, `secret_in`, ...) and, in
+/// `[account.refresh.response]`, where the tokens are in its answer (the login's map when not
+/// given).
+#[derive(Debug, Clone)]
+pub struct Refresh {
+    pub request: RequestSpec,
+    pub response: Option<ResponseMap>,
+}
+
+impl<'de> Deserialize<'de> for Refresh {
+    // Not `#[serde(flatten)]`: flattening would silently ignore a misspelt key, and a typo
+    // must not pass silently. The request's own keys are checked by `RequestSpec`.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut table = serde_json::Map::deserialize(d)?;
+        let response = table
+            .remove("response")
+            .map(serde_json::from_value)
+            .transpose()
+            .map_err(|e| D::Error::custom(format!("refresh.response: {e}")))?;
+        let request = serde_json::from_value(serde_json::Value::Object(table))
+            .map_err(|e| D::Error::custom(format!("refresh: {e}")))?;
+        Ok(Refresh { request, response })
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -54,8 +85,12 @@ fn password_field() -> String {
 
 impl Config {
     pub fn check(&self) -> std::result::Result<(), String> {
-        match (&self.token_url, &self.login_url) {
-            (Some(_), None) | (None, Some(_)) => Ok(()),
+        match (&self.token_url, &self.login_url, &self.refresh) {
+            (Some(_), None, None) | (None, Some(_), _) => Ok(()),
+            (Some(_), None, Some(_)) => Err(
+                "[account.refresh] is for a login_url; a token_url refreshes by the OAuth standard"
+                    .into(),
+            ),
             _ => Err("give exactly one of token_url (OAuth password grant) or login_url".into()),
         }
     }
@@ -69,16 +104,27 @@ impl Config {
     }
 }
 
+/// Renews with the held refresh token where the account has a way to (the OAuth token
+/// endpoint, or its own `[account.refresh]` request); a refused refresh token is spent, so
+/// it logs in once more, and a refused login is the account's refusal.
 pub async fn renew(ctx: Context<'_>, c: &Config, held: Option<&Secret>) -> Result<TokenSet> {
-    if let (Some(rt), Some(token_url)) = (held, &c.token_url) {
-        let client = c.client().unwrap_or(ClientAuth {
-            client_id: "",
-            client_secret: None,
-            method: Some(AuthMethod::None),
-        });
-        match super::refresh_token::refresh(ctx, token_url, &client, rt, None).await {
-            Err(Error::Refused { .. }) => {} // the refresh token is spent: log in again
-            other => return other,
+    if let Some(rt) = held {
+        let refreshed = if let Some(token_url) = &c.token_url {
+            let client = c.client().unwrap_or(ClientAuth {
+                client_id: "",
+                client_secret: None,
+                method: Some(AuthMethod::None),
+            });
+            Some(super::refresh_token::refresh(ctx, token_url, &client, rt, None).await)
+        } else if let Some(refresh) = &c.refresh {
+            let response = refresh.response.as_ref().unwrap_or(&c.response);
+            Some(super::custom::call(ctx, &refresh.request, rt, response).await)
+        } else {
+            None
+        };
+        match refreshed {
+            Some(Err(Error::Refused { .. })) | None => {}
+            Some(other) => return other,
         }
     }
     login(ctx, c).await

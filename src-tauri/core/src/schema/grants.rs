@@ -1,6 +1,6 @@
 //! The table itself: each grant's label, summary and fields, in the order the form shows them.
 
-use super::{Field, FieldKind, GrantSchema};
+use super::{Field, FieldKind, GrantSchema, OptionalTable};
 use crate::grant::GrantKind;
 use serde_json::json;
 
@@ -49,8 +49,9 @@ fn pointer(key: &str, label: &str, default: Option<&str>) -> Field {
     }
 }
 
-/// Where the tokens are in an answer (`response.*`), as [`crate::token::ResponseMap`] reads it.
-fn response(advanced: bool) -> Vec<Field> {
+/// Where the tokens are in an answer (`{table}.*`), as [`crate::token::ResponseMap`] reads
+/// it; `inherits` names what applies when a pointer is left out, when not the map's default.
+fn response(table: &str, advanced: bool, inherits: Option<&str>) -> Vec<Field> {
     let map = crate::token::ResponseMap::default();
     let fields = [
         (
@@ -81,7 +82,11 @@ fn response(advanced: bool) -> Vec<Field> {
         .into_iter()
         .enumerate()
         .map(|(i, (key, label, default))| {
-            let field = pointer(&format!("response.{key}"), label, default);
+            let key = format!("{table}.{key}");
+            let field = match inherits {
+                Some(what) => pointer(&key, label, None).help(&format!("Default: {what}.")),
+                None => pointer(&key, label, default),
+            };
             if advanced || i > 3 {
                 field.advanced()
             } else {
@@ -89,6 +94,39 @@ fn response(advanced: bool) -> Vec<Field> {
             }
         })
         .collect()
+}
+
+/// A described request (`{table}.*`, [`crate::grant::custom::RequestSpec`]): where it goes and
+/// where the secret goes, then (under More settings) what else it carries.
+fn request(table: &str, label: &str, secret: &str) -> (Vec<Field>, Vec<Field>) {
+    let key = |k: &str| format!("{table}.{k}");
+    let main = vec![
+        url(&key("url"), label).required(),
+        Field::new(&key("method"), "Method", Select)
+            .choices(&[("POST", "POST"), ("GET", "GET"), ("PUT", "PUT")])
+            .default(json!("POST")),
+        Field::new(
+            &key("secret_in"),
+            &format!("The {secret} goes in"),
+            SecretIn,
+        )
+        .required()
+        .choices(&[
+            ("bearer", "Authorization: Bearer"),
+            ("header", "a header named…"),
+            ("basic", "HTTP Basic, with the username…"),
+            ("query", "a query parameter named…"),
+            ("form", "a form field named…"),
+            ("json", "the JSON body at pointer…"),
+        ]),
+    ];
+    let extra = vec![
+        Field::new(&key("headers"), "Headers (JSON object)", Table).advanced(),
+        Field::new(&key("query"), "Query parameters (JSON object)", Table).advanced(),
+        Field::new(&key("form"), "Form fields (JSON object)", Table).advanced(),
+        Field::new(&key("json"), "JSON body", Json).advanced(),
+    ];
+    (main, extra)
 }
 
 /// The scheduling settings every account may override (else the app's settings apply).
@@ -116,6 +154,11 @@ pub fn grants() -> Vec<GrantSchema> {
 }
 
 pub fn grant(kind: GrantKind) -> GrantSchema {
+    let (request_main, request_extra) = request("request", "Request URL", "secret");
+    let (mut refresh_main, refresh_extra) = request("refresh", "Refresh URL", "refresh token");
+    refresh_main[0] = refresh_main[0].clone().help(
+        "For a login URL: renewals go here with the held refresh token; the password is used again only when it is refused.",
+    );
     let (label, summary, discovery, login, one_of, fields): (_, _, _, _, &[&[&str]], _) = match kind {
         GrantKind::ClientCredentials => (
             "Client credentials",
@@ -217,7 +260,10 @@ pub fn grant(kind: GrantKind) -> GrantSchema {
                         .placeholder("password")
                         .advanced(),
                 ],
-                response(true),
+                response("response", true, None),
+                refresh_main,
+                response("refresh.response", true, Some("as the login's answer")),
+                refresh_extra,
             ]
             .concat(),
         ),
@@ -228,30 +274,10 @@ pub fn grant(kind: GrantKind) -> GrantSchema {
             false,
             &[],
             [
-                vec![
-                    Field::new("secret", "Service token / API key", Secret).required(),
-                    url("request.url", "Request URL").required(),
-                    Field::new("request.method", "Method", Select)
-                        .choices(&[("POST", "POST"), ("GET", "GET"), ("PUT", "PUT")])
-                        .default(json!("POST")),
-                    Field::new("request.secret_in", "The secret goes in", SecretIn)
-                        .required()
-                        .choices(&[
-                            ("bearer", "Authorization: Bearer"),
-                            ("header", "a header named…"),
-                            ("basic", "HTTP Basic, with the username…"),
-                            ("query", "a query parameter named…"),
-                            ("form", "a form field named…"),
-                            ("json", "the JSON body at pointer…"),
-                        ]),
-                ],
-                response(false),
-                vec![
-                    Field::new("request.headers", "Headers (JSON object)", Table).advanced(),
-                    Field::new("request.query", "Query parameters (JSON object)", Table).advanced(),
-                    Field::new("request.form", "Form fields (JSON object)", Table).advanced(),
-                    Field::new("request.json", "JSON body", Json).advanced(),
-                ],
+                vec![Field::new("secret", "Service token / API key", Secret).required()],
+                request_main,
+                response("response", false, None),
+                request_extra,
             ]
             .concat(),
         ),
@@ -309,6 +335,13 @@ pub fn grant(kind: GrantKind) -> GrantSchema {
         summary: summary.into(),
         discovery,
         login,
+        optional_tables: match kind {
+            GrantKind::Password => vec![OptionalTable {
+                table: "refresh".into(),
+                with: Some("login_url".into()),
+            }],
+            _ => vec![],
+        },
         one_of: one_of
             .iter()
             .map(|g| g.iter().map(|k| k.to_string()).collect())

@@ -68,7 +68,16 @@ fn read_by(kind: GrantKind) -> BTreeSet<String> {
         GrantKind::DeviceCode => fields_of::<device_code::Config>(""),
         GrantKind::Password => tables(
             fields_of::<password::Config>(""),
-            &[("response", response())],
+            &[
+                ("response", response()),
+                (
+                    "refresh",
+                    fields_of::<custom::RequestSpec>("refresh.")
+                        .into_iter()
+                        .chain(fields_of::<crate::token::ResponseMap>("refresh.response."))
+                        .collect(),
+                ),
+            ],
         ),
         GrantKind::Custom => tables(
             fields_of::<custom::Config>(""),
@@ -105,6 +114,11 @@ fn the_schema_describes_every_setting_each_grant_reads_and_nothing_else() {
         assert_eq!(described, read, "{:?}", schema.kind);
         for group in &schema.one_of {
             assert!(group.iter().all(|k| described.contains(k)), "{group:?}");
+        }
+        for t in &schema.optional_tables {
+            let inside = format!("{}.", t.table);
+            assert!(described.iter().any(|k| k.starts_with(&inside)), "{t:?}");
+            assert!(t.with.iter().all(|k| described.contains(k)), "{t:?}");
         }
     }
     assert_eq!(
