@@ -16,6 +16,10 @@
 //        → {"access_token", "refresh_token", "token_type", "expires_in": TTL}
 //   POST /guide/auth/refresh?refresh_token=<rt>
 //        → both rotated; a spent refresh token is refused and revokes its whole family
+//   POST /noexp/jwt        Authorization: Bearer <service token> → {"access_token": a JWT whose
+//        exp is TTL away}, no expires_in
+//   POST /noexp/opaque     Authorization: Bearer <service token> → {"access_token"} and nothing
+//        else: no lifetime stated anywhere
 //   GET  /api/me           Authorization: Bearer <access token> → 200 {"sub"} or 401
 //
 // Test controls:
@@ -107,6 +111,20 @@ const tokenRoutes = {
     send(res, 200, {
       data: { accessToken: issueAccess(sub), refreshToken: issueRefresh(sub), expiresAt: new Date(Date.now() + ttl * 1000).toISOString() },
     });
+  },
+  'POST /noexp/jwt': async (req, res) => {
+    count('noexp-jwt');
+    if (bearer(req) !== SERVICE_TOKEN) return send(res, 401, { error: 'invalid_token' });
+    const exp = Math.floor(Date.now() / 1000) + ttl;
+    const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const jwt = `${part({ alg: 'none', typ: 'JWT' })}.${part({ sub: 'service', exp, jti: newToken('j') })}.`;
+    accessTokens.set(jwt, { sub: 'service', exp: exp * 1000 });
+    send(res, 200, { access_token: jwt });
+  },
+  'POST /noexp/opaque': async (req, res) => {
+    count('noexp-opaque');
+    if (bearer(req) !== SERVICE_TOKEN) return send(res, 401, { error: 'invalid_token' });
+    send(res, 200, { access_token: issueAccess('service') });
   },
   'POST /guide/auth/login': async (req, res) => {
     count('guide-login');

@@ -183,6 +183,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                         a.grant,
                         a.label(),
                         relative(a.expires_at, now)
+                            + if a.expiry_assumed { " (assumed)" } else { "" }
                     );
                 }
             }
@@ -199,7 +200,11 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 println!("account:       {}", a.name);
                 println!("grant:         {}", a.grant);
                 println!("status:        {}", a.label());
-                println!("expires:       {}", relative(a.expires_at, now));
+                let assumed = match a.expiry_assumed {
+                    true => " (assumed: the server stated no lifetime; default_expires_in)",
+                    false => "",
+                };
+                println!("expires:       {}{assumed}", relative(a.expires_at, now));
                 println!(
                     "last refresh:  {}",
                     a.last_refresh

@@ -36,9 +36,18 @@ pub struct Policy {
     pub warn_before_secs: Option<Vec<u64>>,
     #[serde(default)]
     pub on_refresh: Option<Vec<String>>,
+    /// Seconds a token lives when the server states no lifetime and it is no JWT with `exp`
+    /// (default [`crate::timing::DEFAULT_LIFETIME`]).
+    #[serde(default)]
+    pub default_expires_in: Option<u64>,
 }
 
-pub const POLICY_KEYS: &[&str] = &["refresh_margin_secs", "warn_before_secs", "on_refresh"];
+pub const POLICY_KEYS: &[&str] = &[
+    "refresh_margin_secs",
+    "warn_before_secs",
+    "on_refresh",
+    "default_expires_in",
+];
 
 impl AccountConfig {
     /// An account from its stored parts: non-secret settings and opened secrets.

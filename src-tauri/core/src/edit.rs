@@ -43,6 +43,8 @@ pub struct AccountDetail {
 pub struct TestResult {
     pub token_type: String,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The server stated no lifetime: `expires_at` is the assumed one.
+    pub expiry_assumed: bool,
     pub scope: Option<String>,
     pub refresh_token: bool,
 }
@@ -117,10 +119,15 @@ impl EngineHandle {
             Some(other) => Some(self.get_token(other).await?),
             None => None,
         };
-        let token = grant::renew(self.grant_context(), &config.grant, None, subject).await?;
+        let mut token = grant::renew(self.grant_context(), &config.grant, None, subject).await?;
+        if config.grant.renews_itself() {
+            let lifetime = crate::engine::lifetime(Some(&config));
+            token = token.with_stated_or_assumed_expiry(lifetime);
+        }
         Ok(TestResult {
             token_type: token.token_type,
             expires_at: token.expires_at,
+            expiry_assumed: token.expiry_assumed,
             scope: token.scope,
             refresh_token: token.refresh_token.is_some(),
         })

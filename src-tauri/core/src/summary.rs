@@ -93,6 +93,7 @@ mod tests {
             grant: crate::grant::GrantKind::parse(grant).unwrap(),
             status,
             expires_at: expires_in.map(|s| t0() + chrono::Duration::seconds(s)),
+            expiry_assumed: false,
             last_refresh: None,
             next_refresh: None,
             scope: None,

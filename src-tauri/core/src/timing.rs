@@ -4,6 +4,9 @@ use chrono::{DateTime, Duration, Utc};
 
 /// Default refresh margin: refresh at least this long before expiry.
 pub const DEFAULT_MARGIN: Duration = Duration::minutes(5);
+/// The lifetime assumed for a token whose server states none (and that is no JWT with
+/// `exp`): the common 15 minutes.
+pub const DEFAULT_LIFETIME: Duration = Duration::minutes(15);
 
 /// Due time = expiry − lead, lead = max(margin, 25% of lifetime) capped at half the lifetime,
 /// minus a jitter of up to 10% of the lead (`jitter` in [0, 1)) so that many accounts with the

@@ -21,9 +21,23 @@ pub struct TokenSet {
     /// When the refresh token itself expires, when the server says.
     pub refresh_expires_at: Option<DateTime<Utc>>,
     pub scope: Option<String>,
+    /// The server stated no lifetime and the token is no JWT with `exp`: `expires_at` is the
+    /// account's assumed lifetime ([`TokenSet::with_stated_or_assumed_expiry`]).
+    pub expiry_assumed: bool,
 }
 
 impl TokenSet {
+    /// A token is never served forever: without a stated lifetime it expires at its JWT
+    /// `exp`, else `default_lifetime` after it was issued (marked as assumed).
+    pub fn with_stated_or_assumed_expiry(mut self, default_lifetime: chrono::Duration) -> TokenSet {
+        if self.expires_at.is_none() {
+            let exp = crate::jwt::decode(self.access_token.expose()).and_then(|j| j.expires_at());
+            self.expiry_assumed = exp.is_none();
+            self.expires_at = Some(exp.unwrap_or(self.issued_at + default_lifetime));
+        }
+        self
+    }
+
     pub fn lifetime(&self) -> Option<chrono::Duration> {
         self.expires_at.map(|e| e - self.issued_at)
     }
@@ -205,6 +219,7 @@ fn read_token_set(body: &Value, map: &ResponseMap, received_at: DateTime<Utc>) -
             .filter(|s| *s > 0)
             .map(|s| received_at + chrono::Duration::seconds(s.min(MAX_EXPIRES_IN))),
         scope: text(&map.scope),
+        expiry_assumed: false,
     })
 }
 

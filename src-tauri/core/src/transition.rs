@@ -135,6 +135,7 @@ mod tests {
             refresh_expires_at: None,
             scope: None,
             issued_at: t0(),
+            expiry_assumed: false,
         }
     }
 

@@ -100,6 +100,10 @@ pub struct AccountView {
     pub grant: GrantKind,
     pub status: AccountStatus,
     pub expires_at: Option<DateTime<Utc>>,
+    /// The server stated no lifetime: `expires_at` is the account's assumed one
+    /// (`default_expires_in`).
+    #[serde(default)]
+    pub expiry_assumed: bool,
     pub last_refresh: Option<DateTime<Utc>>,
     /// When the engine will refresh next on its own, if it will.
     pub next_refresh: Option<DateTime<Utc>>,

@@ -602,6 +602,53 @@ async fn a_refused_refresh_then_a_refused_login_is_the_accounts_refusal() {
 }
 
 #[tokio::test]
+#[allow(clippy::disallowed_methods)] // the lifetimes here are real seconds at a real server
+async fn a_token_without_a_stated_lifetime_is_never_served_forever() {
+    let api = custom_api(600);
+    let account = |path: &str, extra: &str| {
+        custom_profile(
+            &api.url,
+            &format!("grant = \"custom\"\nsecret = \"svc-test-token\"\n{extra}[account.request]\nurl = \"{{api}}{path}\"\nsecret_in = \"bearer\"\n"),
+        )
+    };
+    // A JWT with `exp` and no expires_in: its exp is the stated lifetime.
+    let engine = EngineHandle::new(account("/noexp/jwt", ""), support::clock());
+    engine.get_token("x").await.unwrap();
+    let view = engine.view("x").unwrap();
+    let left = (view.expires_at.unwrap() - chrono::Utc::now()).num_seconds();
+    assert!((590..=600).contains(&left), "{left}");
+    assert!(!view.expiry_assumed);
+    assert!(view.next_refresh.unwrap() < view.expires_at.unwrap());
+
+    // An opaque token and nothing else: the account's assumed lifetime, then a refresh.
+    let engine = EngineHandle::new(
+        account("/noexp/opaque", "default_expires_in = 2\n"),
+        support::clock(),
+    );
+    let first = engine.get_token("x").await.unwrap();
+    let view = engine.view("x").unwrap();
+    assert!(view.expiry_assumed);
+    let lifetime = view.expires_at.unwrap() - view.last_refresh.unwrap();
+    // From issue to expiry; the refresh was recorded a moment after the token was issued.
+    assert!(
+        (1_900..=2_000).contains(&lifetime.num_milliseconds()),
+        "{lifetime}"
+    );
+    tokio::time::sleep(Duration::from_millis(2_200)).await;
+    let second = engine.get_token("x").await.unwrap();
+    assert_ne!(
+        first.expose(),
+        second.expose(),
+        "an expired token was served"
+    );
+    let counts = server_counts(&api.url).await;
+    assert_eq!(
+        (counts["noexp-jwt"].clone(), counts["noexp-opaque"].clone()),
+        (1.into(), 2.into())
+    );
+}
+
+#[tokio::test]
 async fn custom_endpoint_failures_are_classified() {
     let api = custom_api(900);
     let profile = custom_profile(

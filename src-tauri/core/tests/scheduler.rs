@@ -48,6 +48,7 @@ impl Renew for Scripted {
                 refresh_token: None,
                 refresh_expires_at: self.refresh_expires_at,
                 scope: None,
+                expiry_assumed: false,
             })
         })
     }

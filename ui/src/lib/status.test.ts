@@ -7,6 +7,7 @@ const account = (name: string, status: AccountView['status'], grant: AccountView
   grant,
   status,
   expires_at: null,
+  expiry_assumed: false,
   last_refresh: null,
   next_refresh: null,
   scope: null,

@@ -131,6 +131,11 @@ impl Account {
         }
     }
 
+    /// How long a token lives when its server states no lifetime.
+    pub(crate) fn default_lifetime(&self) -> chrono::Duration {
+        lifetime(self.config.as_ref().ok())
+    }
+
     /// The account's warning thresholds, else the app's.
     pub(crate) fn warn_before(&self, settings: &Settings) -> Vec<u64> {
         match &self.config {
@@ -188,12 +193,22 @@ impl Account {
             grant: self.kind,
             status,
             expires_at: state.token.as_ref().and_then(|t| t.expires_at),
+            expiry_assumed: state.token.as_ref().is_some_and(|t| t.expiry_assumed),
             last_refresh: state.last_refresh,
             next_refresh: state.next_attempt,
             scope: state.token.as_ref().and_then(|t| t.scope.clone()),
             error: state.error.clone(),
         }
     }
+}
+
+/// The account's `default_expires_in`, else the common 15 minutes.
+pub(crate) fn lifetime(config: Option<&AccountConfig>) -> chrono::Duration {
+    config
+        .and_then(|c| c.policy.default_expires_in)
+        .map_or(crate::timing::DEFAULT_LIFETIME, |s| {
+            chrono::Duration::seconds(s as i64)
+        })
 }
 
 /// The account's refresh margin, else the app's.

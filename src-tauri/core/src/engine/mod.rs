@@ -12,7 +12,7 @@ mod open;
 mod plans;
 mod refresh;
 
-pub(crate) use entry::Account;
+pub(crate) use entry::{lifetime, Account};
 pub use open::GrantRenewer;
 
 use crate::clock::Clock;

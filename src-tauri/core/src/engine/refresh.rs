@@ -65,6 +65,11 @@ impl EngineHandle {
         result: Result<TokenSet>,
     ) -> Result<Secret> {
         let now = self.now();
+        // Whatever a grant that renews itself obtained, it is never served forever.
+        let result = result.map(|t| match account.renews_itself() {
+            true => t.with_stated_or_assumed_expiry(account.default_lifetime()),
+            false => t,
+        });
         let rules = account.rules(&self.settings());
         let (step, held) = {
             let state = account.state.lock().expect("state poisoned");

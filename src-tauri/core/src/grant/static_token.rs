@@ -40,5 +40,6 @@ pub fn renew(ctx: Context<'_>, c: &Config) -> Result<TokenSet> {
         refresh_token: None,
         refresh_expires_at: None,
         scope: None,
+        expiry_assumed: false,
     })
 }

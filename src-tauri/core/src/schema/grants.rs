@@ -142,6 +142,10 @@ fn policy(kind: GrantKind) -> Vec<Field> {
         } else {
             warnings
         },
+        Field::new("default_expires_in", "Assumed lifetime (seconds)", Number)
+            .default(json!(crate::timing::DEFAULT_LIFETIME.num_seconds()))
+            .help("When the server states no lifetime and the token is no JWT with exp.")
+            .advanced(),
         Field::new("on_refresh", "Run after each refresh", Argv)
             .help("One argument per line; the new token's metadata (never the token) is in its environment.")
             .advanced(),

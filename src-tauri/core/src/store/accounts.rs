@@ -18,7 +18,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT a.id, a.name, a.grant_kind, a.settings, a.source, a.source_digest,
                     t.status, t.token_type, t.issued_at, t.expires_at, t.scope,
-                    t.error_code, t.error_message, t.last_refresh, t.refresh_expires_at
+                    t.error_code, t.error_message, t.last_refresh, t.refresh_expires_at,
+                    t.expiry_assumed
              FROM accounts a LEFT JOIN token_state t ON t.account_id = a.id
              WHERE ?1 IS NULL OR a.name = ?1 ORDER BY a.name",
         )
@@ -79,6 +80,7 @@ impl Store {
                     expires_at: at(row.get("expires_at")),
                     refresh_token: refresh.clone(),
                     refresh_expires_at: at(row.get("refresh_expires_at")),
+                    expiry_assumed: row.get::<Option<bool>, _>("expiry_assumed").unwrap_or(false),
                     scope: row.get("scope"),
                 });
                 let error = row.get::<Option<String>, _>("error_code").map(|c| ErrorView {

@@ -72,8 +72,9 @@ impl Store {
                     .map(|jwt| serde_json::to_string(&jwt.claims).expect("serialisable"));
                 sqlx::query(
                     "INSERT OR REPLACE INTO token_state (account_id, status, token_type, issued_at, expires_at,
-                         scope, claims, error_code, error_message, last_refresh, refresh_expires_at)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?)",
+                         scope, claims, error_code, error_message, last_refresh, refresh_expires_at,
+                         expiry_assumed)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)",
                 )
                 .bind(r.account_id)
                 .bind(r.status.as_str())
@@ -84,6 +85,7 @@ impl Store {
                 .bind(claims)
                 .bind(now)
                 .bind(token.refresh_expires_at.map(ms))
+                .bind(token.expiry_assumed)
                 .execute(&mut *tx)
                 .await
                 .map_err(self.err())?;

@@ -6,7 +6,12 @@ import type { GrantKind } from "./GrantKind";
 /**
  * What the UI and `tokentray list` show of an account: no secret in it.
  */
-export type AccountView = { name: string, grant: GrantKind, status: AccountStatus, expires_at: string | null, last_refresh: string | null, 
+export type AccountView = { name: string, grant: GrantKind, status: AccountStatus, expires_at: string | null, 
+/**
+ * The server stated no lifetime: `expires_at` is the account's assumed one
+ * (`default_expires_in`).
+ */
+expiry_assumed: boolean, last_refresh: string | null, 
 /**
  * When the engine will refresh next on its own, if it will.
  */

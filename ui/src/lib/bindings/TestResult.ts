@@ -3,4 +3,8 @@
 /**
  * What a test request brought back, without the token.
  */
-export type TestResult = { token_type: string, expires_at: string | null, scope: string | null, refresh_token: boolean, };
+export type TestResult = { token_type: string, expires_at: string | null, 
+/**
+ * The server stated no lifetime: `expires_at` is the assumed one.
+ */
+expiry_assumed: boolean, scope: string | null, refresh_token: boolean, };
