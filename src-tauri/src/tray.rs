@@ -46,15 +46,9 @@ pub fn update(app: &AppHandle) {
     };
     let engine = app.state::<EngineHandle>();
     let accounts = engine.list();
-    let warn_within = engine
-        .settings()
-        .warn_before_secs
-        .into_iter()
-        .max()
-        .unwrap_or(0);
     #[allow(clippy::disallowed_methods)] // the tray's countdown is read at the edge
     let now = chrono::Utc::now();
-    let summary = summarize(&accounts, now, warn_within);
+    let summary = summarize(&accounts, now);
     let _ = tray.set_tooltip(Some(&summary.text));
     if let Ok(icon) = icon(summary.level) {
         let _ = tray.set_icon(Some(icon));

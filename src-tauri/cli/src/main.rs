@@ -175,15 +175,19 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 );
             } else {
                 let now = now();
-                println!("{:<28} {:<20} {:<13} EXPIRES", "ACCOUNT", "GRANT", "STATUS");
+                println!(
+                    "{:<28} {:<20} {:<13} {:<24} RUNS OUT (CANNOT RENEW)",
+                    "ACCOUNT", "GRANT", "STATUS", "EXPIRES"
+                );
                 for a in accounts {
+                    let assumed = if a.expiry_assumed { " (assumed)" } else { "" };
                     println!(
-                        "{:<28} {:<20} {:<13} {}",
+                        "{:<28} {:<20} {:<13} {:<24} {}",
                         a.name,
                         a.grant,
                         a.label(),
-                        relative(a.expires_at, now)
-                            + if a.expiry_assumed { " (assumed)" } else { "" }
+                        relative(a.expires_at, now) + assumed,
+                        runs_out(&a, now)
                     );
                 }
             }
@@ -205,6 +209,12 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                     false => "",
                 };
                 println!("expires:       {}{assumed}", relative(a.expires_at, now));
+                if a.credential.is_some() {
+                    println!(
+                        "runs out:      {} (cannot be renewed here)",
+                        runs_out(&a, now)
+                    );
+                }
                 println!(
                     "last refresh:  {}",
                     a.last_refresh
@@ -361,6 +371,14 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
         Command::Daemon | Command::Completions { .. } => unreachable!("handled before connecting"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The credential that runs out with no way to renew it: `secret in 2d 5h`, or `-`.
+fn runs_out(a: &AccountView, now: chrono::DateTime<chrono::Utc>) -> String {
+    match &a.credential {
+        Some(c) => format!("{} {}", c.name, relative(Some(c.expires_at), now)),
+        None => "-".into(),
+    }
 }
 
 /// A token valid for at least `min_valid_secs` more seconds.

@@ -37,13 +37,14 @@ impl Notices {
             }
             Event::ExpiryWarning {
                 account,
+                credential,
                 expires_at,
                 ..
             } => {
                 // Each threshold is sent once by the engine already; keep them all.
                 let left = (*expires_at - now).num_seconds().max(0) as u64;
                 let body = format!(
-                    "{account}'s token expires in {} ({}). Tokentray cannot renew it: paste a new one (Edit) before then.",
+                    "{account}'s {credential} expires in {} ({}). Tokentray cannot renew it: paste a new one (Edit) before then.",
                     human(left),
                     expires_at.format("%Y-%m-%d %H:%M UTC")
                 );
@@ -172,11 +173,13 @@ mod tests {
         // The warning says how long is left, not which threshold was crossed.
         let warning = |left: i64| Event::ExpiryWarning {
             account: "pat".into(),
+            credential: "token".into(),
             expires_at: t + chrono::Duration::seconds(left),
             threshold_secs: 7 * 86_400,
         };
         let mut said = |left| n.on(&warning(left), None, t).unwrap().body;
-        assert!(said(2 * 86_400 + 5 * 3_600).contains("expires in 2d 5h (1970-01-03 05:00 UTC)"));
+        assert!(said(2 * 86_400 + 5 * 3_600)
+            .contains("pat's token expires in 2d 5h (1970-01-03 05:00 UTC)"));
         assert!(said(86_400).contains("expires in 1d 0h ("));
         assert!(said(3_599).contains("expires in 59m 59s"));
     }

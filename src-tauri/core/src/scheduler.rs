@@ -9,7 +9,7 @@
 //! whatever became due runs at once.
 
 use crate::engine::{Account, EngineHandle};
-use crate::view::Event;
+use crate::view::{Credential, Event};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,20 +90,10 @@ fn visit(
     now: DateTime<Utc>,
     slot: Option<OwnedSemaphorePermit>,
 ) {
-    let (due, expires_at) = {
+    let (due, watched) = {
         let state = account.state.lock().expect("state poisoned");
-        (
-            state.next_attempt.is_some_and(|at| at <= now),
-            // What can run out with no way to renew it: the token itself, or for an account
-            // that renews itself, its refresh token when the server said when.
-            state.token.as_ref().and_then(|t| {
-                if account.renews_itself() {
-                    t.refresh_expires_at
-                } else {
-                    t.expires_at
-                }
-            }),
-        )
+        let due = state.next_attempt.is_some_and(|at| at <= now);
+        (due, account.watched(&state))
     };
     if due {
         if let Some(slot) = slot {
@@ -111,7 +101,13 @@ fn visit(
         }
     }
     // Warn at each threshold, once per token.
-    let Some(expires_at) = expires_at else { return };
+    let Some(Credential {
+        name: credential,
+        expires_at,
+    }) = watched
+    else {
+        return;
+    };
     let mut next_warning: Option<DateTime<Utc>> = None;
     let thresholds = account.warn_before(&engine.settings());
     for &threshold in &thresholds {
@@ -147,6 +143,7 @@ fn visit(
             tracing::info!(account = %account.name, %expires_at, threshold, "expiry warning");
             engine.emit(Event::ExpiryWarning {
                 account: account.name.clone(),
+                credential: credential.clone(),
                 expires_at,
                 threshold_secs: threshold,
             });

@@ -23,9 +23,9 @@ pub struct Summary {
     pub text: String,
 }
 
-/// `warn_within` is the longest warning threshold: a `static` token expiring sooner counts as
-/// expiring soon.
-pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, warn_within_secs: u64) -> Summary {
+/// An *expiring* account (something it cannot renew runs out within its warning thresholds)
+/// is said with the first such end.
+pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>) -> Summary {
     if accounts.is_empty() {
         return Summary {
             level: Level::Ok,
@@ -38,16 +38,13 @@ pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, warn_within_secs:
     for a in accounts {
         match a.status {
             s if s.needs_person() => broken += 1,
-            AccountStatus::Ok => ok += 1,
+            AccountStatus::Ok | AccountStatus::Expiring => ok += 1,
             AccountStatus::Retrying => retrying += 1,
             _ => pending += 1,
         }
-        let cannot_renew = !a.grant.renews_itself();
-        if let (true, AccountStatus::Ok, Some(exp)) = (cannot_renew, a.status, a.expires_at) {
-            if (exp - now).num_seconds() <= warn_within_secs as i64 {
-                expiring += 1;
-                soonest = Some(soonest.map_or(exp, |s| s.min(exp)));
-            }
+        if let (AccountStatus::Expiring, Some(c)) = (a.status, &a.credential) {
+            expiring += 1;
+            soonest = Some(soonest.map_or(c.expires_at, |s| s.min(c.expires_at)));
         }
     }
     let mut parts = vec![format!("{ok} token{} ok", if ok == 1 { "" } else { "s" })];
@@ -87,13 +84,19 @@ pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, warn_within_secs:
 mod tests {
     use super::*;
 
+    /// An account as the engine shows it; an *expiring* one's credential ends `expires_in` on.
     fn account(grant: &str, status: AccountStatus, expires_in: Option<i64>) -> AccountView {
+        let expires_at = expires_in.map(|s| t0() + chrono::Duration::seconds(s));
         AccountView {
             name: "x".into(),
             grant: crate::grant::GrantKind::parse(grant).unwrap(),
             status,
-            expires_at: expires_in.map(|s| t0() + chrono::Duration::seconds(s)),
+            expires_at,
             expiry_assumed: false,
+            credential: (status == AccountStatus::Expiring).then(|| crate::view::Credential {
+                name: "secret".into(),
+                expires_at: expires_at.unwrap(),
+            }),
             last_refresh: None,
             next_refresh: None,
             scope: None,
@@ -109,29 +112,31 @@ mod tests {
 
     #[test]
     fn the_worst_state_wins_and_the_text_says_why() {
-        let week = 7 * 86_400;
         let mut all: Vec<_> = (0..5)
             .map(|_| account("client_credentials", AccountStatus::Ok, Some(300)))
             .collect();
-        let s = summarize(&all, t0(), week);
+        let s = summarize(&all, t0());
         assert_eq!((s.level, s.text.as_str()), (Level::Ok, "5 tokens ok"));
 
-        all.push(account("static", AccountStatus::Ok, Some(2 * 86_400 + 60)));
-        let s = summarize(&all, t0(), week);
+        all.push(account(
+            "custom",
+            AccountStatus::Expiring,
+            Some(2 * 86_400 + 60),
+        ));
+        let s = summarize(&all, t0());
         assert_eq!(
             (s.level, s.text.as_str()),
             (Level::Warn, "6 tokens ok, 1 expires in 2d 0h")
         );
 
         all.push(account("refresh_token", AccountStatus::NeedsReauth, None));
-        let s = summarize(&all, t0(), week);
+        let s = summarize(&all, t0());
         assert_eq!(s.level, Level::Error);
         assert!(s.text.ends_with("1 needs you"), "{}", s.text);
-        // A static token far from expiry is no warning.
+        // A static token far from expiry is no warning (the engine says ok, not expiring).
         let s = summarize(
             &[account("static", AccountStatus::Ok, Some(30 * 86_400))],
             t0(),
-            week,
         );
         assert_eq!(s.level, Level::Ok);
     }

@@ -45,8 +45,6 @@ pub struct Transition {
     pub failures: u32,
     pub error: Option<ErrorView>,
     pub event: Event,
-    /// Something that cannot be renewed will run out: look at its warnings now.
-    pub watch: bool,
 }
 
 /// `jitter` in [0, 1) spreads due times and backoffs.
@@ -65,7 +63,6 @@ pub fn apply(
             next_attempt: rules.next_look(token, jitter),
             failures: 0,
             error: None,
-            watch: !rules.renews_itself || token.refresh_expires_at.is_some(),
             event: Event::Refreshed {
                 account,
                 expires_at: token.expires_at,
@@ -83,7 +80,6 @@ pub fn apply(
                 next_attempt: Some(now + chrono::Duration::from_std(wait).unwrap_or_default()),
                 failures,
                 error: Some(e.into()),
-                watch: false,
                 event: Event::RefreshFailed {
                     account,
                     code: e.code(),
@@ -99,7 +95,6 @@ pub fn apply(
             next_attempt: None,
             failures: before.failures,
             error: Some(e.into()),
-            watch: false,
             event: match e {
                 Error::Expired(at) => Event::Expired {
                     account,
@@ -153,14 +148,12 @@ mod tests {
         let t = apply("a", FRESH, &Ok(token(3600)), t0(), RENEWS, 0.0);
         assert_eq!(t.status, AccountStatus::Ok);
         assert_eq!(t.next_attempt, Some(t0() + chrono::Duration::seconds(2700)));
-        assert!(!t.watch);
         let pasted = Rules {
             renews_itself: false,
             ..RENEWS
         };
         let t = apply("a", FRESH, &Ok(token(3600)), t0(), pasted, 0.0);
         assert_eq!(t.next_attempt, Some(t0() + chrono::Duration::seconds(3600)));
-        assert!(t.watch);
     }
 
     #[test]

@@ -30,10 +30,13 @@ pub enum Event {
         code: ErrorCode,
         message: String,
     },
-    /// A token that cannot renew itself expires within `threshold_secs` (sent once per
-    /// token and threshold, across restarts).
+    /// Something that cannot be renewed here (a pasted token, a service token, a refresh
+    /// token) expires within `threshold_secs` (sent once per credential and threshold, across
+    /// restarts).
     ExpiryWarning {
         account: String,
+        /// What runs out, in words (`token`, `secret`, `refresh token`, ...).
+        credential: String,
         expires_at: DateTime<Utc>,
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         threshold_secs: u64,
@@ -60,6 +63,9 @@ words! {
         Failing = "failing",
         /// A refresh failed transiently; the held token is still valid and served.
         Retrying = "retrying",
+        /// Tokens flow, but what they come from runs out within the warning thresholds and
+        /// cannot be renewed here (see the account's credential).
+        Expiring = "expiring",
         /// No token yet.
         Pending = "pending",
         /// A valid token is held.
@@ -78,6 +84,7 @@ impl AccountStatus {
             AccountStatus::Pending => "fetching",
             AccountStatus::Ok => "ok",
             AccountStatus::Retrying => "retrying",
+            AccountStatus::Expiring => "expiring",
             AccountStatus::Failing => "failing",
             AccountStatus::Expired => "expired",
         }
@@ -92,6 +99,16 @@ impl AccountStatus {
     }
 }
 
+/// Something an account holds that runs out with no way to renew it: a pasted token, or the
+/// secret its tokens come from (a service token, a refresh token) when its end is known.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Credential {
+    /// In words: `token`, `secret`, `refresh token`, `subject token`.
+    pub name: String,
+    pub expires_at: DateTime<Utc>,
+}
+
 /// What the UI and `tokentray list` show of an account: no secret in it.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -104,6 +121,10 @@ pub struct AccountView {
     /// (`default_expires_in`).
     #[serde(default)]
     pub expiry_assumed: bool,
+    /// What runs out with no way to renew it, when its end is known: the window, `status` and
+    /// the tray speak of it beside the access token's expiry.
+    #[serde(default)]
+    pub credential: Option<Credential>,
     pub last_refresh: Option<DateTime<Utc>>,
     /// When the engine will refresh next on its own, if it will.
     pub next_refresh: Option<DateTime<Utc>>,

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use support::{approve_device, browser, context, custom_api, Idp};
 use tokentray_core::grant::{authorization_code, device_code, discovery, revocation, GrantConfig};
 use tokentray_core::token::TokenSet;
-use tokentray_core::{http, AccountStatus, EngineHandle, Profile, Secret};
+use tokentray_core::{http, AccountStatus, EngineHandle, Event, Profile, Secret};
 use tokio_util::sync::CancellationToken;
 
 fn grant_of(toml: &str) -> GrantConfig {
@@ -431,6 +431,20 @@ expires_at = "/data/expiresAt"
     assert_eq!(replay.status(), 401);
 }
 
+/// An unsigned JWT (`alg: none`) that expires at `exp` (Unix seconds): what a service token
+/// or a pasted PAT looks like to Tokentray, which decodes but never verifies it.
+pub fn jwt_expiring_at(exp: i64) -> String {
+    use base64::Engine as _;
+    let b64 = |v: serde_json::Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+    };
+    format!(
+        "{}.{}.sig",
+        b64(serde_json::json!({"alg": "none"})),
+        b64(serde_json::json!({"exp": exp}))
+    )
+}
+
 /// What the custom API server did, by kind (`guide-login`, `oauth-refresh_token`, ...).
 async fn server_counts(api: &str) -> serde_json::Value {
     let stats: serde_json::Value = reqwest::get(format!("{api}/_control/stats"))
@@ -707,17 +721,7 @@ secret_in = "bearer"
 
 #[tokio::test]
 async fn static_tokens_take_expiry_from_their_jwt_and_are_never_served_expired() {
-    use base64::Engine as _;
-    let b64 = |v: serde_json::Value| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
-    };
-    let jwt = |exp: i64| {
-        format!(
-            "{}.{}.sig",
-            b64(serde_json::json!({"alg": "none"})),
-            b64(serde_json::json!({"exp": exp}))
-        )
-    };
+    let jwt = jwt_expiring_at;
     let now = chrono::Utc::now().timestamp();
     let profile = Profile::parse(&format!(
         "[[account]]\nname = \"pat\"\ngrant = \"static\"\ntoken = \"{}\"\n\n[[account]]\nname = \"old\"\ngrant = \"static\"\ntoken = \"{}\"\n\n[[account]]\nname = \"opaque\"\ngrant = \"static\"\ntoken = \"ghp_opaque\"\nexpires_at = \"2099-01-01T00:00:00Z\"\n",
@@ -802,4 +806,68 @@ timeout_secs = 1
     let err = engine.get_token("slow").await.unwrap_err();
     assert_eq!(err.code(), "timeout");
     assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+#[allow(clippy::disallowed_methods)] // the service token's exp is real time
+async fn a_service_token_that_runs_out_is_watched_and_warned_of() {
+    // The guide's two-level setup: a service token (a JWT living 3 more days) exchanged for
+    // short access tokens. The access tokens renew themselves; the service token cannot.
+    let runs_out = chrono::Utc::now().timestamp() + 3 * 86_400;
+    let service_token = jwt_expiring_at(runs_out);
+    let api = support::Server::start(
+        "tests/servers/custom-api.mjs",
+        &[
+            ("CUSTOM_TTL", "900".into()),
+            ("CUSTOM_SERVICE_TOKEN", service_token.clone()),
+        ],
+    );
+    let profile = custom_profile(
+        &api.url,
+        &format!(
+            "grant = \"custom\"\nsecret = \"{service_token}\"\n[account.request]\nurl = \"{{api}}/auth/service-token/refresh\"\nsecret_in = \"bearer\"\n"
+        ),
+    );
+    let engine = EngineHandle::new(profile, support::clock());
+    let mut events = engine.subscribe();
+    let _loop = engine.spawn_refresh_loop();
+    let warning = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(Event::ExpiryWarning {
+                credential,
+                expires_at,
+                threshold_secs,
+                ..
+            }) = events.recv().await
+            {
+                return (credential, expires_at, threshold_secs);
+            }
+        }
+    })
+    .await
+    .expect("an expiry warning for the service token");
+    assert_eq!(warning.0, "secret");
+    assert_eq!(warning.1.timestamp(), runs_out);
+    // The nearest threshold passed: 7 days (1 day and 1 hour are still ahead).
+    assert_eq!(warning.2, 7 * 86_400);
+    // Access tokens still flow, and the account says what runs out.
+    assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
+    let view = engine.view("x").unwrap();
+    assert_eq!(view.status, AccountStatus::Expiring);
+    let credential = view.credential.unwrap();
+    assert_eq!(
+        (credential.name.as_str(), credential.expires_at.timestamp()),
+        ("secret", runs_out)
+    );
+    assert!(view.expires_at.unwrap() < credential.expires_at);
+    // Said once per threshold: no second warning for the same threshold.
+    engine.refresh("x").await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    while let Ok(event) = events.try_recv() {
+        assert!(
+            !matches!(event, Event::ExpiryWarning { .. }),
+            "warned twice: {event:?}"
+        );
+    }
+    engine.shutdown();
 }

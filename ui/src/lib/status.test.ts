@@ -8,6 +8,7 @@ const account = (name: string, status: AccountView['status'], grant: AccountView
   status,
   expires_at: null,
   expiry_assumed: false,
+  credential: null,
   last_refresh: null,
   next_refresh: null,
   scope: null,
@@ -32,6 +33,7 @@ describe('matches', () => {
     expect(matches(gh, '', 'ok')).toBe(true);
     expect(matches(gh, '', 'attention')).toBe(false);
     expect(matches(account('x', 'failing'), '', 'attention')).toBe(true);
+    expect(matches(account('x', 'expiring'), '', 'attention')).toBe(true);
   });
 });
 

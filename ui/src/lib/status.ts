@@ -30,6 +30,6 @@ export function matches(a: AccountView, query: string, filter: StatusFilter): bo
   const q = query.trim().toLowerCase();
   if (q && !a.name.toLowerCase().includes(q) && !a.grant.includes(q)) return false;
   if (filter === 'all') return true;
-  if (filter === 'attention') return attention(a.status) <= attention('retrying');
+  if (filter === 'attention') return attention(a.status) <= attention('expiring');
   return a.status === filter;
 }

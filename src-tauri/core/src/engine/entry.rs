@@ -10,7 +10,7 @@ use crate::settings::Settings;
 use crate::store::StoredState;
 use crate::token::TokenSet;
 use crate::transition::Rules;
-use crate::view::{AccountStatus, AccountView, ErrorView};
+use crate::view::{AccountStatus, AccountView, Credential, ErrorView};
 use chrono::{DateTime, Utc};
 use std::sync::Mutex;
 
@@ -21,6 +21,8 @@ pub(crate) struct Account {
     pub(crate) kind: GrantKind,
     /// The settings, or why they cannot be used (e.g. secrets sealed under a lost key).
     pub(crate) config: std::result::Result<AccountConfig, Error>,
+    /// The secret in the settings that runs out, when it is a JWT with `exp`.
+    credential: Option<Credential>,
     pub(crate) state: Mutex<State>,
     /// Held while a refresh runs: concurrent callers wait for it and share its result.
     pub(crate) flight: tokio::sync::Mutex<()>,
@@ -102,6 +104,14 @@ impl Account {
             state.error = Some(e.into());
             state.next_attempt = None;
         }
+        let credential = config.as_ref().ok().and_then(|c| {
+            let (name, secret) = c.grant.credential()?;
+            let expires_at = crate::jwt::decode(secret.expose())?.expires_at()?;
+            Some(Credential {
+                name: name.into(),
+                expires_at,
+            })
+        });
         // The engine needs the grant and the policy; the written settings and secrets are the
         // store's business and are not kept twice in memory (10,000 accounts add up).
         let config = config.map(|mut c| {
@@ -114,6 +124,7 @@ impl Account {
             name,
             kind,
             config,
+            credential,
             state: Mutex::new(state),
             flight: Default::default(),
         }
@@ -177,8 +188,43 @@ impl Account {
         state.valid_token(at).map(|t| t.access_token.clone())
     }
 
-    pub(crate) fn view(&self, now: DateTime<Utc>) -> AccountView {
+    /// What runs out with no way to renew it, when its end is known: a pasted token itself;
+    /// else the refresh token held (its stated end, or its JWT `exp`), or, before one is held,
+    /// the secret in the settings (a service token that is a JWT).
+    pub(crate) fn watched(&self, state: &State) -> Option<Credential> {
+        let token = state.token.as_ref();
+        if !self.renews_itself() {
+            let expires_at = token?.expires_at?;
+            let name = "token".into();
+            return Some(Credential { name, expires_at });
+        }
+        // The server's stated end of its refresh token, else that token's own JWT `exp`; with
+        // none held (yet), the secret in the settings.
+        let held = token.and_then(|t| t.refresh_token.as_ref());
+        let stated = token.and_then(|t| t.refresh_expires_at);
+        let expires_at = match stated.or_else(|| crate::jwt::decode(held?.expose())?.expires_at()) {
+            Some(at) => at,
+            None if held.is_some() => return None,
+            None => return self.credential.clone(),
+        };
+        // A custom account's rotated secret is still its secret.
+        let name = match self.kind {
+            GrantKind::Custom => "secret",
+            _ => "refresh token",
+        };
+        let name = name.into();
+        Some(Credential { name, expires_at })
+    }
+
+    /// The account as everyone sees it at `now`; `warn_within` is its longest warning
+    /// threshold: a credential running out sooner makes a healthy account *expiring*.
+    pub(crate) fn view(&self, now: DateTime<Utc>, settings: &Settings) -> AccountView {
+        let warn_within = self.warn_before(settings).into_iter().max().unwrap_or(0);
         let state = self.state.lock().expect("state poisoned");
+        let credential = self.watched(&state);
+        let running_out = credential.as_ref().is_some_and(|c| {
+            c.expires_at > now && (c.expires_at - now).num_seconds() <= warn_within as i64
+        });
         // A held token that has run out while retries go on is no longer "retrying" but failing.
         let status = match state.status {
             AccountStatus::Ok | AccountStatus::Retrying
@@ -186,6 +232,7 @@ impl Account {
             {
                 AccountStatus::Failing
             }
+            AccountStatus::Ok if running_out => AccountStatus::Expiring,
             other => other,
         };
         AccountView {
@@ -194,6 +241,7 @@ impl Account {
             status,
             expires_at: state.token.as_ref().and_then(|t| t.expires_at),
             expiry_assumed: state.token.as_ref().is_some_and(|t| t.expiry_assumed),
+            credential,
             last_refresh: state.last_refresh,
             next_refresh: state.next_attempt,
             scope: state.token.as_ref().and_then(|t| t.scope.clone()),

@@ -128,19 +128,19 @@ impl EngineHandle {
     }
 
     pub fn list(&self) -> Vec<AccountView> {
-        let now = self.now();
+        let (now, settings) = (self.now(), self.settings());
         self.inner
             .accounts
             .read()
             .expect("poisoned")
             .values()
-            .map(|a| a.view(now))
+            .map(|a| a.view(now, &settings))
             .collect()
     }
 
     /// One account as the UI shows it.
     pub fn view(&self, name: &str) -> Result<AccountView> {
-        Ok(self.account(name)?.view(self.now()))
+        Ok(self.account(name)?.view(self.now(), &self.settings()))
     }
 
     /// The settings that apply to every account unless it says otherwise.

@@ -111,7 +111,7 @@ impl EngineHandle {
                 });
             }
         }
-        {
+        let watched = {
             let mut state = account.state.lock().expect("state poisoned");
             if let Ok(token) = &result {
                 state.token = Some(token.clone());
@@ -124,11 +124,13 @@ impl EngineHandle {
             state.error = step.error;
             state.failures = step.failures;
             state.next_attempt = step.next_attempt;
-        }
+            account.watched(&state).is_some()
+        };
         if let Some(at) = step.next_attempt {
             self.plan(&account.name, at);
         }
-        if step.watch {
+        if watched {
+            // Something that cannot be renewed runs out: look at its warnings now.
             self.plan(&account.name, now);
         }
         match &step.event {

@@ -101,6 +101,18 @@ impl GrantConfig {
         self.kind().renews_itself()
     }
 
+    /// The long-lived secret the account's tokens come from, when the grant holds one in its
+    /// settings (a custom account's service token, an imported refresh token, a pasted subject
+    /// token): what runs out with no way to renew it, if it is a JWT with `exp`. In words.
+    pub fn credential(&self) -> Option<(&'static str, &Secret)> {
+        match self {
+            GrantConfig::Custom(c) => Some(("secret", &c.secret)),
+            GrantConfig::RefreshToken(c) => Some(("refresh token", &c.refresh_token)),
+            GrantConfig::TokenExchange(c) => c.subject_token.as_ref().map(|s| ("subject token", s)),
+            _ => None,
+        }
+    }
+
     /// Another account whose token this one needs (token exchange's subject).
     pub fn depends_on(&self) -> Option<&str> {
         match self {

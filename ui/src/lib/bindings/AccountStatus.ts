@@ -4,4 +4,4 @@
  * An account's state at a glance; declared most urgent first, the order the window lists
  * accounts needing attention in.
  */
-export type AccountStatus = "needs_reauth" | "expired" | "failing" | "retrying" | "pending" | "ok";
+export type AccountStatus = "needs_reauth" | "expired" | "failing" | "retrying" | "expiring" | "pending" | "ok";

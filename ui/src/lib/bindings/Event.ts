@@ -4,4 +4,8 @@ import type { ErrorCode } from "./ErrorCode";
 /**
  * What happened, for the UI, notifications, the tray and scripts.
  */
-export type Event = { "type": "refreshed", account: string, expires_at: string | null, } | { "type": "refresh_failed", account: string, code: ErrorCode, message: string, } | { "type": "needs_reauth", account: string, code: ErrorCode, message: string, } | { "type": "expiry_warning", account: string, expires_at: string, threshold_secs: number, } | { "type": "expired", account: string, expired_at: string, } | { "type": "account_changed", account: string, };
+export type Event = { "type": "refreshed", account: string, expires_at: string | null, } | { "type": "refresh_failed", account: string, code: ErrorCode, message: string, } | { "type": "needs_reauth", account: string, code: ErrorCode, message: string, } | { "type": "expiry_warning", account: string, 
+/**
+ * What runs out, in words (`token`, `secret`, `refresh token`, ...).
+ */
+credential: string, expires_at: string, threshold_secs: number, } | { "type": "expired", account: string, expired_at: string, } | { "type": "account_changed", account: string, };
