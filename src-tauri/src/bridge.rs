@@ -69,6 +69,7 @@ fn account_of(event: &Event) -> &str {
     match event {
         Event::Refreshed { account, .. }
         | Event::RefreshFailed { account, .. }
+        | Event::RenewFailed { account, .. }
         | Event::NeedsReauth { account, .. }
         | Event::ExpiryWarning { account, .. }
         | Event::Expired { account, .. }

@@ -28,6 +28,7 @@
 //        the next `times` token requests get this answer instead
 //   POST /_control/revoke-refresh-tokens → every refresh token is refused from now on
 //   POST /_control/password {"password"}  → the user's password changes
+//   POST /_control/service-token {"token"} → one more service token is accepted (a minted one)
 //   GET  /_control/stats                → {"token_requests": n, "counts": {what: n}}: what the
 //        server did, e.g. "guide-login", "guide-refresh", "oauth-password", "oauth-refresh"
 //
@@ -42,6 +43,7 @@ const USER = process.env.CUSTOM_USER || 'alice';
 let PASSWORD = process.env.CUSTOM_PASSWORD || 'alice-password';
 
 const accessTokens = new Map(); // token → { sub, exp (ms) }
+const serviceTokens = new Set([SERVICE_TOKEN]);
 const refreshTokens = new Map(); // token → sub
 let failures = [];
 let tokenRequests = 0;
@@ -100,7 +102,7 @@ const tokenRoutes = {
     send(res, 200, { access_token: issueAccess(sub), token_type: 'Bearer', expires_in: ttl, refresh_token: issueRefresh(sub) });
   },
   'POST /auth/service-token/refresh': async (req, res) => {
-    if (bearer(req) !== SERVICE_TOKEN) return send(res, 401, { error: 'invalid_token', error_description: 'unknown service token' });
+    if (!serviceTokens.has(bearer(req))) return send(res, 401, { error: 'invalid_token', error_description: 'unknown service token' });
     send(res, 200, { access_token: issueAccess('service'), expires_in: ttl });
   },
   'POST /auth/refresh': async (req, res, url) => {
@@ -114,7 +116,7 @@ const tokenRoutes = {
   },
   'POST /noexp/jwt': async (req, res) => {
     count('noexp-jwt');
-    if (bearer(req) !== SERVICE_TOKEN) return send(res, 401, { error: 'invalid_token' });
+    if (!serviceTokens.has(bearer(req))) return send(res, 401, { error: 'invalid_token' });
     const exp = Math.floor(Date.now() / 1000) + ttl;
     const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const jwt = `${part({ alg: 'none', typ: 'JWT' })}.${part({ sub: 'service', exp, jti: newToken('j') })}.`;
@@ -123,7 +125,7 @@ const tokenRoutes = {
   },
   'POST /noexp/opaque': async (req, res) => {
     count('noexp-opaque');
-    if (bearer(req) !== SERVICE_TOKEN) return send(res, 401, { error: 'invalid_token' });
+    if (!serviceTokens.has(bearer(req))) return send(res, 401, { error: 'invalid_token' });
     send(res, 200, { access_token: issueAccess('service') });
   },
   'POST /guide/auth/login': async (req, res) => {
@@ -175,6 +177,10 @@ const server = http.createServer(async (req, res) => {
     const f = JSON.parse(await readBody(req));
     failures.push(...Array.from({ length: f.times ?? 1 }, () => f));
     return send(res, 200, { queued: failures.length });
+  }
+  if (route === 'POST /_control/service-token') {
+    serviceTokens.add(JSON.parse(await readBody(req)).token);
+    return send(res, 200, {});
   }
   if (route === 'POST /_control/password') {
     PASSWORD = JSON.parse(await readBody(req)).password;

@@ -65,6 +65,19 @@ impl Notices {
                 ),
             ),
             Event::RefreshFailed { .. } => return None,
+            Event::RenewFailed {
+                account,
+                code,
+                message,
+            } => (
+                account,
+                "renew",
+                format!("{account}: renewing failed"),
+                format!(
+                    "{}. Tokentray retries; the current one stays in use while it is valid.",
+                    capitalized(&said(code.as_str(), message))
+                ),
+            ),
             // Never signed in yet: the person is adding it right now, or chose not to.
             Event::NeedsReauth { code, .. } if *code == crate::ErrorCode::LoginRequired => return None,
             Event::NeedsReauth {

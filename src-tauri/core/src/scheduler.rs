@@ -149,6 +149,10 @@ fn visit(
             });
         }
     }
+    // What can be renewed by a command of the person's is renewed in its window.
+    if let Some(at) = engine.consider_renewal(&account, expires_at, now) {
+        next_warning = Some(next_warning.map_or(at, |n| n.min(at)));
+    }
     if let Some(at) = next_warning {
         engine.plan(&account.name, at);
     }

@@ -41,6 +41,13 @@ pub enum Event {
         #[cfg_attr(feature = "ts", ts(type = "number"))]
         threshold_secs: u64,
     },
+    /// Running the account's `renew_command` failed; it is retried with backoff, and the
+    /// current token or secret stays in use while it is valid.
+    RenewFailed {
+        account: String,
+        code: ErrorCode,
+        message: String,
+    },
     /// A token that cannot renew itself has expired; it is no longer served.
     Expired {
         account: String,

@@ -871,3 +871,149 @@ async fn a_service_token_that_runs_out_is_watched_and_warned_of() {
     }
     engine.shutdown();
 }
+
+/// A renew command: a script that logs its run (and what it was told) and prints `answer`.
+fn renew_script(dir: &std::path::Path, answer: &str, exit: i32) -> (String, std::path::PathBuf) {
+    std::fs::create_dir_all(dir).unwrap();
+    let (script, log) = (dir.join("mint.sh"), dir.join("runs.log"));
+    std::fs::write(
+        &script,
+        format!(
+            "echo \"$TOKENTRAY_ACCOUNT $TOKENTRAY_CREDENTIAL ${{TOKENTRAY_PASSPHRASE:-no-passphrase}}\" >> '{}'\nprintf '%s' '{answer}'\nexit {exit}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    (format!("[\"sh\", \"{}\"]", script.display()), log)
+}
+
+#[tokio::test]
+#[allow(clippy::disallowed_methods)] // real expiry dates, real processes
+async fn a_long_lived_token_is_renewed_by_its_command_in_its_window() {
+    let now = chrono::Utc::now().timestamp();
+    let (old, new) = (
+        jwt_expiring_at(now + 3 * 86_400),
+        jwt_expiring_at(now + 90 * 86_400),
+    );
+    let dir = std::env::temp_dir().join(format!("tokentray-renew-{}", std::process::id()));
+    let (command, log) = renew_script(&dir, &format!("{{\"access_token\": \"{new}\"}}"), 0);
+    let profile = Profile::parse(&format!(
+        "[[account]]\nname = \"pat\"\ngrant = \"static\"\ntoken = \"{old}\"\nrenew_command = {command}\n"
+    ))
+    .unwrap();
+    let engine = EngineHandle::new(profile, support::clock());
+    let _loop = engine.spawn_refresh_loop();
+    // 3 days left: inside the first threshold (7 days), so it is renewed at once.
+    let mut served = String::new();
+    for _ in 0..100 {
+        served = engine.get_token("pat").await.unwrap().expose().to_string();
+        if served == new {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(served, new, "the renewed token is served");
+    let view = engine.view("pat").unwrap();
+    assert_eq!(view.status, AccountStatus::Ok, "90 days left: not expiring");
+    assert_eq!(
+        view.credential.unwrap().expires_at.timestamp(),
+        now + 90 * 86_400
+    );
+    let runs = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        runs, "pat token no-passphrase\n",
+        "once, told what, never the passphrase"
+    );
+    engine.shutdown();
+
+    // A failing command: announced, retried later, and the current token stays in use.
+    let (command, log) = renew_script(&dir.join("failing"), "", 3);
+    let profile = Profile::parse(&format!(
+        "[[account]]\nname = \"pat\"\ngrant = \"static\"\ntoken = \"{old}\"\nrenew_command = {command}\n"
+    ))
+    .unwrap();
+    let engine = EngineHandle::new(profile, support::clock());
+    let mut events = engine.subscribe();
+    let _loop = engine.spawn_refresh_loop();
+    let failed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            if let Ok(Event::RenewFailed { code, .. }) = events.recv().await {
+                return code;
+            }
+        }
+    })
+    .await
+    .expect("the failed renewal is announced");
+    assert_eq!(failed, "command_failed");
+    assert_eq!(engine.get_token("pat").await.unwrap().expose(), old);
+    assert_eq!(engine.view("pat").unwrap().status, AccountStatus::Expiring);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+    engine.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+#[allow(clippy::disallowed_methods)] // real expiry dates, real processes
+async fn a_service_tokens_renewal_is_sealed_and_survives_a_restart() {
+    let now = chrono::Utc::now().timestamp();
+    let (old, new) = (
+        jwt_expiring_at(now + 3 * 86_400),
+        jwt_expiring_at(now + 90 * 86_400),
+    );
+    let api = support::Server::start(
+        "tests/servers/custom-api.mjs",
+        &[
+            ("CUSTOM_TTL", "900".into()),
+            ("CUSTOM_SERVICE_TOKEN", old.clone()),
+        ],
+    );
+    // The new service token, as the API's own endpoint would mint it.
+    reqwest::Client::new()
+        .post(format!("{}/_control/service-token", api.url))
+        .json(&serde_json::json!({ "token": new }))
+        .send()
+        .await
+        .unwrap();
+    let dir = std::env::temp_dir().join(format!("tokentray-renew-svc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let (command, log) = renew_script(&dir.join("bin"), &new, 0);
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("profile.toml"),
+        format!(
+            "[[account]]\nname = \"bot\"\ngrant = \"custom\"\nsecret = \"{old}\"\nrenew_command = {command}\n[account.request]\nurl = \"{}/auth/service-token/refresh\"\nsecret_in = \"bearer\"\n",
+            api.url
+        ),
+    )
+    .unwrap();
+    let key = || tokentray_core::vault::KeySource::Passphrase(Secret::new("renew-test"));
+    let engine = EngineHandle::open(&home, key(), support::clock())
+        .await
+        .unwrap();
+    let _loop = engine.spawn_refresh_loop();
+    let mut renewed = false;
+    for _ in 0..100 {
+        let credential = engine.view("bot").unwrap().credential;
+        if credential.is_some_and(|c| c.expires_at.timestamp() == now + 90 * 86_400) {
+            renewed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(renewed, "the service token was renewed");
+    assert!(works_at_api(&api.url, &engine.get_token("bot").await.unwrap()).await);
+    engine.close().await;
+    drop(engine);
+
+    // Sealed in the store, and the profile (still holding the old one) does not undo it.
+    let engine = EngineHandle::open(&home, key(), support::clock())
+        .await
+        .unwrap();
+    let credential = engine.view("bot").unwrap().credential.unwrap();
+    assert_eq!(credential.expires_at.timestamp(), now + 90 * 86_400);
+    assert!(works_at_api(&api.url, &engine.get_token("bot").await.unwrap()).await);
+    assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
+    engine.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -36,6 +36,11 @@ pub(crate) struct State {
     /// When the loop should refresh next; `None` = never on its own.
     pub(crate) next_attempt: Option<DateTime<Utc>>,
     pub(crate) failures: u32,
+    /// A `renew_command` is running.
+    pub(crate) renewing: bool,
+    /// Failed renewals in a row, and when to try again.
+    pub(crate) renew_failures: u32,
+    pub(crate) next_renew: Option<DateTime<Utc>>,
 }
 
 impl State {
@@ -83,6 +88,9 @@ impl Account {
             last_refresh: None,
             next_attempt: Some(now),
             failures: 0,
+            renewing: false,
+            renew_failures: 0,
+            next_renew: None,
         };
         if let Some(stored) = stored {
             state.status = stored.status;

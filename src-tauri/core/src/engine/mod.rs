@@ -11,6 +11,7 @@ mod entry;
 mod open;
 mod plans;
 mod refresh;
+mod renew;
 
 pub(crate) use entry::{lifetime, Account};
 pub use open::GrantRenewer;
@@ -184,9 +185,20 @@ impl EngineHandle {
     /// Adds an account, or replaces the one of the same name (a changed account starts
     /// afresh: new settings, no token, no warnings fired).
     pub async fn put_account(&self, config: AccountConfig) -> Result<()> {
+        self.put_account_from(config, "user", None).await
+    }
+
+    /// As [`EngineHandle::put_account`], saying where the account came from (`user`, or
+    /// `profile` with the digest of its entry, which a renewal keeps).
+    pub(crate) async fn put_account_from(
+        &self,
+        config: AccountConfig,
+        source: &str,
+        digest: Option<&str>,
+    ) -> Result<()> {
         let now = self.now();
         let id = match &self.inner.store {
-            Some(store) => Some(store.put_account(&config, "user", None, now).await?),
+            Some(store) => Some(store.put_account(&config, source, digest, now).await?),
             None => None,
         };
         let name = config.name.clone();

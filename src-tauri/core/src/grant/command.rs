@@ -35,12 +35,18 @@ impl Config {
 }
 
 pub async fn obtain(ctx: Context<'_>, c: &Config) -> Result<TokenSet> {
+    run(ctx, c, &[]).await
+}
+
+/// Runs the program with `env` added (never the vault's passphrase) and reads its token.
+pub async fn run(ctx: Context<'_>, c: &Config, env: &[(&str, String)]) -> Result<TokenSet> {
     let timeout = Duration::from_secs(c.timeout_secs.unwrap_or(DEFAULT_TIMEOUT_SECS));
     let mut child = tokio::process::Command::new(&c.command[0]);
     for var in crate::home::VAULT_ENV {
         child.env_remove(var);
     }
     let mut child = child
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .args(&c.command[1..])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

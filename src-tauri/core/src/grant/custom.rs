@@ -25,6 +25,9 @@ pub struct Config {
     pub request: RequestSpec,
     #[serde(default)]
     pub response: ResponseMap,
+    /// A command that prints a new secret (see [`super::renewal`]).
+    pub renew_command: Option<Vec<String>>,
+    pub renew_before_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -12,6 +12,7 @@ pub mod device_code;
 pub mod discovery;
 pub mod password;
 pub mod refresh_token;
+pub mod renewal;
 pub mod revocation;
 pub mod static_token;
 pub mod token_exchange;
@@ -174,6 +175,9 @@ impl GrantConfig {
             GrantConfig::Password(c) => c.check(),
             GrantConfig::TokenExchange(c) => c.check(),
             GrantConfig::Command(c) => c.check(),
+            _ if self.renewal().is_some_and(|r| r.command.first().is_none_or(String::is_empty)) => {
+                Err("renew_command must name a program: renew_command = [\"mint-token\", \"--days\", \"90\"]".into())
+            }
             _ => Ok(()),
         }
     }

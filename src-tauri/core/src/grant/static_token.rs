@@ -15,6 +15,9 @@ pub struct Config {
     pub token: Secret,
     /// When the token expires, if it is not a JWT with `exp`.
     pub expires_at: Option<DateTime<Utc>>,
+    /// A command that prints a new token (see [`super::renewal`]).
+    pub renew_command: Option<Vec<String>>,
+    pub renew_before_secs: Option<u64>,
 }
 
 impl Config {

@@ -129,6 +129,17 @@ fn request(table: &str, label: &str, secret: &str) -> (Vec<Field>, Vec<Field>) {
     (main, extra)
 }
 
+/// Renewing what cannot renew itself with a command ([`crate::grant::renewal`]).
+fn renew(what: &str) -> Vec<Field> {
+    vec![
+        Field::new("renew_command", &format!("Renew the {what} with a command"), Argv)
+            .help(&format!("One argument per line; it prints a new {what} (or JSON with access_token and expires_in), e.g. a script that mints a 90-day service token.")),
+        Field::new("renew_before_secs", "Renew this long before it ends (seconds)", Number)
+            .help("Empty: at the first warning threshold.")
+            .advanced(),
+    ]
+}
+
 /// The scheduling settings every account may override (else the app's settings apply).
 fn policy(kind: GrantKind) -> Vec<Field> {
     let warnings = Field::new("warn_before_secs", "Warn before expiry (seconds)", Numbers)
@@ -282,6 +293,7 @@ pub fn grant(kind: GrantKind) -> GrantSchema {
                 request_main,
                 response("response", false, None),
                 request_extra,
+                renew("secret"),
             ]
             .concat(),
         ),
@@ -294,7 +306,10 @@ pub fn grant(kind: GrantKind) -> GrantSchema {
             vec![
                 Field::new("token", "Token", Secret).required(),
                 Field::new("expires_at", "Expires", Datetime).help("Not needed for a JWT with exp."),
-            ],
+            ]
+            .into_iter()
+            .chain(renew("token"))
+            .collect(),
         ),
         GrantKind::TokenExchange => (
             "Token exchange",

@@ -8,4 +8,4 @@ export type Event = { "type": "refreshed", account: string, expires_at: string |
 /**
  * What runs out, in words (`token`, `secret`, `refresh token`, ...).
  */
-credential: string, expires_at: string, threshold_secs: number, } | { "type": "expired", account: string, expired_at: string, } | { "type": "account_changed", account: string, };
+credential: string, expires_at: string, threshold_secs: number, } | { "type": "renew_failed", account: string, code: ErrorCode, message: string, } | { "type": "expired", account: string, expired_at: string, } | { "type": "account_changed", account: string, };
