@@ -43,7 +43,7 @@ pub struct ErrorContract {
 
 pub fn contracts() -> Contracts {
     Contracts {
-        grants: crate::schema::grants(),
+        grants: crate::schema::grants().to_vec(),
         statuses: AccountStatus::ALL
             .iter()
             .copied()

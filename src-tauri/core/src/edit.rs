@@ -179,7 +179,7 @@ fn merged(
     let kind = GrantKind::parse(&kind).ok_or_else(|| {
         Error::InvalidConfig(format!("unknown grant {kind:?}: one of {}", grant_words()))
     })?;
-    schema::merge(&mut written, sent, &schema::grant(kind));
+    schema::merge(&mut written, sent, schema::grant(kind));
     Ok(written)
 }
 

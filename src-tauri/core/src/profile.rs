@@ -170,12 +170,31 @@ fn line_of(text: &str, offset: usize) -> usize {
 }
 
 /// `client_secret_env = "VAR"` → `client_secret = <$VAR>`; `client_secret_file = "P"` →
-/// the file's content without its final newline.
+/// the file's content without its final newline. Any text setting of the grant may come from
+/// the environment (`client_id_env`, `token_url_env`: what a deployment keeps there); secrets
+/// may also come from a file.
 fn resolve_indirect_secrets(table: &mut toml::Table) -> std::result::Result<(), String> {
+    use crate::schema::FieldKind;
+    let grant = table.get("grant").and_then(|g| g.as_str());
+    let fields: &[crate::schema::Field] = grant
+        .and_then(crate::grant::GrantKind::parse)
+        .map_or(&[], |k| &crate::schema::grant(k).fields);
+    let mut keys: Vec<(String, bool)> = fields
+        .iter()
+        .filter(|f| !f.key.contains('.'))
+        .filter(|f| matches!(f.kind, FieldKind::Text | FieldKind::Url | FieldKind::Secret))
+        .map(|f| (f.key.clone(), f.kind == FieldKind::Secret))
+        .collect();
+    // Secrets of any grant, so that an unknown grant still fails on the grant, not here.
     for key in crate::schema::secret_keys() {
+        if !keys.iter().any(|(k, _)| k == key) {
+            keys.push((key.clone(), true));
+        }
+    }
+    for (key, secret) in keys {
         let env_key = format!("{key}_env");
         let file_key = format!("{key}_file");
-        let given = [key.to_string(), env_key.clone(), file_key.clone()]
+        let given = [&key, &env_key, &file_key]
             .iter()
             .filter(|k| table.contains_key(k.as_str()))
             .count();
@@ -190,13 +209,13 @@ fn resolve_indirect_secrets(table: &mut toml::Table) -> std::result::Result<(), 
             let var = as_text(var, &env_key)?;
             let value = std::env::var(&var)
                 .map_err(|_| format!("{env_key} names {var}, which is not set"))?;
-            table.insert(key.to_string(), toml::Value::String(value));
-        } else if let Some(path) = table.remove(&file_key) {
+            table.insert(key, toml::Value::String(value));
+        } else if let (true, Some(path)) = (secret, table.remove(&file_key)) {
             let path = as_text(path, &file_key)?;
             let value =
                 std::fs::read_to_string(&path).map_err(|e| format!("{file_key} {path}: {e}"))?;
             table.insert(
-                key.to_string(),
+                key,
                 toml::Value::String(value.trim_end_matches(['\r', '\n']).to_string()),
             );
         }
@@ -260,6 +279,19 @@ auth_method = "client_secret_post"
             cc(&Profile::parse(&text).unwrap()).client_secret.expose(),
             "from-file"
         );
+
+        // Non-secret settings a deployment keeps in its environment.
+        std::env::set_var("TOKENTRAY_TEST_CLIENT_ID", "from-env-id");
+        let text = ONE.replace(
+            "client_id = \"abc\"",
+            "client_id_env = \"TOKENTRAY_TEST_CLIENT_ID\"",
+        );
+        assert_eq!(cc(&Profile::parse(&text).unwrap()).client_id, "from-env-id");
+        let unset = ONE.replace("client_id = \"abc\"", "client_id_env = \"TT_NOT_SET_X\"");
+        assert!(Profile::parse(&unset)
+            .unwrap_err()
+            .to_string()
+            .contains("client_id_env names TT_NOT_SET_X"));
 
         let both = ONE.replace(
             "client_secret = \"s3cret-value\"",

@@ -204,10 +204,10 @@ pub fn secret_keys() -> &'static [String] {
     static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     KEYS.get_or_init(|| {
         let mut keys: Vec<String> = grants()
-            .into_iter()
-            .flat_map(|g| g.fields)
+            .iter()
+            .flat_map(|g| &g.fields)
             .filter(|f| f.kind == FieldKind::Secret)
-            .map(|f| f.key)
+            .map(|f| f.key.clone())
             .collect();
         keys.sort();
         keys.dedup();

@@ -133,7 +133,7 @@ async fn every_grants_settings_survive_save_and_edit_unchanged() {
     for schema in grants() {
         for case in 0..CASES_PER_GRANT {
             let mut rng = fastrand::Rng::with_seed(case * 31 + schema.fields.len() as u64);
-            let written = generate(&schema, &mut rng, case == 0);
+            let written = generate(schema, &mut rng, case == 0);
             let name = format!("{}-{case}", schema.kind);
             let why = format!("{name}: {}", Value::Object(written.clone()));
             engine
@@ -150,7 +150,7 @@ async fn every_grants_settings_survive_save_and_edit_unchanged() {
             assert_eq!(stored.secrets.iter().collect::<Vec<_>>(), held, "{why}");
 
             // Edited with the whole form, nothing changed: the same settings and secrets.
-            let form = unchanged_form(&schema, &stored.settings);
+            let form = unchanged_form(schema, &stored.settings);
             engine.save_account(&name, form, true).await.unwrap();
             // Edited with only part of the form (a form that lacks settings): none dropped.
             let mut part = Map::new();

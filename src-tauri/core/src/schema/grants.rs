@@ -164,11 +164,20 @@ fn policy(kind: GrantKind) -> Vec<Field> {
 }
 
 /// Every grant's form, in the order the window offers them.
-pub fn grants() -> Vec<GrantSchema> {
-    GrantKind::ALL.iter().copied().map(grant).collect()
+/// Built once: profiles and forms look a grant's schema up per account.
+pub fn grants() -> &'static [GrantSchema] {
+    static ALL: std::sync::OnceLock<Vec<GrantSchema>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| GrantKind::ALL.iter().copied().map(build).collect())
 }
 
-pub fn grant(kind: GrantKind) -> GrantSchema {
+pub fn grant(kind: GrantKind) -> &'static GrantSchema {
+    grants()
+        .iter()
+        .find(|g| g.kind == kind)
+        .expect("every kind has a schema")
+}
+
+fn build(kind: GrantKind) -> GrantSchema {
     let (request_main, request_extra) = request("request", "Request URL", "secret");
     let (mut refresh_main, refresh_extra) = request("refresh", "Refresh URL", "refresh token");
     refresh_main[0] = refresh_main[0].clone().help(

@@ -178,7 +178,7 @@ fn merging_keeps_what_is_not_sent_and_removes_what_is_cleared() {
             "request": { "url": " https://b/x ", "method": null, "headers": { "X-C": "3" } },
             "response": { "access_token": "" },
         })),
-        &schema,
+        schema,
     );
     assert_eq!(
         Value::Object(stored),
@@ -197,7 +197,7 @@ fn merging_keeps_what_is_not_sent_and_removes_what_is_cleared() {
     merge(
         &mut stored,
         object(json!({ "response": { "scope": null } })),
-        &schema,
+        schema,
     );
     assert_eq!(Value::Object(stored), json!({}), "an emptied table goes");
 }
