@@ -45,7 +45,7 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
             tray_dirty.store(true, Ordering::SeqCst);
             let status = app
                 .state::<EngineHandle>()
-                .view(account_of(&event))
+                .view(event.account())
                 .ok()
                 .map(|v| v.status);
             #[allow(clippy::disallowed_methods)] // "expires in 2 days" is said at the edge
@@ -63,16 +63,4 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
             }
         }
     });
-}
-
-fn account_of(event: &Event) -> &str {
-    match event {
-        Event::Refreshed { account, .. }
-        | Event::RefreshFailed { account, .. }
-        | Event::RenewFailed { account, .. }
-        | Event::NeedsReauth { account, .. }
-        | Event::ExpiryWarning { account, .. }
-        | Event::Expired { account, .. }
-        | Event::AccountChanged { account } => account,
-    }
 }

@@ -89,6 +89,23 @@ impl Backend {
         }
     }
 
+    /// Calls `each` with every event of the running engine until the connection ends.
+    pub fn events(&mut self, mut each: impl FnMut(tokentray_core::Event)) -> Result<()> {
+        let Backend::Remote(client) = self else {
+            return Err(view(Error::Unsupported(
+                "events come from a running engine (the app or `tokentray daemon`), not --standalone".into(),
+            )));
+        };
+        client.send(&Request::Events).map_err(view)?;
+        loop {
+            match client.receive().map_err(view)? {
+                Response::Event(event) => each(event),
+                Response::Error(e) => eprintln!("warning[{}]: {}", e.code, e.message),
+                other => return Err(unexpected(other)),
+            }
+        }
+    }
+
     /// Flushes an in-process engine's store.
     pub async fn close(self) {
         if let Backend::Local(engine) = self {

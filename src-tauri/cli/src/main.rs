@@ -96,6 +96,13 @@ enum Command {
         #[arg(long)]
         with_secrets: bool,
     },
+    /// Print the engine's events as they happen (refreshes, failures, expiry warnings), one a
+    /// line, until interrupted: what a desktop would notify, for a server.
+    Events {
+        /// One JSON object a line.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the engine in the foreground, with no window: for servers and CI. Logs go to
     /// stderr; SIGTERM or Ctrl+C stops it cleanly.
     Daemon,
@@ -368,9 +375,79 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 ask!(backend, request, Response::Exported { toml } => toml)
             );
         }
+        Command::Events { json } => {
+            use std::io::Write;
+            backend.events(|event| {
+                let line = match json {
+                    true => serde_json::to_string(&event).expect("serialisable"),
+                    false => describe(&event, now()),
+                };
+                // A reader that went away (`| head`) ends the stream.
+                if writeln!(std::io::stdout(), "{line}").is_err() {
+                    std::process::exit(0);
+                }
+            })?;
+        }
         Command::Daemon | Command::Completions { .. } => unreachable!("handled before connecting"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An event in a line: `2026-11-23T20:30:00Z bot: secret expires in 6d 23h (…)`.
+fn describe(event: &tokentray_core::Event, now: chrono::DateTime<chrono::Utc>) -> String {
+    use tokentray_core::Event::*;
+    let (account, what) = match event {
+        Refreshed {
+            account,
+            expires_at,
+        } => (
+            account,
+            format!(
+                "refreshed; the token expires {}",
+                relative(*expires_at, now)
+            ),
+        ),
+        RefreshFailed {
+            account,
+            code,
+            message,
+        } => (
+            account,
+            format!("refresh failed, retrying: error[{code}]: {message}"),
+        ),
+        NeedsReauth {
+            account,
+            code,
+            message,
+        } => (account, format!("needs you: error[{code}]: {message}")),
+        ExpiryWarning {
+            account,
+            credential,
+            expires_at,
+            ..
+        } => (
+            account,
+            format!(
+                "its {credential} expires {} ({}); it cannot be renewed here",
+                relative(Some(*expires_at), now),
+                expires_at.to_rfc3339()
+            ),
+        ),
+        RenewFailed {
+            account,
+            code,
+            message,
+        } => (
+            account,
+            format!("renewing failed, retrying: error[{code}]: {message}"),
+        ),
+        Expired {
+            account,
+            expired_at,
+        } => (account, format!("expired at {}", expired_at.to_rfc3339())),
+        AccountChanged { account } => (account, "added, changed or removed".into()),
+    };
+    format!("{} {account}: {what}", now.format("%Y-%m-%dT%H:%M:%SZ"))
 }
 
 /// The credential that runs out with no way to renew it: `secret in 2d 5h`, or `-`.

@@ -575,3 +575,82 @@ async fn a_hundred_concurrent_cli_calls_while_the_scheduler_refreshes() {
         assert!(entries.iter().all(|h| h["outcome"] == "ok"), "{history}");
     }
 }
+
+#[test]
+#[allow(clippy::disallowed_methods)] // an expiry date three days from the real now
+fn events_stream_to_scripts_and_on_event_hooks_forward_warnings() {
+    let home = std::env::temp_dir().join(format!("tokentray-events-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let _daemon = Daemon::start(&home);
+    let mut events = tokentray(&home)
+        .args(["events", "--json"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, received) = std::sync::mpsc::channel();
+    let out = events.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    std::thread::sleep(Duration::from_millis(500)); // the stream is open before the import
+
+    // A pasted token three days from its end, whose warnings a server forwards by a hook.
+    let told = home.with_extension("told.txt");
+    let ends = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let file = home.with_extension("events.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[[account]]\nname = \"pat\"\ngrant = \"static\"\ntoken = \"pat-secret-events\"\nexpires_at = \"{ends}\"\non_event = [\"sh\", \"-c\", \"env | grep ^TOKENTRAY_ | sort > '{}'\"]\n",
+            told.display()
+        ),
+    )
+    .unwrap();
+    stdout(&run(&home, &["import", file.to_str().unwrap()]));
+
+    let warning = loop {
+        let line = received
+            .recv_timeout(Duration::from_secs(10))
+            .expect("an expiry warning on the event stream");
+        let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if event["type"] == "expiry_warning" {
+            break event;
+        }
+    };
+    assert_eq!(warning["account"], "pat");
+    assert_eq!(warning["credential"], "token");
+    assert_eq!(warning["threshold_secs"], 7 * 86_400);
+    let _ = events.kill();
+    let _ = events.wait();
+
+    let mut hook = String::new();
+    for _ in 0..100 {
+        hook = std::fs::read_to_string(&told).unwrap_or_default();
+        if hook.contains("TOKENTRAY_EVENT") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(hook.contains("TOKENTRAY_EVENT=expiry_warning"), "{hook}");
+    assert!(hook.contains("TOKENTRAY_ACCOUNT=pat"), "{hook}");
+    assert!(hook.contains("TOKENTRAY_CREDENTIAL=token"), "{hook}");
+    assert!(
+        !hook.contains("pat-secret-events"),
+        "the token reached the hook"
+    );
+    assert!(
+        !hook.contains("daemon-test"),
+        "the passphrase reached the hook"
+    );
+    let status = stdout(&run(&home, &["status", "pat"]));
+    assert!(status.contains("expiring"), "{status}");
+    assert!(
+        status.contains("runs out:      token in 2d 23h"),
+        "{status}"
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -36,6 +36,10 @@ pub struct Policy {
     pub warn_before_secs: Option<Vec<u64>>,
     #[serde(default)]
     pub on_refresh: Option<Vec<String>>,
+    /// A command run for what deserves a person's attention (warnings, failures, refusals),
+    /// with the event's metadata in its environment: a server's notifications.
+    #[serde(default)]
+    pub on_event: Option<Vec<String>>,
     /// Seconds a token lives when the server states no lifetime and it is no JWT with `exp`
     /// (default [`crate::timing::DEFAULT_LIFETIME`]).
     #[serde(default)]
@@ -46,6 +50,7 @@ pub const POLICY_KEYS: &[&str] = &[
     "refresh_margin_secs",
     "warn_before_secs",
     "on_refresh",
+    "on_event",
     "default_expires_in",
 ];
 
@@ -66,15 +71,18 @@ impl AccountConfig {
             .collect();
         let policy: Policy =
             serde_json::from_value(Value::Object(policy)).map_err(|e| e.to_string())?;
-        if policy
-            .on_refresh
-            .as_ref()
-            .is_some_and(|c| c.first().is_none_or(String::is_empty))
-        {
-            return Err(
-                "on_refresh must name a program: on_refresh = [\"notify-send\", \"refreshed\"]"
-                    .into(),
-            );
+        for (key, command) in [
+            ("on_refresh", &policy.on_refresh),
+            ("on_event", &policy.on_event),
+        ] {
+            if command
+                .as_ref()
+                .is_some_and(|c| c.first().is_none_or(String::is_empty))
+            {
+                return Err(format!(
+                    "{key} must name a program: {key} = [\"notify-send\", \"Tokentray\"]"
+                ));
+            }
         }
         let grant: GrantConfig =
             serde_json::from_value(Value::Object(all)).map_err(|e| e.to_string())?;

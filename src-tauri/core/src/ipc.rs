@@ -59,6 +59,8 @@ pub enum Request {
     Login {
         name: String,
     },
+    /// Every event from now on, one `event` line each, until the client hangs up.
+    Events,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,6 +88,8 @@ pub enum Response {
     Removed(Revocation),
     /// What the person must do for a login under way; more lines follow.
     LoginPrompt(crate::login::LoginPrompt),
+    /// One of the engine's events, after `events`; more lines follow.
+    Event(crate::view::Event),
     Done,
     Error(ErrorView),
 }
@@ -137,6 +141,7 @@ async fn handle(engine: EngineHandle, stream: UnixStream) -> std::io::Result<()>
         let response = match serde_json::from_str::<Request>(&line) {
             Err(e) => Response::Error((&Error::BadRequest(e.to_string())).into()),
             Ok(Request::Login { name }) => login(&engine, &name, &mut lines, &mut write).await?,
+            Ok(Request::Events) => return events(&engine, &mut lines, &mut write).await,
             Ok(request) => answer(&engine, request).await,
         };
         send(&mut write, &response).await?;
@@ -148,6 +153,30 @@ async fn send(write: &mut OwnedWriteHalf, response: &Response) -> std::io::Resul
     let mut out = serde_json::to_vec(response).expect("serialisable");
     out.push(b'\n');
     write.write_all(&out).await
+}
+
+/// Passes every event on as it comes, until the client writes or hangs up (or the engine
+/// stops). Events a slow reader missed are said as a `lagged` error line, then it goes on.
+async fn events(
+    engine: &EngineHandle,
+    lines: &mut Lines<BufReader<OwnedReadHalf>>,
+    write: &mut OwnedWriteHalf,
+) -> std::io::Result<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = engine.subscribe();
+    let stop = engine.stopped();
+    loop {
+        let response = tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = lines.next_line() => return Ok(()),
+            event = events.recv() => match event {
+                Ok(event) => Response::Event(event),
+                Err(RecvError::Lagged(n)) => Response::Error((&Error::System(format!("{n} events were missed (the reader was slow)"))).into()),
+                Err(RecvError::Closed) => return Ok(()),
+            },
+        };
+        send(write, &response).await?;
+    }
 }
 
 /// Runs a login, passing its prompts on as they come; returns the final answer.
@@ -188,7 +217,9 @@ async fn login(
 /// CLI's `--standalone` engine answers in-process, so both go through this one dispatcher.
 pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
     let result = match request {
-        Request::Login { .. } => Err(Error::BadRequest("login is answered as a stream".into())),
+        Request::Login { .. } | Request::Events => {
+            Err(Error::BadRequest("login and events are answered as a stream".into()))
+        }
         Request::Hello { version } if version == PROTOCOL_VERSION => Ok(Response::Hello { version }),
         Request::Hello { version } => Err(Error::ProtocolMismatch(format!(
             "protocol version {version} is not spoken here (this engine speaks {PROTOCOL_VERSION}): use matching versions of the app and the CLI"

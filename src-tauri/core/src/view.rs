@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 /// What happened, for the UI, notifications, the tray and scripts.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Event {
     /// A new token was obtained.
@@ -55,6 +55,21 @@ pub enum Event {
     },
     /// An account was added, changed or removed.
     AccountChanged { account: String },
+}
+
+impl Event {
+    /// The account it is about.
+    pub fn account(&self) -> &str {
+        match self {
+            Event::Refreshed { account, .. }
+            | Event::RefreshFailed { account, .. }
+            | Event::RenewFailed { account, .. }
+            | Event::NeedsReauth { account, .. }
+            | Event::ExpiryWarning { account, .. }
+            | Event::Expired { account, .. }
+            | Event::AccountChanged { account } => account,
+        }
+    }
 }
 
 words! {

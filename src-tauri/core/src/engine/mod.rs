@@ -296,8 +296,15 @@ impl EngineHandle {
         accounts.keys().cloned().collect()
     }
 
-    /// Tells every subscriber; nobody listening is fine.
+    /// Tells every subscriber (nobody listening is fine) and the account's `on_event` hook.
     pub(crate) fn emit(&self, event: Event) {
+        let hook = self.account(event.account()).ok().and_then(|a| {
+            let command = a.config.as_ref().ok()?.policy.on_event.clone()?;
+            Some((command, crate::hooks::told(&event)?))
+        });
+        if let Some((command, env)) = hook {
+            crate::hooks::run(event.account(), &command, env);
+        }
         let _ = self.inner.events.send(event);
     }
 

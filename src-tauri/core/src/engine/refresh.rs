@@ -138,7 +138,11 @@ impl EngineHandle {
             other => tracing::warn!(?other, "token refresh failed"),
         }
         if let (Ok(token), Some(command)) = (&result, account.on_refresh()) {
-            crate::hooks::run(&account.name, command, token);
+            crate::hooks::run(
+                &account.name,
+                command,
+                crate::hooks::refreshed(&account.name, token),
+            );
         }
         self.emit(step.event);
         result.map(|t| t.access_token)

@@ -157,6 +157,9 @@ fn policy(kind: GrantKind) -> Vec<Field> {
             .default(json!(crate::timing::DEFAULT_LIFETIME.num_seconds()))
             .help("When the server states no lifetime and the token is no JWT with exp.")
             .advanced(),
+        Field::new("on_event", "Run on warnings and failures", Argv)
+            .help("One argument per line; the event's metadata (never a secret) is in its environment: forward warnings to chat or mail.")
+            .advanced(),
         Field::new("on_refresh", "Run after each refresh", Argv)
             .help("One argument per line; the new token's metadata (never the token) is in its environment.")
             .advanced(),
