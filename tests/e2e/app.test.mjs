@@ -153,6 +153,33 @@ test('an account added through the form goes valid; its token copies; refresh no
   assert.ok((await driver.findElements(By.css('[data-testid="history-plot"] circle.ok'))).length >= 2);
 });
 
+test('a custom account whose service token runs out soon: the window says what runs out, and the notification names it', async () => {
+  // The guide's two-level setup against the project's own API server: a service token (a JWT
+  // three days from its end) exchanged for 15-minute access tokens.
+  const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const exp = Math.floor(Date.now() / 1000) + 3 * 86_400;
+  const serviceToken = `${part({ alg: 'none' })}.${part({ sub: 'bot', exp })}.sig`;
+  const api = spawn('node', [join(root, 'tests/servers/custom-api.mjs')], { env: { ...process.env, CUSTOM_SERVICE_TOKEN: serviceToken } });
+  try {
+    const { url } = JSON.parse(await new Promise((ok) => api.stdout.once('data', (d) => ok(String(d)))));
+    await app.newAccount('e2e-bot', 'custom');
+    await app.set('input[name="secret"]', serviceToken);
+    await app.set('input[name="request.url"]', `${url}/auth/service-token/refresh`);
+    await app.click('[data-action="save"]');
+    // Access tokens flow, and the account reads expiring with its secret's end beside them.
+    const detail = '[data-testid="detail"][data-account="e2e-bot"]';
+    await driver.wait(until.elementLocated(By.css(`${detail} .pill.expiring`)), 20_000);
+    const runsOut = await driver.findElement(By.css(`${detail} [data-testid="detail-credential"]`)).getText();
+    assert.match(runsOut, /^secret: in 2d 23h/);
+    assert.match(app.cli('status', 'e2e-bot'), /runs out: +secret in 2d 23h/);
+    await waitFor('the service token notification', () => notifications.includes("e2e-bot's secret expires in 2d 23h"));
+    await app.screenshot('service-token-expiring');
+    assert.ok(!notifications.includes(serviceToken), 'the service token is in a notification');
+  } finally {
+    api.kill();
+  }
+});
+
 test('a static token that expires within the warning threshold raises a desktop notification', async () => {
   await app.newAccount('e2e-pat', 'static');
   await app.set('input[name="token"]', 'pat-secret-e2e');

@@ -216,11 +216,12 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                     false => "",
                 };
                 println!("expires:       {}{assumed}", relative(a.expires_at, now));
-                if a.credential.is_some() {
-                    println!(
-                        "runs out:      {} (cannot be renewed here)",
-                        runs_out(&a, now)
-                    );
+                if let Some(c) = &a.credential {
+                    let how = match c.renewed_by_command {
+                        true => "its renew_command renews it before then",
+                        false => "Tokentray cannot renew it",
+                    };
+                    println!("runs out:      {} ({how})", runs_out(&a, now));
                 }
                 println!(
                     "last refresh:  {}",

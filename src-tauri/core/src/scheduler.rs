@@ -104,13 +104,15 @@ fn visit(
     let Some(Credential {
         name: credential,
         expires_at,
+        ..
     }) = watched
     else {
         return;
     };
     let mut next_warning: Option<DateTime<Utc>> = None;
-    let thresholds = account.warn_before(&engine.settings());
-    for &threshold in &thresholds {
+    let settings = engine.settings();
+    let thresholds = account.warn_before(&settings);
+    for &threshold in thresholds {
         let at = expires_at - chrono::Duration::seconds(threshold as i64);
         if at > now {
             next_warning = Some(next_warning.map_or(at, |n| n.min(at)));

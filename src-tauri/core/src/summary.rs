@@ -96,6 +96,7 @@ mod tests {
             credential: (status == AccountStatus::Expiring).then(|| crate::view::Credential {
                 name: "secret".into(),
                 expires_at: expires_at.unwrap(),
+                renewed_by_command: false,
             }),
             last_refresh: None,
             next_refresh: None,

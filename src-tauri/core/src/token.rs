@@ -28,8 +28,13 @@ pub struct TokenSet {
 
 impl TokenSet {
     /// A token is never served forever: without a stated lifetime it expires at its JWT
-    /// `exp`, else `default_lifetime` after it was issued (marked as assumed).
+    /// `exp`, else `default_lifetime` after it was issued (marked as assumed). A refresh token
+    /// that is a JWT states its own end the same way (what the expiry warnings watch).
     pub fn with_stated_or_assumed_expiry(mut self, default_lifetime: chrono::Duration) -> TokenSet {
+        if self.refresh_expires_at.is_none() {
+            let rt = self.refresh_token.as_ref();
+            self.refresh_expires_at = rt.and_then(|t| crate::jwt::decode(t.expose())?.expires_at());
+        }
         if self.expires_at.is_none() {
             let exp = crate::jwt::decode(self.access_token.expose()).and_then(|j| j.expires_at());
             self.expiry_assumed = exp.is_none();

@@ -129,6 +129,9 @@ pub struct Credential {
     /// In words: `token`, `secret`, `refresh token`, `subject token`.
     pub name: String,
     pub expires_at: DateTime<Utc>,
+    /// The account's `renew_command` renews it before then.
+    #[serde(default)]
+    pub renewed_by_command: bool,
 }
 
 /// What the UI and `tokentray list` show of an account: no secret in it.

@@ -338,11 +338,15 @@ async fn discovery_fills_endpoints_and_refuses_a_mismatched_issuer() {
 }
 
 fn custom_profile(api: &str, body: &str) -> Profile {
+    try_profile(api, body).unwrap()
+}
+
+/// One account named `x` with these settings (`{api}` standing for the API's address).
+fn try_profile(api: &str, body: &str) -> tokentray_core::Result<Profile> {
     Profile::parse(&format!(
         "[[account]]\nname = \"x\"\n{}",
         body.replace("{api}", api)
     ))
-    .unwrap()
 }
 
 async fn works_at_api(api: &str, token: &Secret) -> bool {
@@ -445,6 +449,17 @@ pub fn jwt_expiring_at(exp: i64) -> String {
     )
 }
 
+/// Tells the custom API server to change something (`/_control/{what}`).
+async fn control(api: &str, what: &str, body: serde_json::Value) {
+    let sent = reqwest::Client::new()
+        .post(format!("{api}/_control/{what}"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(sent.status().is_success(), "{what}: {}", sent.status());
+}
+
 /// What the custom API server did, by kind (`guide-login`, `oauth-refresh_token`, ...).
 async fn server_counts(api: &str) -> serde_json::Value {
     let stats: serde_json::Value = reqwest::get(format!("{api}/_control/stats"))
@@ -521,7 +536,7 @@ const GUIDE_LOGIN: &str = r#"grant = "password"
 login_url = "{api}/guide/auth/login"
 body = "form"
 username = "alice"
-password = "{password}"
+password = "alice-password"
 [account.refresh]
 url = "{api}/guide/auth/refresh"
 secret_in = { query = "refresh_token" }
@@ -530,11 +545,7 @@ secret_in = { query = "refresh_token" }
 #[tokio::test]
 async fn password_login_renews_through_its_own_refresh_endpoint() {
     let api = custom_api(900);
-    let profile = custom_profile(
-        &api.url,
-        &GUIDE_LOGIN.replace("{password}", "alice-password"),
-    );
-    let engine = EngineHandle::new(profile, support::clock());
+    let engine = EngineHandle::new(custom_profile(&api.url, GUIDE_LOGIN), support::clock());
     assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
     for _ in 0..3 {
         engine.refresh("x").await.unwrap();
@@ -547,11 +558,7 @@ async fn password_login_renews_through_its_own_refresh_endpoint() {
     assert_eq!(counts["guide-refresh"], 3, "{counts}");
 
     // The refresh token is refused (it expired, say): one login, then refreshing again.
-    reqwest::Client::new()
-        .post(format!("{}/_control/revoke-refresh-tokens", api.url))
-        .send()
-        .await
-        .unwrap();
+    control(&api.url, "revoke-refresh-tokens", serde_json::json!({})).await;
     engine.refresh("x").await.unwrap();
     assert!(works_at_api(&api.url, &engine.get_token("x").await.unwrap()).await);
     engine.refresh("x").await.unwrap();
@@ -563,27 +570,16 @@ async fn password_login_renews_through_its_own_refresh_endpoint() {
 #[tokio::test]
 async fn a_refused_refresh_then_a_refused_login_is_the_accounts_refusal() {
     let api = custom_api(900);
-    let profile = custom_profile(
-        &api.url,
-        &GUIDE_LOGIN.replace("{password}", "alice-password"),
-    );
-    let engine = EngineHandle::new(profile, support::clock());
+    let engine = EngineHandle::new(custom_profile(&api.url, GUIDE_LOGIN), support::clock());
     engine.get_token("x").await.unwrap();
     // The refresh token expires and the password is changed elsewhere.
-    let control = reqwest::Client::new();
-    let at = |path: &str| format!("{}/_control/{path}", api.url);
-    control
-        .post(at("revoke-refresh-tokens"))
-        .send()
-        .await
-        .unwrap();
-    let changed = serde_json::json!({ "password": "changed" });
-    control
-        .post(at("password"))
-        .json(&changed)
-        .send()
-        .await
-        .unwrap();
+    control(&api.url, "revoke-refresh-tokens", serde_json::json!({})).await;
+    control(
+        &api.url,
+        "password",
+        serde_json::json!({ "password": "changed" }),
+    )
+    .await;
     let err = engine.refresh("x").await.unwrap_err();
     assert_eq!(err.code(), "refused");
     assert!(err.to_string().contains("HTTP 401"), "{err}");
@@ -597,21 +593,11 @@ async fn a_refused_refresh_then_a_refused_login_is_the_accounts_refusal() {
         (1.into(), 2.into())
     );
     // A refresh table goes with a login URL only, and its URL is held to https like any.
-    let misplaced = format!(
-        "[[account]]\nname = \"x\"\n{}",
-        GUIDE_LOGIN
-            .replace("login_url", "token_url")
-            .replace("{api}", &api.url)
-    );
-    let err = Profile::parse(&misplaced).unwrap_err();
+    let misplaced = GUIDE_LOGIN.replace("login_url", "token_url");
+    let err = try_profile(&api.url, &misplaced).unwrap_err();
     assert!(err.to_string().contains("[account.refresh]"), "{err}");
-    let plain = format!(
-        "[[account]]\nname = \"x\"\n{}",
-        GUIDE_LOGIN
-            .replace("{api}/guide/auth/refresh", "http://example.com/refresh")
-            .replace("{api}", &api.url)
-    );
-    let err = Profile::parse(&plain).unwrap_err();
+    let plain = GUIDE_LOGIN.replace("{api}/guide/auth/refresh", "http://example.com/refresh");
+    let err = try_profile(&api.url, &plain).unwrap_err();
     assert!(err.to_string().contains("https"), "{err}");
 }
 
@@ -968,12 +954,12 @@ async fn a_service_tokens_renewal_is_sealed_and_survives_a_restart() {
         ],
     );
     // The new service token, as the API's own endpoint would mint it.
-    reqwest::Client::new()
-        .post(format!("{}/_control/service-token", api.url))
-        .json(&serde_json::json!({ "token": new }))
-        .send()
-        .await
-        .unwrap();
+    control(
+        &api.url,
+        "service-token",
+        serde_json::json!({ "token": new }),
+    )
+    .await;
     let dir = std::env::temp_dir().join(format!("tokentray-renew-svc-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let (command, log) = renew_script(&dir.join("bin"), &new, 0);

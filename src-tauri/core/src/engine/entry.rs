@@ -118,6 +118,7 @@ impl Account {
             Some(Credential {
                 name: name.into(),
                 expires_at,
+                renewed_by_command: c.grant.renewal().is_some(),
             })
         });
         // The engine needs the grant and the policy; the written settings and secrets are the
@@ -156,15 +157,24 @@ impl Account {
     }
 
     /// The account's warning thresholds, else the app's.
-    pub(crate) fn warn_before(&self, settings: &Settings) -> Vec<u64> {
+    pub(crate) fn warn_before<'a>(&'a self, settings: &'a Settings) -> &'a [u64] {
         match &self.config {
             Ok(c) => c
                 .policy
                 .warn_before_secs
-                .clone()
-                .unwrap_or_else(|| settings.warn_before_secs.clone()),
-            Err(_) => vec![],
+                .as_deref()
+                .unwrap_or(&settings.warn_before_secs),
+            Err(_) => &[],
         }
+    }
+
+    /// The longest warning threshold: what runs out sooner is *expiring*.
+    pub(crate) fn warn_within(&self, settings: &Settings) -> u64 {
+        self.warn_before(settings)
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
     }
 
     pub(crate) fn on_refresh(&self) -> Option<&[String]> {
@@ -196,6 +206,11 @@ impl Account {
         state.valid_token(at).map(|t| t.access_token.clone())
     }
 
+    fn renewed_by_command(&self) -> bool {
+        let config = self.config.as_ref().ok();
+        config.is_some_and(|c| c.grant.renewal().is_some())
+    }
+
     /// What runs out with no way to renew it, when its end is known: a pasted token itself;
     /// else the refresh token held (its stated end, or its JWT `exp`), or, before one is held,
     /// the secret in the settings (a service token that is a JWT).
@@ -204,15 +219,19 @@ impl Account {
         if !self.renews_itself() {
             let expires_at = token?.expires_at?;
             let name = "token".into();
-            return Some(Credential { name, expires_at });
+            let renewed_by_command = self.renewed_by_command();
+            return Some(Credential {
+                name,
+                expires_at,
+                renewed_by_command,
+            });
         }
-        // The server's stated end of its refresh token, else that token's own JWT `exp`; with
-        // none held (yet), the secret in the settings.
-        let held = token.and_then(|t| t.refresh_token.as_ref());
-        let stated = token.and_then(|t| t.refresh_expires_at);
-        let expires_at = match stated.or_else(|| crate::jwt::decode(held?.expose())?.expires_at()) {
+        // The refresh token's stated end (by the server, or its JWT `exp`, read when it came);
+        // with none held (yet), the secret in the settings.
+        let held = token.is_some_and(|t| t.refresh_token.is_some());
+        let expires_at = match token.and_then(|t| t.refresh_expires_at) {
             Some(at) => at,
-            None if held.is_some() => return None,
+            None if held => return None,
             None => return self.credential.clone(),
         };
         // A custom account's rotated secret is still its secret.
@@ -221,13 +240,18 @@ impl Account {
             _ => "refresh token",
         };
         let name = name.into();
-        Some(Credential { name, expires_at })
+        let renewed_by_command = self.renewed_by_command();
+        Some(Credential {
+            name,
+            expires_at,
+            renewed_by_command,
+        })
     }
 
     /// The account as everyone sees it at `now`; `warn_within` is its longest warning
     /// threshold: a credential running out sooner makes a healthy account *expiring*.
     pub(crate) fn view(&self, now: DateTime<Utc>, settings: &Settings) -> AccountView {
-        let warn_within = self.warn_before(settings).into_iter().max().unwrap_or(0);
+        let warn_within = self.warn_within(settings);
         let state = self.state.lock().expect("state poisoned");
         let credential = self.watched(&state);
         let running_out = credential.as_ref().is_some_and(|c| {

@@ -24,8 +24,8 @@ impl EngineHandle {
     ) -> Option<DateTime<Utc>> {
         let config = account.config.as_ref().ok()?;
         let renewal = config.grant.renewal()?;
-        let first_threshold = account.warn_before(&self.settings()).into_iter().max();
-        let before = renewal.before_secs.or(first_threshold).unwrap_or(0);
+        let first_threshold = account.warn_within(&self.settings());
+        let before = renewal.before_secs.unwrap_or(first_threshold);
         let window = expires_at - chrono::Duration::seconds(before as i64);
         let mut state = account.state.lock().expect("state poisoned");
         if state.renewing {

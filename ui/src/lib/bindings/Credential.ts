@@ -8,4 +8,8 @@ export type Credential = {
 /**
  * In words: `token`, `secret`, `refresh token`, `subject token`.
  */
-name: string, expires_at: string, };
+name: string, expires_at: string, 
+/**
+ * The account's `renew_command` renews it before then.
+ */
+renewed_by_command: boolean, };
