@@ -20,6 +20,8 @@
 //        exp is TTL away}, no expires_in
 //   POST /noexp/opaque     Authorization: Bearer <service token> → {"access_token"} and nothing
 //        else: no lifetime stated anywhere
+//   POST /api/service-tokens?days=N   Authorization: Bearer <the user's access token>
+//        → {"token": a new service token (a JWT N days from its end)}, accepted from then on
 //   GET  /api/me           Authorization: Bearer <access token> → 200 {"sub"} or 401
 //
 // Test controls:
@@ -127,6 +129,16 @@ const tokenRoutes = {
     count('noexp-opaque');
     if (!serviceTokens.has(bearer(req))) return send(res, 401, { error: 'invalid_token' });
     send(res, 200, { access_token: issueAccess('service') });
+  },
+  'POST /api/service-tokens': async (req, res, url) => {
+    count('service-token-created');
+    const who = accessTokens.get(bearer(req));
+    if (!who || who.exp <= Date.now() || who.sub !== USER) return send(res, 401, { detail: 'an admin login is needed' });
+    const exp = Math.floor(Date.now() / 1000) + Number(url.searchParams.get('days') ?? 90) * 86_400;
+    const part = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const token = `${part({ alg: 'none', typ: 'JWT' })}.${part({ sub: 'bot', exp, jti: newToken('s') })}.`;
+    serviceTokens.add(token);
+    send(res, 200, { token });
   },
   'POST /guide/auth/login': async (req, res) => {
     count('guide-login');

@@ -654,3 +654,124 @@ fn events_stream_to_scripts_and_on_event_hooks_forward_warnings() {
     );
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// The guide's setup, whole, through the daemon: the admin logs in once and renews by its
+/// refresh token; the bot's service token (3 days left) is exchanged for access tokens, warned
+/// of, and renewed by a command that mints a new one at the API with the admin's token, asked
+/// of the running engine (`tokentray token admin`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_guides_admin_and_bot_with_a_service_token_renewed_by_the_admins_token() {
+    let api = support::Server::start("tests/servers/custom-api.mjs", &[]);
+    let http = reqwest::Client::new();
+    // Today's service token, minted by hand as the guide's reader would, 3 days from its end.
+    let login: serde_json::Value = http
+        .post(format!("{}/guide/auth/login", api.url))
+        .form(&[("username", "alice"), ("password", "alice-password")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let minted: serde_json::Value = http
+        .post(format!("{}/api/service-tokens?days=3", api.url))
+        .bearer_auth(login["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let service_token = minted["token"].as_str().unwrap();
+
+    let home = std::env::temp_dir().join(format!("tokentray-guide-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let mint = home.with_extension("mint.sh");
+    std::fs::write(
+        &mint,
+        format!(
+            "curl -sf -X POST -H \"Authorization: Bearer $('{}' token admin)\" '{}/api/service-tokens?days=90'\n",
+            env!("CARGO_BIN_EXE_tokentray"),
+            api.url
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        home.join("profile.toml"),
+        format!(
+            r#"[[account]]
+name = "admin"
+grant = "password"
+login_url = "{api}/guide/auth/login"
+body = "form"
+username = "alice"
+password = "alice-password"
+[account.refresh]
+url = "{api}/guide/auth/refresh"
+secret_in = {{ query = "refresh_token" }}
+
+[[account]]
+name = "bot"
+grant = "custom"
+secret = "{service_token}"
+renew_command = ["sh", "{mint}"]
+[account.request]
+url = "{api}/auth/service-token/refresh"
+secret_in = "bearer"
+"#,
+            api = api.url,
+            mint = mint.display()
+        ),
+    )
+    .unwrap();
+    let _daemon = Daemon::start(&home);
+
+    let days_left = || {
+        let status: serde_json::Value =
+            serde_json::from_str(&stdout(&run(&home, &["status", "bot", "--json"]))).unwrap();
+        let ends = status["credential"]["expires_at"]
+            .as_str()
+            .map(String::from);
+        ends.map(|e| {
+            let ends = chrono::DateTime::parse_from_rfc3339(&e).unwrap();
+            #[allow(clippy::disallowed_methods)] // days left, from the real now
+            let left = ends.signed_duration_since(chrono::Utc::now());
+            left.num_days()
+        })
+    };
+    let mut left = None;
+    for _ in 0..150 {
+        left = days_left();
+        if left == Some(89) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        left,
+        Some(89),
+        "the bot's service token was renewed for 90 days"
+    );
+    let bot = stdout(&run(&home, &["token", "bot"]));
+    let me = http
+        .get(format!("{}/api/me", api.url))
+        .bearer_auth(bot.trim())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200, "the bot's access token works");
+    let stats: serde_json::Value = http
+        .get(format!("{}/_control/stats", api.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // Minted by hand, then once by the renewal; the admin logged in once for it (the other
+    // login is this test's own).
+    assert_eq!(stats["counts"]["service-token-created"], 2, "{stats}");
+    assert_eq!(stats["counts"]["guide-login"], 2, "{stats}");
+    let _ = std::fs::remove_dir_all(&home);
+}

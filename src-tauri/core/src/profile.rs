@@ -35,11 +35,17 @@ impl Profile {
                 None => message,
             })
         })?;
-        if let Some(key) = doc.keys().find(|k| *k != "account") {
+        if let Some(key) = doc
+            .keys()
+            .find(|k| !["account", "on_event"].contains(&k.as_str()))
+        {
             return Err(Error::InvalidConfig(format!(
                 "unknown top-level key {key:?}; accounts go in [[account]] tables"
             )));
         }
+        // `on_event` at the top: the default for the profile's accounts (a daemon's way to
+        // forward every warning to chat or mail).
+        let on_event = doc.remove("on_event");
         let tables = match doc.remove("account") {
             None => vec![],
             Some(toml::Value::Array(items)) => items,
@@ -68,6 +74,9 @@ impl Profile {
                 return Err(at("not a table".into()));
             };
             resolve_indirect_secrets(&mut table).map_err(at)?;
+            if let Some(command) = &on_event {
+                table.entry("on_event").or_insert_with(|| command.clone());
+            }
             let name = match table.remove("name") {
                 Some(toml::Value::String(name)) => name,
                 Some(_) => return Err(at("name must be a string".into())),
@@ -333,6 +342,30 @@ auth_method = "client_secret_post"
         let err = Profile::parse("[[account]]\nname = \"x\"\ngrant = \"static\"\ntoken = \n")
             .unwrap_err();
         assert!(err.to_string().contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn a_top_level_on_event_is_every_accounts_default() {
+        let text = format!(
+            "on_event = [\"forward\", \"--to\", \"chat\"]\n{ONE}{}",
+            ONE.replace("\"ci\"", "\"own\"")
+                .replace("scope =", "on_event = [\"mine\"]\nscope =")
+        );
+        let p = Profile::parse(&text).unwrap();
+        let hooks: Vec<_> = p
+            .account
+            .iter()
+            .map(|a| a.policy.on_event.clone())
+            .collect();
+        assert_eq!(
+            hooks,
+            [
+                Some(vec!["forward".into(), "--to".into(), "chat".into()]),
+                Some(vec!["mine".into()])
+            ]
+        );
+        let err = Profile::parse("colour = \"blue\"\n").unwrap_err();
+        assert!(err.to_string().contains("colour"), "{err}");
     }
 
     #[test]

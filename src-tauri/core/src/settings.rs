@@ -19,6 +19,9 @@ pub struct Settings {
     pub clipboard_clear_secs: u64,
     /// Start Tokentray at login (the desktop applies it).
     pub autostart: bool,
+    /// A command run for what deserves a person's attention, for accounts without their own
+    /// `on_event` (empty: none).
+    pub on_event: Vec<String>,
 }
 
 impl Default for Settings {
@@ -28,6 +31,7 @@ impl Default for Settings {
             refresh_margin_secs: crate::timing::DEFAULT_MARGIN.num_seconds() as u64,
             clipboard_clear_secs: 30,
             autostart: false,
+            on_event: vec![],
         }
     }
 }
@@ -40,6 +44,9 @@ impl Settings {
         }
         if self.refresh_margin_secs > 86_400 {
             return Err("the refresh margin is at most a day (86400 s)".into());
+        }
+        if self.on_event.first().is_some_and(String::is_empty) {
+            return Err("on_event must name a program first".into());
         }
         if self.clipboard_clear_secs > 3_600 {
             return Err("the clipboard is cleared within an hour at most (3600 s)".into());

@@ -1003,3 +1003,51 @@ async fn a_service_tokens_renewal_is_sealed_and_survives_a_restart() {
     engine.close().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+#[allow(clippy::disallowed_methods)] // an expiry date three days from the real now
+async fn the_apps_on_event_serves_accounts_without_their_own() {
+    let dir = std::env::temp_dir().join(format!("tokentray-on-event-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let ends = (chrono::Utc::now() + chrono::Duration::days(3)).to_rfc3339();
+    let told = |who: &str| dir.join(format!("{who}.txt"));
+    let hook = |who: &str| {
+        format!(
+            "[\"sh\", \"-c\", \"echo $TOKENTRAY_EVENT $TOKENTRAY_ACCOUNT >> '{}'\"]",
+            told(who).display()
+        )
+    };
+    let profile = Profile::parse(&format!(
+        "[[account]]\nname = \"plain\"\ngrant = \"static\"\ntoken = \"t1\"\nexpires_at = \"{ends}\"\n\n[[account]]\nname = \"own\"\ngrant = \"static\"\ntoken = \"t2\"\nexpires_at = \"{ends}\"\non_event = {}\n",
+        hook("own")
+    ))
+    .unwrap();
+    let engine = EngineHandle::new(profile, support::clock());
+    let mut settings = engine.settings();
+    let app_hook: Vec<String> = serde_json::from_str(&hook("app")).unwrap();
+    settings.on_event = app_hook;
+    engine.save_settings(settings).await.unwrap();
+    let _loop = engine.spawn_refresh_loop();
+    let mut said = (String::new(), String::new());
+    for _ in 0..100 {
+        said = (
+            std::fs::read_to_string(told("app")).unwrap_or_default(),
+            std::fs::read_to_string(told("own")).unwrap_or_default(),
+        );
+        if !said.0.is_empty() && !said.1.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        said.0, "expiry_warning plain\n",
+        "the app's hook for the account without one"
+    );
+    assert_eq!(
+        said.1, "expiry_warning own\n",
+        "the account's own hook, not the app's"
+    );
+    engine.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
+}

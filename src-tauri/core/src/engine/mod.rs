@@ -296,11 +296,17 @@ impl EngineHandle {
         accounts.keys().cloned().collect()
     }
 
-    /// Tells every subscriber (nobody listening is fine) and the account's `on_event` hook.
+    /// Tells every subscriber (nobody listening is fine) and the `on_event` hook (the
+    /// account's, else the app's).
     pub(crate) fn emit(&self, event: Event) {
-        let hook = self.account(event.account()).ok().and_then(|a| {
-            let command = a.config.as_ref().ok()?.policy.on_event.clone()?;
-            Some((command, crate::hooks::told(&event)?))
+        let hook = crate::hooks::told(&event).and_then(|env| {
+            let own = self
+                .account(event.account())
+                .ok()
+                .and_then(|a| a.config.as_ref().ok()?.policy.on_event.clone());
+            let command =
+                own.or_else(|| Some(self.settings().on_event).filter(|c| !c.is_empty()))?;
+            Some((command, env))
         });
         if let Some((command, env)) = hook {
             crate::hooks::run(event.account(), &command, env);

@@ -16,4 +16,9 @@ clipboard_clear_secs: number,
 /**
  * Start Tokentray at login (the desktop applies it).
  */
-autostart: boolean, };
+autostart: boolean, 
+/**
+ * A command run for what deserves a person's attention, for accounts without their own
+ * `on_event` (empty: none).
+ */
+on_event: Array<string>, };
