@@ -12,6 +12,7 @@ const COMMANDS: &[&str] = &[
     "discover",
     "copy_token",
     "reveal_token",
+    "copy_snippet",
     "start_login",
     "cancel_login",
     "get_settings",

@@ -28,3 +28,15 @@ pub async fn copy(app: &AppHandle, name: &str) -> Result<u64, Error> {
     }
     Ok(delay)
 }
+
+/// Copies the account's setup for `tool` ("Use with…"): a command or config text, no secret.
+pub fn copy_snippet(app: &AppHandle, name: &str, tool: &str) -> Result<(), Error> {
+    let snippets = app.state::<EngineHandle>().snippets(name)?;
+    let snippet = snippets
+        .iter()
+        .find(|s| s.tool == tool)
+        .ok_or_else(|| Error::NotFound(format!("{name}: no setup for {tool}")))?;
+    app.clipboard()
+        .write_text(&snippet.text)
+        .map_err(|e| Error::System(format!("cannot write the clipboard: {e}")))
+}

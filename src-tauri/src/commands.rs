@@ -85,6 +85,12 @@ pub async fn copy_token(app: AppHandle, name: String) -> Answer<u64> {
     crate::clipboard::copy(&app, &name).await.map_err(view)
 }
 
+/// Copies one of the account's "Use with…" setups (no secret in it).
+#[tauri::command]
+pub fn copy_snippet(app: AppHandle, name: String, tool: String) -> Answer<()> {
+    crate::clipboard::copy_snippet(&app, &name, &tool).map_err(view)
+}
+
 /// The token itself, shown when the person asks to reveal it.
 #[tauri::command]
 pub async fn reveal_token(engine: State<'_, EngineHandle>, name: String) -> Answer<String> {

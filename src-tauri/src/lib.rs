@@ -78,6 +78,7 @@ pub fn run() {
             commands::discover,
             commands::copy_token,
             commands::reveal_token,
+            commands::copy_snippet,
             commands::start_login,
             commands::cancel_login,
             commands::get_settings,

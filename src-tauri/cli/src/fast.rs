@@ -1,50 +1,107 @@
-//! `tokentray token NAME [--header] [--min-valid D]` while an engine runs: the one call
-//! scripts make in loops, so it skips what the other commands need — the argument parser's
-//! model, an async runtime, logging — and is one blocking request over the socket. Anything
-//! else (another flag, `--help`, no engine running) goes the full way, which explains itself.
+//! The calls scripts and tools make in loops — `tokentray token NAME [--header] [--min-valid
+//! D]` and the credential helpers ([`crate::helpers`]) — while an engine runs: they skip what
+//! the other commands need (the argument parser's model, an async runtime, logging) and are
+//! one round trip over the socket (the greeting and the request in one write). Anything else
+//! (another flag, `--help`) goes the full way, which explains itself.
 
-use crate::{fail, parse_duration, print_token};
+use crate::{fail, helpers, parse_duration, print_token};
 use std::process::ExitCode;
-use tokentray_core::ipc::{self, Request, Response};
+use tokentray_core::ipc::{self, Client, Request, Response};
+use tokentray_core::{Error, ErrorCode, ErrorView};
 
-pub fn token() -> Option<ExitCode> {
-    let mut args = std::env::args_os().skip(1);
-    if args.next()? != "token" {
-        return None;
+/// Answers the fast calls; `None` for everything else.
+pub fn run() -> Option<ExitCode> {
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.into_string())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let invoked_as = std::path::Path::new(args.first()?).file_name()?.to_str()?;
+    if invoked_as.starts_with("docker-credential-") {
+        // Installed as Docker names its helpers: `docker-credential-tokentray get`.
+        return Some(helpers::docker(&args[1..]).unwrap_or_else(|| {
+            eprintln!(
+                "usage: {invoked_as} get|list|store|erase|version (a Docker credential helper)"
+            );
+            ExitCode::FAILURE
+        }));
     }
+    let rest = &args[2.min(args.len())..];
+    match args.get(1)?.as_str() {
+        "token" => token(rest),
+        "kubectl-credential" => helpers::kubectl(rest),
+        "git-credential" => helpers::git(rest),
+        "docker-credential" => helpers::docker(rest),
+        "env" => helpers::env(rest),
+        _ => None,
+    }
+}
+
+fn token(args: &[String]) -> Option<ExitCode> {
     let (mut name, mut header, mut min_valid_secs) = (None, false, 0);
+    let mut args = args.iter();
     while let Some(arg) = args.next() {
-        let arg = arg.into_string().ok()?;
         match arg.as_str() {
             "--header" => header = true,
-            "--min-valid" => {
-                min_valid_secs = parse_duration(&args.next()?.into_string().ok()?).ok()?
-            }
+            "--min-valid" => min_valid_secs = parse_duration(args.next()?).ok()?,
             _ if arg.starts_with("--min-valid=") => {
                 min_valid_secs = parse_duration(&arg["--min-valid=".len()..]).ok()?
             }
             _ if arg.starts_with('-') => return None,
             _ if name.is_some() => return None,
-            _ => name = Some(arg),
+            _ => name = Some(arg.clone()),
         }
     }
-    let name = name?;
+    let request = Request::Token {
+        name: name?,
+        min_valid_secs,
+    };
     let socket = ipc::socket_path(&tokentray_core::home::data_dir());
-    let answer = match ipc::Client::connect(&socket) {
+    let answer = match Client::ask(&socket, &request) {
+        // No engine: the full way says how to start one, or runs one with --standalone.
         Ok(None) => return None,
-        Ok(Some(mut client)) => client.call(&Request::Token {
-            name,
-            min_valid_secs,
-        }),
-        Err(e) => Err(e),
+        Ok(Some((_, answer))) => answer,
+        Err(e) => return Some(fail((&e).into())),
     };
     Some(match answer {
-        Ok(Response::Token { token }) => {
+        Response::Token { token } => {
             print_token(&token, header);
             ExitCode::SUCCESS
         }
-        Ok(Response::Error(e)) => fail(e),
-        Ok(other) => fail(crate::backend::unexpected(other)),
-        Err(e) => fail((&e).into()),
+        Response::Error(e) => fail(e),
+        other => fail(crate::backend::unexpected(other)),
     })
+}
+
+/// The running engine, for a helper's one or few requests over one connection.
+#[derive(Default)]
+pub struct Engine(Option<Client>);
+
+impl Engine {
+    /// One request, its answer; an engine's error (or none running) as the `Err`.
+    pub fn call(&mut self, request: Request) -> Result<Response, ErrorView> {
+        let answer = match &mut self.0 {
+            Some(client) => client.call(&request),
+            None => {
+                let home = tokentray_core::home::data_dir();
+                match Client::ask(&ipc::socket_path(&home), &request) {
+                    Ok(Some((client, answer))) => {
+                        self.0 = Some(client);
+                        Ok(answer)
+                    }
+                    // Helpers have no --standalone: they answer from a running engine only.
+                    Ok(None) => {
+                        return Err(ErrorView {
+                            code: ErrorCode::EngineNotRunning,
+                            message: format!("no Tokentray engine is running for {}: start the app or `tokentray daemon`", home.display()),
+                        })
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+        };
+        match answer.map_err(|e: Error| ErrorView::from(&e))? {
+            Response::Error(e) => Err(e),
+            other => Ok(other),
+        }
+    }
 }

@@ -4,6 +4,7 @@
 
 mod backend;
 mod fast;
+mod helpers;
 
 use backend::{ask, view, Backend, Result};
 use clap::{CommandFactory, Parser, Subcommand};
@@ -103,6 +104,38 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// kubectl's exec credential plugin: print an ExecCredential with the account's token
+    /// (set up with `tokentray kubeconfig`).
+    KubectlCredential { name: String },
+    /// Print a kubeconfig whose user runs `tokentray kubectl-credential NAME`: with --server,
+    /// a whole one (cluster, context, user) to use or merge; else the `users:` entry to paste.
+    Kubeconfig {
+        name: String,
+        /// The API server, `https://…`.
+        #[arg(long)]
+        server: Option<String>,
+        /// The PEM file of the authority that signed the API server's certificate.
+        #[arg(long, requires = "server")]
+        ca: Option<std::path::PathBuf>,
+    },
+    /// A git credential helper: `git config --global credential.https://github.com.helper
+    /// '!tokentray git-credential'`. The account whose git_hosts match answers.
+    GitCredential {
+        /// What git asks: get, store or erase.
+        action: String,
+    },
+    /// A Docker credential helper (installed as docker-credential-tokentray): get, list,
+    /// store, erase. The account whose registry_hosts match answers.
+    DockerCredential { action: String },
+    /// Print lines that set each account's variable to its token, for `eval "$(tokentray env
+    /// NAME)"`: env_name, else TOKENTRAY_<NAME>.
+    Env {
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// The shell to write for (default: fish when $SHELL is fish, else bash/zsh syntax).
+        #[arg(long, value_parser = ["bash", "zsh", "sh", "fish"])]
+        shell: Option<String>,
+    },
     /// Run the engine in the foreground, with no window: for servers and CI. Logs go to
     /// stderr; SIGTERM or Ctrl+C stops it cleanly.
     Daemon,
@@ -111,8 +144,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // `tokentray token NAME` with an engine running: no argument parser, no async runtime.
-    if let Some(code) = fast::token() {
+    // `tokentray token NAME` and the credential helpers: no argument parser, no async runtime.
+    if let Some(code) = fast::run() {
         return code;
     }
     let cli = Cli::parse();
@@ -141,6 +174,29 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Daemon => return daemon().await.map(|()| ExitCode::SUCCESS),
+        Command::Kubeconfig { name, server, ca } => {
+            let ca = match ca {
+                Some(file) => Some(std::fs::read(&file).map_err(|e| {
+                    view(Error::BadRequest(format!("cannot read {}: {e}", file.display())))
+                })?),
+                None => None,
+            };
+            let exe = std::env::current_exe()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| "tokentray".into());
+            let cluster = server.as_deref().map(|s| (s, ca.as_deref()));
+            print!("{}", tokentray_core::tools::kubeconfig(&name, &exe, cluster));
+            return Ok(ExitCode::SUCCESS);
+        }
+        // The fast path answers these; they come here only with flags it does not take.
+        Command::KubectlCredential { .. }
+        | Command::GitCredential { .. }
+        | Command::DockerCredential { .. }
+        | Command::Env { .. } => {
+            return Err(view(Error::Unsupported(
+                "credential helpers and env answer from the running engine (the app or `tokentray daemon`), not --standalone".into(),
+            )))
+        }
         _ => {}
     }
     let mut backend = Backend::connect(cli.standalone).await?;
@@ -389,7 +445,13 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 }
             })?;
         }
-        Command::Daemon | Command::Completions { .. } => unreachable!("handled before connecting"),
+        Command::Daemon
+        | Command::Completions { .. }
+        | Command::Kubeconfig { .. }
+        | Command::KubectlCredential { .. }
+        | Command::GitCredential { .. }
+        | Command::DockerCredential { .. }
+        | Command::Env { .. } => unreachable!("handled before connecting"),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -44,6 +44,18 @@ pub struct Policy {
     /// (default [`crate::timing::DEFAULT_LIFETIME`]).
     #[serde(default)]
     pub default_expires_in: Option<u64>,
+    /// Git remotes the account answers for as a git credential helper ([`crate::tools`]).
+    #[serde(default)]
+    pub git_hosts: Option<Vec<String>>,
+    /// Container registries it answers for as a Docker credential helper.
+    #[serde(default)]
+    pub registry_hosts: Option<Vec<String>>,
+    /// The username git and Docker send with the token (else the host's convention).
+    #[serde(default)]
+    pub username: Option<String>,
+    /// The variable `tokentray env` sets (else `TOKENTRAY_<NAME>`).
+    #[serde(default)]
+    pub env_name: Option<String>,
 }
 
 pub const POLICY_KEYS: &[&str] = &[
@@ -52,7 +64,37 @@ pub const POLICY_KEYS: &[&str] = &[
     "on_refresh",
     "on_event",
     "default_expires_in",
+    "git_hosts",
+    "registry_hosts",
+    "username",
+    "env_name",
 ];
+
+impl Policy {
+    /// The credential-helper settings ([`crate::tools`]) as a tool will read them.
+    fn check_tools(&self) -> std::result::Result<(), String> {
+        for (key, patterns) in [
+            ("git_hosts", &self.git_hosts),
+            ("registry_hosts", &self.registry_hosts),
+        ] {
+            for pattern in patterns.iter().flatten() {
+                crate::tools::check_pattern(key, pattern)?;
+            }
+        }
+        if let Some(name) = &self.env_name {
+            crate::tools::check_env_name(name)?;
+        }
+        // Git's protocol is lines of key=value: a line break would forge another key.
+        if self
+            .username
+            .as_ref()
+            .is_some_and(|u| u.is_empty() || u.chars().any(char::is_control))
+        {
+            return Err("username must be a non-empty name on one line".into());
+        }
+        Ok(())
+    }
+}
 
 impl AccountConfig {
     /// An account from its stored parts: non-secret settings and opened secrets.
@@ -84,6 +126,7 @@ impl AccountConfig {
                 ));
             }
         }
+        policy.check_tools()?;
         let grant: GrantConfig =
             serde_json::from_value(Value::Object(all)).map_err(|e| e.to_string())?;
         grant.check().map_err(|m| format!("{name}: {m}"))?;

@@ -35,6 +35,8 @@ pub struct AccountDetail {
     pub secrets: Vec<String>,
     /// The access token's JWT header and claims (decoded, not verified), when it is a JWT.
     pub jwt: Option<crate::jwt::Jwt>,
+    /// How to use it with kubectl, git, Docker and a shell ("Use with…").
+    pub snippets: Vec<crate::tools::Snippet>,
 }
 
 /// What a test request brought back, without the token.
@@ -67,6 +69,7 @@ impl EngineHandle {
                 .map(|c| c.secrets.keys().cloned().collect())
                 .unwrap_or_default(),
             jwt,
+            snippets: self.snippets(name)?,
         })
     }
 

@@ -11,6 +11,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     #[error("no account named {0:?}")]
     NotFound(String),
+    /// No account answers a tool's request (a git host, a registry): what and how to fix it.
+    #[error("no account answers for {0}")]
+    NoAccountFor(String),
     #[error("invalid configuration: {0}")]
     InvalidConfig(String),
     #[error("could not reach the token server: {0}")]
@@ -110,7 +113,7 @@ impl Error {
     /// The stable code for this error, e.g. `invalid_grant` or `network`.
     pub fn code(&self) -> ErrorCode {
         match self {
-            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::NotFound(_) | Error::NoAccountFor(_) => ErrorCode::NotFound,
             Error::InvalidConfig(_) => ErrorCode::InvalidConfig,
             Error::Network(_) => ErrorCode::Network,
             Error::Timeout(_) => ErrorCode::Timeout,

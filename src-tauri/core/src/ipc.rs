@@ -61,6 +61,21 @@ pub enum Request {
     },
     /// Every event from now on, one `event` line each, until the client hangs up.
     Events,
+    /// A token for a tool's credential helper (kubectl, git, Docker, a shell): the account
+    /// it names or the one that answers for its host. Answered by `lent`.
+    Lend {
+        want: crate::tools::Wanted,
+        #[serde(default)]
+        min_valid_secs: u64,
+    },
+    /// The tool's server refused this token (git's `erase`): refresh the account if it is
+    /// still its token. Answered by `done`.
+    Rejected {
+        want: crate::tools::Wanted,
+        token: String,
+    },
+    /// The registries accounts answer for (Docker's `list`).
+    Registries,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +105,12 @@ pub enum Response {
     LoginPrompt(crate::login::LoginPrompt),
     /// One of the engine's events, after `events`; more lines follow.
     Event(crate::view::Event),
+    /// A token lent to a tool: like `token`, a secret to its owner only.
+    Lent(crate::tools::Lent),
+    /// Registry → the username Docker would send.
+    Registries {
+        registries: std::collections::BTreeMap<String, String>,
+    },
     Done,
     Error(ErrorView),
 }
@@ -235,6 +256,12 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Export { with_secrets } => {
             engine.export(with_secrets).await.map(|toml| Response::Exported { toml })
         }
+        Request::Lend { want, min_valid_secs } => engine
+            .lend(&want, chrono::Duration::seconds(min_valid_secs as i64))
+            .await
+            .map(Response::Lent),
+        Request::Rejected { want, token } => engine.rejected(&want, &token).await.map(|_| Response::Done),
+        Request::Registries => Ok(Response::Registries { registries: engine.registries() }),
         Request::History { name, limit } => {
             engine.history(&name, None, limit).await.map(|entries| Response::History { entries })
         }
@@ -252,6 +279,17 @@ pub struct Client {
 impl Client {
     /// Connects and agrees on the protocol; `None` when no engine listens there.
     pub fn connect(path: &Path) -> Result<Option<Client>> {
+        let Some(mut client) = Client::open(path)? else {
+            return Ok(None);
+        };
+        client.send(&Request::Hello {
+            version: PROTOCOL_VERSION,
+        })?;
+        client.greeted()?;
+        Ok(Some(client))
+    }
+
+    fn open(path: &Path) -> Result<Option<Client>> {
         let stream = match std::os::unix::net::UnixStream::connect(path) {
             Ok(s) => s,
             Err(e)
@@ -267,19 +305,41 @@ impl Client {
         let write = stream
             .try_clone()
             .map_err(|e| Error::Network(format!("the engine's socket: {e}")))?;
-        let mut client = Client {
+        Ok(Some(Client {
             read: std::io::BufReader::new(stream),
             write,
-        };
-        match client.call(&Request::Hello {
-            version: PROTOCOL_VERSION,
-        })? {
-            Response::Hello { .. } => Ok(Some(client)),
+        }))
+    }
+
+    /// Reads the answer to the greeting.
+    fn greeted(&mut self) -> Result<()> {
+        match self.receive()? {
+            Response::Hello { .. } => Ok(()),
             Response::Error(e) => Err(Error::Engine(e)),
             other => Err(Error::InvalidResponse(format!(
                 "unexpected greeting {other:?}"
             ))),
         }
+    }
+
+    /// Connects and asks one question in a single write (the greeting and the request
+    /// together, one round trip): `None` when no engine listens there. The fast paths' call.
+    pub fn ask(path: &Path, request: &Request) -> Result<Option<(Client, Response)>> {
+        let Some(mut client) = Client::open(path)? else {
+            return Ok(None);
+        };
+        use std::io::Write;
+        let mut out = serde_json::to_vec(&Request::Hello {
+            version: PROTOCOL_VERSION,
+        })
+        .expect("serialisable");
+        out.push(b'\n');
+        serde_json::to_writer(&mut out, request).expect("serialisable");
+        out.push(b'\n');
+        client.write.write_all(&out).map_err(socket_error)?;
+        client.greeted()?;
+        let answer = client.receive()?;
+        Ok(Some((client, answer)))
     }
 
     /// One request, its (first) answer.

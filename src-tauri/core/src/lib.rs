@@ -30,6 +30,7 @@ pub mod store;
 pub mod summary;
 pub mod timing;
 pub mod token;
+pub mod tools;
 pub mod transition;
 pub mod vault;
 pub mod view;

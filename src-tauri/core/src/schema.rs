@@ -26,6 +26,8 @@ pub enum FieldKind {
     Numbers,
     /// A program and its arguments, one per line.
     Argv,
+    /// Several values, one per line (host patterns).
+    Lines,
     /// A table of names to text, written as a JSON object of strings (headers, parameters).
     Table,
     /// Any JSON value (a request body).

@@ -40,6 +40,11 @@ fn sample(f: &Field, rng: &mut fastrand::Rng) -> Value {
         FieldKind::Numbers => json!((0..rng.usize(1..4))
             .map(|_| rng.u32(..))
             .collect::<Vec<_>>()),
+        FieldKind::Lines => json!((0..rng.usize(1..4))
+            .map(|_| format!("{}.example.com", word(rng)))
+            .collect::<Vec<_>>()),
+        // A shell variable's name starts with a letter.
+        FieldKind::Text if f.key == "env_name" => json!(format!("E_{}", word(rng))),
         FieldKind::Argv => json!((0..rng.usize(1..4)).map(|_| word(rng)).collect::<Vec<_>>()),
         FieldKind::Table => json!({ word(rng): word(rng) }),
         FieldKind::Json => json!({ "a": [word(rng), 1, true] }),

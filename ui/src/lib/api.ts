@@ -43,6 +43,8 @@ export const testAccount = (fields: Fields) => invoke<TestResult>('test_account'
 export const discover = (issuer: string) => invoke<Metadata>('discover', { issuer });
 /** Copies a fresh token; resolves to the seconds until the clipboard is cleared (0: never). */
 export const copyToken = (name: string) => invoke<number>('copy_token', { name });
+/** Copies one of the account's "Use with…" setups (`tool` as the engine names it). */
+export const copySnippet = (name: string, tool: string) => invoke<void>('copy_snippet', { name, tool });
 export const revealToken = (name: string) => invoke<string>('reveal_token', { name });
 export const startLogin = (name: string) => invoke<void>('start_login', { name });
 export const cancelLogin = (name: string) => invoke<void>('cancel_login', { name });

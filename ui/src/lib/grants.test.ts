@@ -87,6 +87,8 @@ function sample(f: Field, r: ReturnType<typeof random>): unknown {
       return Array.from({ length: 1 + r.int(3) }, () => r.int(1_000_000));
     case 'argv':
       return Array.from({ length: 1 + r.int(4) }, r.word);
+    case 'lines':
+      return Array.from({ length: 1 + r.int(4) }, () => `${r.word()}.example.com`);
     case 'table':
       return Object.fromEntries(Array.from({ length: 1 + r.int(3) }, () => [r.word(), r.word()]));
     case 'json':

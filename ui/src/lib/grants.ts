@@ -157,6 +157,7 @@ export function toFields(kind: string, values: Values): Fields {
         put(f.key, v.split(/[\s,]+/).map(Number));
         break;
       case 'argv':
+      case 'lines':
         put(f.key, v.split('\n').map((s) => s.trim()).filter(Boolean));
         break;
       case 'json':
@@ -185,7 +186,7 @@ export function fromSettings(settings: Record<string, unknown>): Values {
   for (const f of formFields(kind)) {
     const v = get(f.key);
     if (v === undefined || v === null || f.kind === 'secret') continue;
-    if (f.kind === 'argv') values[f.key] = (v as string[]).join('\n');
+    if (f.kind === 'argv' || f.kind === 'lines') values[f.key] = (v as string[]).join('\n');
     else if (f.kind === 'numbers') values[f.key] = (v as number[]).join(' ');
     else if (f.kind === 'json' || f.kind === 'table') values[f.key] = JSON.stringify(v, null, 2);
     else if (f.kind === 'datetime') values[f.key] = localInput(String(v));

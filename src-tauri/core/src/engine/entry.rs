@@ -200,6 +200,13 @@ impl Account {
         state.token.as_ref().map(|t| t.access_token.clone())
     }
 
+    /// When `token` expires, if it is still the one held (a refresh may have replaced it).
+    pub(crate) fn expiry_of(&self, token: &Secret) -> Option<DateTime<Utc>> {
+        let state = self.state.lock().expect("state poisoned");
+        let held = state.token.as_ref().filter(|t| t.access_token == *token)?;
+        held.expires_at
+    }
+
     /// The held access token if it is valid at `at`, due or not.
     pub(crate) fn valid_token(&self, at: DateTime<Utc>) -> Option<Secret> {
         let state = self.state.lock().expect("state poisoned");

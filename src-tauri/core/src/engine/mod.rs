@@ -12,6 +12,7 @@ mod open;
 mod plans;
 mod refresh;
 mod renew;
+mod tools;
 
 pub(crate) use entry::{lifetime, Account};
 pub use open::GrantRenewer;

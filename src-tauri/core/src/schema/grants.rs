@@ -163,6 +163,21 @@ fn policy(kind: GrantKind) -> Vec<Field> {
         Field::new("on_refresh", "Run after each refresh", Argv)
             .help("One argument per line; the new token's metadata (never the token) is in its environment.")
             .advanced(),
+        Field::new("git_hosts", "Git hosts it answers for", Lines)
+            .placeholder("github.com")
+            .help("One per line: host, host:port or host/path/* — as a git credential helper (see Use with…).")
+            .advanced(),
+        Field::new("registry_hosts", "Container registries it answers for", Lines)
+            .placeholder("ghcr.io")
+            .help("One per line — as a Docker credential helper.")
+            .advanced(),
+        Field::new("username", "Username for git and Docker", Text)
+            .help("Default: x-access-token for GitHub, oauth2 for other git hosts, oauth2accesstoken for registries.")
+            .advanced(),
+        Field::new("env_name", "Variable for tokentray env", Text)
+            .placeholder("GITHUB_TOKEN")
+            .help("Default: TOKENTRAY_ and the account's name in capitals.")
+            .advanced(),
     ]
 }
 
