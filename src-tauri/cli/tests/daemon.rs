@@ -1,72 +1,14 @@
 //! `tokentray daemon` and the commands that talk to it, end to end against the real test IdP.
 
+mod common;
 #[path = "../../core/tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use common::{run, stdout, tokentray, Daemon};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Duration;
 use support::{approve_device, Idp};
-
-fn tokentray(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokentray"));
-    cmd.env("TOKENTRAY_HOME", home)
-        .env("TOKENTRAY_PASSPHRASE", "daemon-test");
-    cmd
-}
-
-fn run(home: &Path, args: &[&str]) -> Output {
-    tokentray(home).args(args).output().unwrap()
-}
-
-fn stdout(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout.clone()).unwrap()
-}
-
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(home: &Path) -> Daemon {
-        // Beside the data directory, so the engine is the one to create it.
-        let log = home.with_extension("daemon.log");
-        let child = tokentray(home)
-            .arg("daemon")
-            .env("TOKENTRAY_LOG", "trace")
-            .stderr(std::fs::File::create(&log).unwrap())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        // From here the Drop below kills and waits for it, whatever happens.
-        let daemon = Daemon { child, log };
-        for _ in 0..100 {
-            if home.join("engine.sock").exists() {
-                return daemon;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let log = daemon.log.clone();
-        drop(daemon);
-        panic!(
-            "the daemon did not open its socket: {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripts_get_fresh_tokens_from_the_daemon() {

@@ -1,0 +1,67 @@
+//! What the CLI's tests share: the `tokentray` command on a data directory, and a daemon
+//! that is killed when dropped.
+#![allow(dead_code)] // each test binary uses its own share of these
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+pub fn tokentray(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokentray"));
+    cmd.env("TOKENTRAY_HOME", home)
+        .env("TOKENTRAY_PASSPHRASE", "daemon-test");
+    cmd
+}
+
+pub fn run(home: &Path, args: &[&str]) -> Output {
+    tokentray(home).args(args).output().unwrap()
+}
+
+pub fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+pub struct Daemon {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Daemon {
+    pub fn start(home: &Path) -> Daemon {
+        // Beside the data directory, so the engine is the one to create it.
+        let log = home.with_extension("daemon.log");
+        let child = tokentray(home)
+            .arg("daemon")
+            .env("TOKENTRAY_LOG", "trace")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        // From here the Drop below kills and waits for it, whatever happens.
+        let daemon = Daemon { child, log };
+        for _ in 0..100 {
+            if home.join("engine.sock").exists() {
+                return daemon;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let log = daemon.log.clone();
+        drop(daemon);
+        panic!(
+            "the daemon did not open its socket: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
