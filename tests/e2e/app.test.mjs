@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startIdp } from '../idp/start.mjs';
 import { Browser } from '../idp/browser.mjs';
-import { startApp, root, waitFor, clipboard, By, until } from './session.mjs';
+import { startApp, root, cli, waitFor, clipboard, By, until } from './session.mjs';
 import { startWatcher } from './sni-watcher.mjs';
 
 let idp;
@@ -151,6 +151,22 @@ test('an account added through the form goes valid; its token copies; refresh no
   await app.click('[data-testid="detail"] [data-action="refresh"]');
   await waitFor('a new history row', async () => (await rows()) > before);
   assert.ok((await driver.findElements(By.css('[data-testid="history-plot"] circle.ok'))).length >= 2);
+
+  // Use with…: the shell's setup copies, and run in bash it sets the live token.
+  await app.click('[data-testid="use-with"] summary');
+  const shell = '[data-testid="use-with"] [data-tool="shell"]';
+  assert.equal(await driver.findElement(By.css(`${shell} pre`)).getText(), 'eval "$(tokentray env e2e-form)"');
+  assert.match(await driver.findElement(By.css('[data-testid="use-with"] [data-tool="kubectl"] pre')).getText(), /args: \[kubectl-credential, "e2e-form"\]/);
+  await app.screenshot('detail-use-with');
+  await app.click(`${shell} [data-action="copy-snippet"]`);
+  const setup = await waitFor('the setup in the clipboard', () => (clipboard().startsWith('eval') ? clipboard() : ''));
+  const home = app.home;
+  const bin = mkdtempSync(join(tmpdir(), 'tokentray-bin-'));
+  execFileSync('ln', ['-s', cli, join(bin, 'tokentray')]);
+  const token = execFileSync('bash', ['-c', `${setup}; printf %s "$TOKENTRAY_E2E_FORM"`], {
+    env: { ...process.env, TOKENTRAY_HOME: home, PATH: `${bin}:${process.env.PATH}` },
+  }).toString();
+  assert.equal(token, app.cli('token', 'e2e-form'));
 });
 
 test('a custom account whose service token runs out soon: the window says what runs out, and the notification names it', async () => {

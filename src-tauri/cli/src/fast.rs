@@ -68,7 +68,7 @@ fn token(args: &[String]) -> Option<ExitCode> {
             ExitCode::SUCCESS
         }
         Response::Error(e) => fail(e),
-        other => fail(crate::backend::unexpected(other)),
+        other => fail(crate::unexpected(other)),
     })
 }
 

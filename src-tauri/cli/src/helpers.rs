@@ -22,7 +22,7 @@ fn lend(engine: &mut Engine, want: Wanted) -> Result<Lent, ErrorView> {
     };
     match engine.call(request)? {
         Response::Lent(lent) => Ok(lent),
-        other => Err(crate::backend::unexpected(other)),
+        other => Err(crate::unexpected(other)),
     }
 }
 
@@ -269,7 +269,7 @@ pub fn docker(args: &[String]) -> Option<ExitCode> {
             Ok(Response::Registries { registries }) => {
                 answer(&format!("{}\n", serde_json::json!(registries)))
             }
-            Ok(other) => fail(crate::backend::unexpected(other)),
+            Ok(other) => fail(crate::unexpected(other)),
             Err(e) => {
                 println!("{}", e.message);
                 ExitCode::FAILURE

@@ -52,7 +52,7 @@ pub struct Policy {
     pub registry_hosts: Option<Vec<String>>,
     /// The username git and Docker send with the token (else the host's convention).
     #[serde(default)]
-    pub username: Option<String>,
+    pub helper_username: Option<String>,
     /// The variable `tokentray env` sets (else `TOKENTRAY_<NAME>`).
     #[serde(default)]
     pub env_name: Option<String>,
@@ -66,7 +66,7 @@ pub const POLICY_KEYS: &[&str] = &[
     "default_expires_in",
     "git_hosts",
     "registry_hosts",
-    "username",
+    "helper_username",
     "env_name",
 ];
 
@@ -86,11 +86,11 @@ impl Policy {
         }
         // Git's protocol is lines of key=value: a line break would forge another key.
         if self
-            .username
+            .helper_username
             .as_ref()
             .is_some_and(|u| u.is_empty() || u.chars().any(char::is_control))
         {
-            return Err("username must be a non-empty name on one line".into());
+            return Err("helper_username must be a non-empty name on one line".into());
         }
         Ok(())
     }

@@ -77,7 +77,7 @@ impl Wanted {
         }
     }
 
-    /// The username the tool sends beside the token: the account's `username`, else the
+    /// The username the tool sends beside the token: the account's `helper_username`, else the
     /// convention of the host (GitHub `x-access-token`, other forges `oauth2`, registries
     /// [`REGISTRY_USERNAME`]).
     pub fn username(&self, policy: &Policy) -> Option<String> {
@@ -89,7 +89,12 @@ impl Wanted {
             Wanted::Git { .. } => "oauth2",
             Wanted::Registry { .. } => REGISTRY_USERNAME,
         };
-        Some(policy.username.clone().unwrap_or_else(|| default.into()))
+        Some(
+            policy
+                .helper_username
+                .clone()
+                .unwrap_or_else(|| default.into()),
+        )
     }
 
     /// In words, for "no account answers …".
@@ -441,7 +446,7 @@ mod tests {
         };
         assert_eq!(reg.username(&p).unwrap(), REGISTRY_USERNAME);
         let named = Policy {
-            username: Some("bot".into()),
+            helper_username: Some("bot".into()),
             ..p
         };
         assert_eq!(

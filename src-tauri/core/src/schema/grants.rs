@@ -171,7 +171,7 @@ fn policy(kind: GrantKind) -> Vec<Field> {
             .placeholder("ghcr.io")
             .help("One per line — as a Docker credential helper.")
             .advanced(),
-        Field::new("username", "Username for git and Docker", Text)
+        Field::new("helper_username", "Username for git and Docker", Text)
             .help("Default: x-access-token for GitHub, oauth2 for other git hosts, oauth2accesstoken for registries.")
             .advanced(),
         Field::new("env_name", "Variable for tokentray env", Text)

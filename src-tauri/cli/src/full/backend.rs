@@ -25,7 +25,7 @@ macro_rules! ask {
     ($backend:expr, $request:expr, $answer:pat => $value:expr) => {
         match $backend.call($request).await? {
             $answer => $value,
-            other => return Err($crate::backend::unexpected(other)),
+            other => return Err(tokentray_cli::unexpected(other)),
         }
     };
 }
@@ -82,7 +82,7 @@ impl Backend {
                         Response::LoginPrompt(p) => prompt(&p),
                         Response::Done => return Ok(()),
                         Response::Error(e) => return Err(e),
-                        other => return Err(unexpected(other)),
+                        other => return Err(tokentray_cli::unexpected(other)),
                     }
                 }
             }
@@ -101,7 +101,7 @@ impl Backend {
             match client.receive().map_err(view)? {
                 Response::Event(event) => each(event),
                 Response::Error(e) => eprintln!("warning[{}]: {}", e.code, e.message),
-                other => return Err(unexpected(other)),
+                other => return Err(tokentray_cli::unexpected(other)),
             }
         }
     }
@@ -112,10 +112,4 @@ impl Backend {
             engine.close().await;
         }
     }
-}
-
-pub fn unexpected(response: Response) -> ErrorView {
-    view(Error::InvalidResponse(format!(
-        "unexpected answer from the engine: {response:?}"
-    )))
 }
