@@ -68,7 +68,7 @@ oidc-gen bench --iss="$issuer" --client-id=app-confidential --client-secret=app-
 oidc-token bench >/dev/null
 
 # hyperfine's "statistical outliers" notes are noise on a shared machine; errors still show.
-quiet() { "$@" 2> >(grep -v -e 'Statistical outliers' -e '^ *$' >&2); }
+quiet() { "$@" 2> >(grep -v -e 'Statistical outliers' -e 'Command took less than 5 ms' -e '^ *$' >&2); }
 echo "== cached token ($runs runs each)"
 quiet hyperfine -N --style basic --warmup 30 --runs "$runs" --export-json "$work/cached.json" \
   -n hello "$work/hello" -n "tokentray token" "$tt token api" -n oidc-token "oidc-token bench" \
