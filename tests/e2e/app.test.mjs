@@ -131,6 +131,10 @@ test('an account added through the form goes valid; its token copies; refresh no
   await app.click('[data-action="test"]');
   await driver.wait(until.elementLocated(By.css('[data-testid="test-ok"]')), 10_000);
   await app.screenshot('form-light');
+  // Under More settings: the hosts it answers for as a git and a Docker credential helper.
+  await app.click('form button.link');
+  await app.set('textarea[name="git_hosts"]', 'github.com\ngitlab.example.com/group/*');
+  await app.set('textarea[name="registry_hosts"]', 'ghcr.io');
   await app.click('[data-action="save"]');
 
   // The detail view: the account goes valid.
@@ -157,6 +161,12 @@ test('an account added through the form goes valid; its token copies; refresh no
   const shell = '[data-testid="use-with"] [data-tool="shell"]';
   assert.equal(await driver.findElement(By.css(`${shell} pre`)).getText(), 'eval "$(tokentray env e2e-form)"');
   assert.match(await driver.findElement(By.css('[data-testid="use-with"] [data-tool="kubectl"] pre')).getText(), /args: \[kubectl-credential, "e2e-form"\]/);
+  const git = await driver.findElement(By.css('[data-testid="use-with"] [data-tool="git"] pre')).getText();
+  assert.match(git, /credential\.https:\/\/github\.com\.helper '!tokentray git-credential'/);
+  assert.match(git, /credential\.https:\/\/gitlab\.example\.com\.useHttpPath true/);
+  assert.match(await driver.findElement(By.css('[data-testid="use-with"] [data-tool="docker"] pre')).getText(), /"ghcr\.io": "tokentray"/);
+  assert.match(app.cli('export'), /git_hosts = \["github\.com", "gitlab\.example\.com\/group\/\*"\]/);
+  await driver.executeScript("document.querySelector('[data-testid=\"use-with\"]').scrollIntoView()");
   await app.screenshot('detail-use-with');
   await app.click(`${shell} [data-action="copy-snippet"]`);
   const setup = await waitFor('the setup in the clipboard', () => (clipboard().startsWith('eval') ? clipboard() : ''));

@@ -164,6 +164,14 @@ client_secret = "cc-basic-secret"
 git_hosts = ["{git_host}"]
 registry_hosts = ["registry.example.test"]
 env_name = "API_TOKEN"
+
+[[account]]
+name = "refused"
+grant = "client_credentials"
+token_url = "{0}"
+client_id = "cc-basic"
+client_secret = "not-the-secret"
+git_hosts = ["127.0.0.1:9"]
 "#,
             idp.token_url()
         ),
@@ -245,6 +253,13 @@ env_name = "API_TOKEN"
     assert!(out.stdout.is_empty());
     assert!(String::from_utf8_lossy(&out.stderr)
         .contains("no account answers for git https://example.org"));
+    // A host whose account cannot get a token (the server refuses its secret): git is told
+    // to stop (`quit=1`) rather than ask the person for a password, and stderr says why.
+    let mut get = tool(&work, "tokentray");
+    get.args(["git-credential", "get"]);
+    let out = with_input(get, "protocol=http\nhost=127.0.0.1:9\n\n");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "quit=1\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("error[invalid_client]"));
 
     // kubectl: a kubeconfig from `tokentray kubeconfig`, then the real kubectl.
     let kubeconfig = ok(run(
