@@ -76,16 +76,13 @@ async fn seen(server: &Server) -> serde_json::Value {
         .unwrap()
 }
 
-/// Revokes a token at the IdP (RFC 7009), as an administrator or a leak response would.
-async fn revoke(idp: &Idp, token: &str) {
-    let answer = reqwest::Client::new()
-        .post(format!("{}/token/revocation", idp.issuer))
-        .basic_auth("cc-basic", Some("cc-basic-secret"))
-        .form(&[("token", token)])
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success());
+/// What the server accepted last.
+async fn last_seen(server: &Server) -> serde_json::Value {
+    seen(server).await["seen"]
+        .as_array()
+        .and_then(|all| all.last())
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn current(home: &Path) -> String {
@@ -196,8 +193,7 @@ git_hosts = ["127.0.0.1:9"]
         .output()
         .unwrap());
     let token = current(&home);
-    let accepted = seen(&git).await;
-    let last = accepted["seen"].as_array().unwrap().last().unwrap().clone();
+    let last = last_seen(&git).await;
     assert_eq!(
         last["token"],
         token.as_str(),
@@ -219,7 +215,7 @@ git_hosts = ["127.0.0.1:9"]
 
     // The token is revoked at the IdP: git gets 401 and says `erase`, which refreshes the
     // account; git's next request gets the new token and succeeds.
-    revoke(&idp, &token).await;
+    idp.revoke(&token).await;
     let refused = tool(&work, "git")
         .args(["-C", "clone", "fetch", "-q"])
         .output()
@@ -233,8 +229,7 @@ git_hosts = ["127.0.0.1:9"]
         .args(["-C", "clone", "fetch", "-q"])
         .output()
         .unwrap());
-    let accepted = seen(&git).await;
-    let last = accepted["seen"].as_array().unwrap().last().unwrap().clone();
+    let last = last_seen(&git).await;
     assert_eq!(last["token"], fresh.as_str());
     // An `erase` of a token already replaced changes nothing.
     let mut erase = tool(&work, "tokentray");
@@ -283,27 +278,13 @@ git_hosts = ["127.0.0.1:9"]
     let api = ok(kubectl("kubeconfig"));
     assert!(api.contains("APIVersions"), "{api}");
     let before = current(&home);
-    assert_eq!(
-        seen(&kube).await["seen"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap(),
-        before.as_str()
-    );
+    assert_eq!(last_seen(&kube).await, before.as_str());
     ok(run(&home, &["refresh", "api"]));
     let rotated = current(&home);
     assert_ne!(rotated, before);
-    revoke(&idp, &before).await;
+    idp.revoke(&before).await;
     assert!(ok(kubectl("kubeconfig")).contains("APIVersions"));
-    assert_eq!(
-        seen(&kube).await["seen"]
-            .as_array()
-            .unwrap()
-            .last()
-            .unwrap(),
-        rotated.as_str()
-    );
+    assert_eq!(last_seen(&kube).await, rotated.as_str());
     // An account that cannot answer: kubectl shows Tokentray's one line.
     std::fs::write(
         work.join("nope.kubeconfig"),

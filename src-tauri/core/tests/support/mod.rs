@@ -103,6 +103,18 @@ impl Idp {
             .await
             .unwrap()
     }
+
+    /// RFC 7009 revocation, as an administrator or a leak response would.
+    pub async fn revoke(&self, token: &str) {
+        let answer = reqwest::Client::new()
+            .post(format!("{}/token/revocation", self.issuer))
+            .basic_auth("cc-basic", Some("cc-basic-secret"))
+            .form(&[("token", token)])
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success());
+    }
 }
 
 /// The custom API server (non-standard endpoints, fault injection).
