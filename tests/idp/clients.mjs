@@ -38,6 +38,17 @@ export const CLIENTS = [
     default_resource: RESOURCE,
   },
   {
+    // Client credentials authenticated by an HS256 assertion keyed with the secret (RFC 7523).
+    client_id: 'cc-secret-jwt',
+    client_secret: 'cc-secret-jwt-secret-long-enough-for-hs256-keys',
+    grant_types: ['client_credentials'],
+    response_types: [],
+    redirect_uris: [],
+    token_endpoint_auth_method: 'client_secret_jwt',
+    token_endpoint_auth_signing_alg: 'HS256',
+    scope: 'api:read api:write',
+  },
+  {
     // A back end acting for a front end's user (RFC 8693 token exchange).
     client_id: 'cc-exchange',
     client_secret: 'cc-exchange-secret',

@@ -13,6 +13,7 @@
 //
 // Logins need no person: /interaction/:uid logs the fixed test user in and grants what was
 // asked, so a test can follow redirects (with a cookie jar) from /auth to the redirect_uri.
+import crypto from 'node:crypto';
 import http from 'node:http';
 import Provider, { errors } from 'oidc-provider';
 import { CLIENTS, RESOURCE, TEST_USER } from './clients.mjs';
@@ -55,6 +56,10 @@ const provider = new Provider(issuer, {
     clientCredentials: { enabled: true },
     deviceFlow: { enabled: true },
     introspection: { enabled: true },
+    // Dynamic registration (RFC 7591), open on this loopback server: a test registers a
+    // private_key_jwt client with the public key Tokentray generated (`tokentray key`), under
+    // the client_id it asks for.
+    registration: { enabled: true, idFactory: (ctx) => ctx.oidc.body?.client_id ?? crypto.randomUUID() },
     revocation: { enabled: true },
     // JWT access tokens (with `exp`) for one resource server; everything else stays opaque.
     resourceIndicators: {

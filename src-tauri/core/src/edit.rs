@@ -154,7 +154,7 @@ impl EngineHandle {
 
     /// The account's written settings and secrets, from the store (the engine keeps only
     /// what it needs in memory).
-    async fn stored_config(&self, name: &str) -> Result<Option<AccountConfig>> {
+    pub(crate) async fn stored_config(&self, name: &str) -> Result<Option<AccountConfig>> {
         let Some(store) = self.store() else {
             return Ok(None);
         };

@@ -76,6 +76,10 @@ pub enum Request {
     },
     /// The registries accounts answer for (Docker's `list`).
     Registries,
+    /// The public half of an account's signing key, to register (`tokentray key`).
+    PublicKey {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -107,6 +111,7 @@ pub enum Response {
     Event(crate::view::Event),
     /// A token lent to a tool: like `token`, a secret to its owner only.
     Lent(crate::tools::Lent),
+    PublicKey(crate::engine::PublicKey),
     /// Registry → the username Docker would send.
     Registries {
         registries: std::collections::BTreeMap<String, String>,
@@ -262,6 +267,7 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
             .map(Response::Lent),
         Request::Rejected { want, token } => engine.rejected(&want, &token).await.map(|_| Response::Done),
         Request::Registries => Ok(Response::Registries { registries: engine.registries() }),
+        Request::PublicKey { name } => engine.public_key(&name).map(Response::PublicKey),
         Request::History { name, limit } => {
             engine.history(&name, None, limit).await.map(|entries| Response::History { entries })
         }

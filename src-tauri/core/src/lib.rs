@@ -17,6 +17,7 @@ mod hooks;
 pub mod http;
 #[cfg(unix)]
 pub mod ipc;
+pub mod jws;
 pub mod jwt;
 pub mod lock;
 pub mod login;

@@ -221,12 +221,35 @@ fn resolve_indirect_secrets(table: &mut toml::Table) -> std::result::Result<(), 
             table.insert(key, toml::Value::String(value));
         } else if let (true, Some(path)) = (secret, table.remove(&file_key)) {
             let path = as_text(path, &file_key)?;
+            if key == "private_key" {
+                private_to_owner(&file_key, &path)?;
+            }
             let value =
                 std::fs::read_to_string(&path).map_err(|e| format!("{file_key} {path}: {e}"))?;
             table.insert(
                 key,
                 toml::Value::String(value.trim_end_matches(['\r', '\n']).to_string()),
             );
+        }
+    }
+    Ok(())
+}
+
+/// A private key must be its owner's alone, as ssh insists: refused when the group or others
+/// may read or write it.
+fn private_to_owner(key: &str, path: &str) -> std::result::Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map_err(|e| format!("{key} {path}: {e}"))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{key} {path} can be read by others (mode {:o}); a private key must be yours alone: chmod 600 {path}",
+                mode & 0o777
+            ));
         }
     }
     Ok(())
@@ -261,9 +284,39 @@ auth_method = "client_secret_post"
         let p = Profile::parse(ONE).unwrap();
         assert_eq!(p.account[0].name, "ci");
         assert_eq!(cc(&p).client_id, "abc");
-        assert_eq!(cc(&p).client_secret.expose(), "s3cret-value");
+        assert_eq!(
+            cc(&p).client_secret.as_ref().unwrap().expose(),
+            "s3cret-value"
+        );
         assert_eq!(cc(&p).auth_method, Some(AuthMethod::ClientSecretPost));
         assert!(!format!("{p:?}").contains("s3cret"));
+    }
+
+    #[test]
+    #[cfg(unix)]
+    fn a_private_key_file_others_can_read_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let file = std::env::temp_dir().join(format!("tokentray-key-{}.pem", std::process::id()));
+        std::fs::write(&file, crate::jws::SigningKey::generate().unwrap().expose()).unwrap();
+        let text = ONE
+            .replace("client_secret_post", "private_key_jwt")
+            .replace(
+                "client_secret = \"s3cret-value\"",
+                &format!("private_key_file = {:?}", file.display().to_string()),
+            );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = Profile::parse(&text).unwrap_err().to_string();
+        assert!(
+            refused.contains("can be read by others (mode 644)") && refused.contains("chmod 600"),
+            "{refused}"
+        );
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let key = cc(&Profile::parse(&text).unwrap())
+            .private_key
+            .clone()
+            .unwrap();
+        assert!(key.expose().starts_with("-----BEGIN PRIVATE KEY-----"));
+        std::fs::remove_file(file).unwrap();
     }
 
     #[test]
@@ -274,7 +327,11 @@ auth_method = "client_secret_post"
             "client_secret_env = \"TOKENTRAY_TEST_SECRET_FROM_ENV\"",
         );
         assert_eq!(
-            cc(&Profile::parse(&text).unwrap()).client_secret.expose(),
+            cc(&Profile::parse(&text).unwrap())
+                .client_secret
+                .as_ref()
+                .unwrap()
+                .expose(),
             "from-env"
         );
 
@@ -285,7 +342,11 @@ auth_method = "client_secret_post"
             &format!("client_secret_file = {:?}", file.display().to_string()),
         );
         assert_eq!(
-            cc(&Profile::parse(&text).unwrap()).client_secret.expose(),
+            cc(&Profile::parse(&text).unwrap())
+                .client_secret
+                .as_ref()
+                .unwrap()
+                .expose(),
             "from-file"
         );
 

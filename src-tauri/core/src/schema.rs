@@ -62,6 +62,16 @@ pub struct Field {
     pub placeholder: Option<String>,
     /// Shown under "More settings".
     pub advanced: bool,
+    /// A required setting that is not required when this other setting has this value
+    /// (`client_secret`, unless `auth_method` is `private_key_jwt`).
+    pub unless: Option<Unless>,
+}
+
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unless {
+    pub key: String,
+    pub value: String,
 }
 
 /// One grant's form.
@@ -104,7 +114,15 @@ impl Field {
             help: None,
             placeholder: None,
             advanced: false,
+            unless: None,
         }
+    }
+    fn unless(mut self, key: &str, value: &str) -> Field {
+        self.unless = Some(Unless {
+            key: key.into(),
+            value: value.into(),
+        });
+        self
     }
     fn required(mut self) -> Field {
         self.required = true;

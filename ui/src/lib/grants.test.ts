@@ -18,6 +18,11 @@ describe('validate', () => {
     expect(urlProblem('ftp://idp/token')).toMatch(/scheme/);
     expect(urlProblem('not a url')).toBe('Not a URL.');
   });
+  it('asks for no client secret when the client signs with a key (private_key_jwt)', () => {
+    const values = { token_url: 'https://idp/token', client_id: 'c', auth_method: 'private_key_jwt' };
+    expect(validate('client_credentials', values)).toEqual({});
+    expect(validate('client_credentials', { ...values, auth_method: 'client_secret_jwt' })).toHaveProperty('client_secret');
+  });
   it('keeps a held secret when the field is left blank while editing', () => {
     const values = { token_url: 'https://idp/token', client_id: 'c', client_secret: '' };
     expect(validate('client_credentials', values, ['client_secret'])).toEqual({});

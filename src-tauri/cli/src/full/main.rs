@@ -104,6 +104,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The public half of an account's signing key (private_key_jwt), to register at the
+    /// server: the JWK, the JWKS, its thumbprint and a self-signed certificate. The private
+    /// key never leaves Tokentray.
+    Key {
+        name: String,
+        /// Only the JWK.
+        #[arg(long, conflicts_with_all = ["jwks", "cert"])]
+        jwk: bool,
+        /// Only the JWK Set (`{"keys": [...]}`).
+        #[arg(long, conflicts_with = "cert")]
+        jwks: bool,
+        /// Only the certificate (PEM), e.g. for Entra ID.
+        #[arg(long)]
+        cert: bool,
+    },
     /// kubectl's exec credential plugin: print an ExecCredential with the account's token
     /// (set up with `tokentray kubeconfig`).
     KubectlCredential { name: String },
@@ -422,6 +437,44 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 "{}",
                 ask!(backend, request, Response::Exported { toml } => toml)
             );
+        }
+        Command::Key {
+            name,
+            jwk,
+            jwks,
+            cert,
+        } => {
+            let request = Request::PublicKey { name: name.clone() };
+            let key = ask!(backend, request, Response::PublicKey(key) => key);
+            let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).expect("JSON");
+            let certificate = key.certificate.as_deref();
+            match (jwk, jwks, cert) {
+                (true, _, _) => println!("{}", pretty(&key.jwk)),
+                (_, true, _) => println!("{}", pretty(&key.jwks)),
+                (_, _, true) => match certificate {
+                    Some(pem) => print!("{pem}"),
+                    None => {
+                        return Err(view(Error::Unsupported(format!(
+                            "{name}: no certificate can be made for this key"
+                        ))))
+                    }
+                },
+                _ => {
+                    println!("# {name}: the public key to register at the server (the private key stays in Tokentray)");
+                    println!(
+                        "# JWK (thumbprint {}):\n{}",
+                        key.thumbprint,
+                        pretty(&key.jwk)
+                    );
+                    println!(
+                        "# JWK Set:\n{}",
+                        serde_json::to_string(&key.jwks).expect("JSON")
+                    );
+                    if let Some(pem) = certificate {
+                        print!("# Self-signed certificate (CN = the client ID, two years):\n{pem}");
+                    }
+                }
+            }
         }
         Command::Events { json } => {
             use std::io::Write;

@@ -8,6 +8,7 @@
 //! the `in_flight` permit is taken inside the flight.
 
 mod entry;
+mod keys;
 mod open;
 mod plans;
 mod refresh;
@@ -15,6 +16,7 @@ mod renew;
 mod tools;
 
 pub(crate) use entry::{lifetime, Account};
+pub use keys::PublicKey;
 pub use open::GrantRenewer;
 
 use crate::clock::Clock;
@@ -197,6 +199,7 @@ impl EngineHandle {
         source: &str,
         digest: Option<&str>,
     ) -> Result<()> {
+        let config = self.with_key(config).await?;
         let now = self.now();
         let id = match &self.inner.store {
             Some(store) => Some(store.put_account(&config, source, digest, now).await?),

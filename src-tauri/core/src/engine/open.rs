@@ -262,8 +262,11 @@ async fn sync_profile(store: &Store, path: &Path, now: DateTime<Utc>) -> Result<
             .iter()
             .any(|s| s.name == account.name && s.source_digest.as_deref() == Some(digest.as_str()));
         if !same {
+            let held = stored.iter().find(|s| s.name == account.name);
+            let held = held.and_then(|s| s.config.as_ref().ok());
+            let account = super::keys::keyed(account.clone(), held)?;
             store
-                .put_account(account, "profile", Some(&digest), now)
+                .put_account(&account, "profile", Some(&digest), now)
                 .await?;
             tracing::info!(account = %account.name, "account brought in from the profile");
         }

@@ -31,6 +31,13 @@ pub struct Config {
     /// Confidential clients only; native apps are usually public.
     pub client_secret: Option<Secret>,
     pub auth_method: Option<AuthMethod>,
+    /// `private_key_jwt`: the client's key (PEM), the `kid` it is registered under, RS256 or
+    /// PS256 for an RSA key, a certificate whose `x5t#S256` names it, the assertion's `aud`.
+    pub private_key: Option<Secret>,
+    pub key_id: Option<String>,
+    pub signing_alg: Option<crate::jws::Alg>,
+    pub certificate_file: Option<std::path::PathBuf>,
+    pub assertion_audience: Option<String>,
     pub scope: Option<String>,
     /// RFC 8707 resource indicator.
     pub resource: Option<String>,
@@ -45,6 +52,7 @@ impl Config {
             client_id: &self.client_id,
             client_secret: self.client_secret.as_ref(),
             method: self.auth_method,
+            key: super::client_auth::assertion_key!(self),
         }
     }
 }

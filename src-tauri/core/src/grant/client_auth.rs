@@ -1,6 +1,10 @@
-//! How a client authenticates at a token endpoint (RFC 6749 §2.3.1): HTTP Basic, form fields,
-//! or not at all (a public client sends only its `client_id`).
+//! How a client authenticates at a token endpoint (RFC 6749 §2.3.1, RFC 7523 §2.2): HTTP Basic,
+//! form fields, a signed assertion (`client_secret_jwt` with the secret, `private_key_jwt`
+//! with a private key), or not at all (a public client sends only its `client_id`). Every
+//! grant that authenticates a client — token requests, device authorization, revocation —
+//! goes through [`ClientAuth::apply`].
 
+use crate::jws::{Alg, SigningKey};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
@@ -9,9 +13,44 @@ use serde::{Deserialize, Serialize};
 pub enum AuthMethod {
     ClientSecretBasic,
     ClientSecretPost,
+    /// An HS256 assertion keyed with the client secret.
+    ClientSecretJwt,
+    /// An assertion signed with the client's private key (`private_key`; Tokentray generates
+    /// one when none is given).
+    PrivateKeyJwt,
     /// A public client (a native app with PKCE): `client_id` only.
     None,
 }
+
+/// What signs a `private_key_jwt` assertion, as an account's settings give it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AssertionKey<'a> {
+    /// PEM: PKCS#8 (P-256 or RSA) or PKCS#1 (RSA).
+    pub private_key: Option<&'a Secret>,
+    /// The `kid` the server registered the key under (sent only when given).
+    pub key_id: Option<&'a str>,
+    /// RS256 or PS256 for an RSA key (default RS256); ES256 for a P-256 key.
+    pub signing_alg: Option<Alg>,
+    /// A PEM certificate of the key: its `x5t#S256` goes in the header (Entra ID).
+    pub certificate_file: Option<&'a std::path::Path>,
+    /// The assertion's `aud` when the server wants other than the token endpoint (its issuer).
+    pub audience: Option<&'a str>,
+}
+
+/// A grant config's assertion settings (every config that authenticates a client has the same
+/// five) as an [`AssertionKey`].
+macro_rules! assertion_key {
+    ($config:expr) => {
+        $crate::grant::client_auth::AssertionKey {
+            private_key: $config.private_key.as_ref(),
+            key_id: $config.key_id.as_deref(),
+            signing_alg: $config.signing_alg,
+            certificate_file: $config.certificate_file.as_deref(),
+            audience: $config.assertion_audience.as_deref(),
+        }
+    };
+}
+pub(crate) use assertion_key;
 
 /// A client's identity as a grant sends it.
 #[derive(Debug, Clone, Copy)]
@@ -20,7 +59,11 @@ pub struct ClientAuth<'a> {
     pub client_secret: Option<&'a Secret>,
     /// `None` = the default: Basic when there is a secret, public otherwise.
     pub method: Option<AuthMethod>,
+    pub key: AssertionKey<'a>,
 }
+
+/// The assertion's lifetime (RFC 7523 asks for a short one; servers refuse long ones).
+const ASSERTION_LIFETIME_SECS: i64 = 60;
 
 impl ClientAuth<'_> {
     pub fn method(&self) -> AuthMethod {
@@ -30,14 +73,54 @@ impl ClientAuth<'_> {
         })
     }
 
-    /// Adds the client's credentials to a token request with these form fields.
+    /// A method that needs a secret has one; a key and an algorithm fit together.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match self.method() {
+            AuthMethod::ClientSecretBasic | AuthMethod::ClientSecretPost | AuthMethod::ClientSecretJwt
+                if self.client_secret.is_none() =>
+            {
+                Err("the client_secret is missing (or choose auth_method = \"private_key_jwt\" to sign with a key)".into())
+            }
+            AuthMethod::PrivateKeyJwt => match self.key.private_key {
+                Some(pem) => SigningKey::from_pem(pem, self.key.signing_alg).map(drop),
+                // The engine generates one when the account is added.
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        }
+    }
+
+    /// Adds the client's credentials to a request to `endpoint` with these form fields, at
+    /// `now` (an assertion's `iat` and `exp`).
     pub fn apply(
         &self,
         request: reqwest::RequestBuilder,
         form: &mut Vec<(&'static str, String)>,
-    ) -> reqwest::RequestBuilder {
+        endpoint: &url::Url,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::Result<reqwest::RequestBuilder> {
         let secret = self.client_secret.map(Secret::expose).unwrap_or_default();
-        match self.method() {
+        let assertion = |key: SigningKey, header: serde_json::Value| {
+            let claims = serde_json::json!({
+                "iss": self.client_id,
+                "sub": self.client_id,
+                "aud": self.key.audience.unwrap_or(endpoint.as_str()),
+                "jti": crate::jws::random_id(),
+                "iat": now.timestamp(),
+                "exp": now.timestamp() + ASSERTION_LIFETIME_SECS,
+            });
+            key.sign(header, &claims)
+                .map_err(crate::Error::InvalidConfig)
+        };
+        let mut push_assertion = |jwt: String| {
+            form.push(("client_id", self.client_id.to_string()));
+            form.push((
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".into(),
+            ));
+            form.push(("client_assertion", jwt));
+        };
+        Ok(match self.method() {
             // Id and secret are form-urlencoded before they go into Basic (§2.3.1).
             AuthMethod::ClientSecretBasic => {
                 request.basic_auth(form_encode(self.client_id), Some(form_encode(secret)))
@@ -47,11 +130,39 @@ impl ClientAuth<'_> {
                 form.push(("client_secret", secret.to_string()));
                 request
             }
+            AuthMethod::ClientSecretJwt => {
+                let secret = self.client_secret.ok_or_else(|| {
+                    crate::Error::InvalidConfig("client_secret_jwt needs the client_secret".into())
+                })?;
+                push_assertion(assertion(
+                    SigningKey::hmac(secret),
+                    serde_json::json!({"typ": "JWT"}),
+                )?);
+                request
+            }
+            AuthMethod::PrivateKeyJwt => {
+                let pem = self.key.private_key.ok_or_else(|| {
+                    crate::Error::InvalidConfig("private_key_jwt needs a private_key (leave it out when adding the account and Tokentray generates one)".into())
+                })?;
+                let key = SigningKey::from_pem(pem, self.key.signing_alg)
+                    .map_err(crate::Error::InvalidConfig)?;
+                let mut header = serde_json::json!({"typ": "JWT"});
+                if let Some(kid) = self.key.key_id {
+                    header["kid"] = kid.into();
+                }
+                if let Some(file) = self.key.certificate_file {
+                    header["x5t#S256"] = crate::jws::certificate_thumbprint(file)
+                        .map_err(crate::Error::InvalidConfig)?
+                        .into();
+                }
+                push_assertion(assertion(key, header)?);
+                request
+            }
             AuthMethod::None => {
                 form.push(("client_id", self.client_id.to_string()));
                 request
             }
-        }
+        })
     }
 }
 
@@ -70,7 +181,7 @@ pub async fn token_request(
         .http
         .post(url.clone())
         .header("accept", "application/json");
-    let request = client.apply(request, &mut form);
+    let request = client.apply(request, &mut form, url, ctx.clock.now())?;
     let response = crate::http::send(request.form(&form)).await?;
     crate::token::parse_response(&response, ctx.clock.now())
 }

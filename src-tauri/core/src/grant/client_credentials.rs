@@ -16,7 +16,8 @@ pub struct Config {
     /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
     pub revocation_url: Option<Url>,
     pub client_id: String,
-    pub client_secret: Secret,
+    /// Not for `private_key_jwt`.
+    pub client_secret: Option<Secret>,
     /// Space-separated scopes to request.
     pub scope: Option<String>,
     /// RFC 8707 resource indicator.
@@ -24,14 +25,22 @@ pub struct Config {
     /// Some servers name the API by `audience` instead (Auth0 and others).
     pub audience: Option<String>,
     pub auth_method: Option<AuthMethod>,
+    /// `private_key_jwt`: the client's key (PEM), the `kid` it is registered under, RS256 or
+    /// PS256 for an RSA key, a certificate whose `x5t#S256` names it, the assertion's `aud`.
+    pub private_key: Option<Secret>,
+    pub key_id: Option<String>,
+    pub signing_alg: Option<crate::jws::Alg>,
+    pub certificate_file: Option<std::path::PathBuf>,
+    pub assertion_audience: Option<String>,
 }
 
 impl Config {
     pub fn client(&self) -> ClientAuth<'_> {
         ClientAuth {
             client_id: &self.client_id,
-            client_secret: Some(&self.client_secret),
+            client_secret: self.client_secret.as_ref(),
             method: self.auth_method,
+            key: super::client_auth::assertion_key!(self),
         }
     }
 }

@@ -26,6 +26,13 @@ pub struct Config {
     pub client_id: String,
     pub client_secret: Option<Secret>,
     pub auth_method: Option<AuthMethod>,
+    /// `private_key_jwt`: the client's key (PEM), the `kid` it is registered under, RS256 or
+    /// PS256 for an RSA key, a certificate whose `x5t#S256` names it, the assertion's `aud`.
+    pub private_key: Option<Secret>,
+    pub key_id: Option<String>,
+    pub signing_alg: Option<crate::jws::Alg>,
+    pub certificate_file: Option<std::path::PathBuf>,
+    pub assertion_audience: Option<String>,
     pub scope: Option<String>,
 }
 
@@ -35,6 +42,7 @@ impl Config {
             client_id: &self.client_id,
             client_secret: self.client_secret.as_ref(),
             method: self.auth_method,
+            key: super::client_auth::assertion_key!(self),
         }
     }
 }
@@ -71,7 +79,12 @@ pub async fn start(ctx: Context<'_>, c: &Config) -> Result<DeviceAuthorization> 
         .http
         .post(c.device_authorization_url.clone())
         .header("accept", "application/json");
-    let request = c.client().apply(request, &mut form);
+    let request = c.client().apply(
+        request,
+        &mut form,
+        &c.device_authorization_url,
+        ctx.clock.now(),
+    )?;
     let response = crate::http::send(request.form(&form)).await?;
     let body = crate::token::success_body(&response, ctx.clock.now())?;
     let a: Answer = serde_json::from_value(body)

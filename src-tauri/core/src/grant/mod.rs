@@ -122,6 +122,19 @@ impl GrantConfig {
         }
     }
 
+    /// Who the client is, for the grants that authenticate one at the server.
+    pub fn client(&self) -> Option<client_auth::ClientAuth<'_>> {
+        match self {
+            GrantConfig::ClientCredentials(c) => Some(c.client()),
+            GrantConfig::RefreshToken(c) => Some(c.client()),
+            GrantConfig::AuthorizationCode(c) => Some(c.client()),
+            GrantConfig::DeviceCode(c) => Some(c.client()),
+            GrantConfig::TokenExchange(c) => Some(c.client()),
+            GrantConfig::Password(c) => c.client(),
+            _ => None,
+        }
+    }
+
     /// Where and as whom the account's tokens are revoked (RFC 7009), when it says.
     pub fn revocation(&self) -> Option<(&url::Url, client_auth::ClientAuth<'_>)> {
         match self {
@@ -129,14 +142,7 @@ impl GrantConfig {
             GrantConfig::RefreshToken(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
             GrantConfig::AuthorizationCode(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
             GrantConfig::DeviceCode(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
-            GrantConfig::TokenExchange(c) => c.revocation_url.as_ref().map(|u| {
-                let client = client_auth::ClientAuth {
-                    client_id: &c.client_id,
-                    client_secret: Some(&c.client_secret),
-                    method: c.auth_method,
-                };
-                (u, client)
-            }),
+            GrantConfig::TokenExchange(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
             _ => None,
         }
     }
@@ -170,6 +176,9 @@ impl GrantConfig {
     pub fn check(&self) -> std::result::Result<(), String> {
         for url in self.endpoints() {
             crate::http::check_endpoint(url)?;
+        }
+        if let Some(client) = self.client() {
+            client.check()?;
         }
         match self {
             GrantConfig::Password(c) => c.check(),

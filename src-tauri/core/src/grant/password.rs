@@ -22,6 +22,13 @@ pub struct Config {
     pub client_id: Option<String>,
     pub client_secret: Option<Secret>,
     pub auth_method: Option<AuthMethod>,
+    /// `private_key_jwt`: the client's key (PEM), the `kid` it is registered under, RS256 or
+    /// PS256 for an RSA key, a certificate whose `x5t#S256` names it, the assertion's `aud`.
+    pub private_key: Option<Secret>,
+    pub key_id: Option<String>,
+    pub signing_alg: Option<crate::jws::Alg>,
+    pub certificate_file: Option<std::path::PathBuf>,
+    pub assertion_audience: Option<String>,
     pub username: String,
     pub password: Secret,
     pub scope: Option<String>,
@@ -95,11 +102,12 @@ impl Config {
         }
     }
 
-    fn client(&self) -> Option<ClientAuth<'_>> {
+    pub fn client(&self) -> Option<ClientAuth<'_>> {
         self.client_id.as_deref().map(|client_id| ClientAuth {
             client_id,
             client_secret: self.client_secret.as_ref(),
             method: self.auth_method,
+            key: super::client_auth::assertion_key!(self),
         })
     }
 }
@@ -114,6 +122,7 @@ pub async fn renew(ctx: Context<'_>, c: &Config, held: Option<&Secret>) -> Resul
                 client_id: "",
                 client_secret: None,
                 method: Some(AuthMethod::None),
+                key: Default::default(),
             });
             Some(super::refresh_token::refresh(ctx, token_url, &client, rt, None).await)
         } else if let Some(refresh) = &c.refresh {

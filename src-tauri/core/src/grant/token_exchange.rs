@@ -20,8 +20,16 @@ pub struct Config {
     /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
     pub revocation_url: Option<Url>,
     pub client_id: String,
-    pub client_secret: Secret,
+    /// Not for `private_key_jwt`.
+    pub client_secret: Option<Secret>,
     pub auth_method: Option<AuthMethod>,
+    /// `private_key_jwt`: the client's key (PEM), the `kid` it is registered under, RS256 or
+    /// PS256 for an RSA key, a certificate whose `x5t#S256` names it, the assertion's `aud`.
+    pub private_key: Option<Secret>,
+    pub key_id: Option<String>,
+    pub signing_alg: Option<crate::jws::Alg>,
+    pub certificate_file: Option<std::path::PathBuf>,
+    pub assertion_audience: Option<String>,
     /// The account whose current token is the subject...
     pub subject_account: Option<String>,
     /// ...or a pasted subject token.
@@ -39,6 +47,15 @@ impl Config {
         match (&self.subject_account, &self.subject_token) {
             (Some(_), None) | (None, Some(_)) => Ok(()),
             _ => Err("give exactly one of subject_account or subject_token".into()),
+        }
+    }
+
+    pub fn client(&self) -> ClientAuth<'_> {
+        ClientAuth {
+            client_id: &self.client_id,
+            client_secret: self.client_secret.as_ref(),
+            method: self.auth_method,
+            key: super::client_auth::assertion_key!(self),
         }
     }
 }
@@ -62,10 +79,5 @@ pub async fn obtain(ctx: Context<'_>, c: &Config, subject: Option<Secret>) -> Re
     push_opt(&mut form, "audience", &c.audience);
     push_opt(&mut form, "resource", &c.resource);
     push_opt(&mut form, "scope", &c.scope);
-    let client = ClientAuth {
-        client_id: &c.client_id,
-        client_secret: Some(&c.client_secret),
-        method: c.auth_method,
-    };
-    token_request(ctx, &c.token_url, &client, form).await
+    token_request(ctx, &c.token_url, &c.client(), form).await
 }

@@ -15,6 +15,12 @@ fn client_id() -> Field {
 fn client_secret() -> Field {
     Field::new("client_secret", "Client secret", Secret)
 }
+/// A client that authenticates: with its secret, unless it signs with a key.
+fn required_secret() -> Field {
+    client_secret()
+        .required()
+        .unless("auth_method", "private_key_jwt")
+}
 fn scope() -> Field {
     Field::new("scope", "Scope", Text).placeholder("space-separated")
 }
@@ -36,10 +42,44 @@ fn auth_method(public: bool) -> Field {
     if public {
         choices.push(("none", "none (public client, PKCE)"));
     }
+    choices.extend([
+        (
+            "client_secret_jwt",
+            "client_secret_jwt (an assertion signed with the secret)",
+        ),
+        (
+            "private_key_jwt",
+            "private_key_jwt (an assertion signed with a key)",
+        ),
+    ]);
     Field::new("auth_method", "Client authentication", Select)
         .choices(&choices)
         .help("Default: HTTP Basic when there is a secret, else none.")
         .advanced()
+}
+
+/// What signs a `private_key_jwt` assertion ([`crate::grant::client_auth::AssertionKey`]),
+/// for every grant that authenticates a client.
+fn assertion() -> Vec<Field> {
+    vec![
+        Field::new("private_key", "Private key (PEM)", Secret)
+            .help("For private_key_jwt: a PKCS#8 P-256 or RSA key. Leave it empty and Tokentray generates one; its public key (JWK) and a certificate are on the account's page and from `tokentray key NAME`.")
+            .advanced(),
+        Field::new("key_id", "Key ID (kid)", Text)
+            .help("Sent when the server registered the key under one.")
+            .advanced(),
+        Field::new("signing_alg", "Signing algorithm", Select)
+            .choices(&[("ES256", "ES256 (P-256 key)"), ("RS256", "RS256 (RSA key)"), ("PS256", "PS256 (RSA key)")])
+            .help("Default: from the key.")
+            .advanced(),
+        Field::new("certificate_file", "Certificate of the key (file)", Text)
+            .placeholder("/path/to/cert.pem")
+            .help("Its SHA-256 thumbprint (x5t#S256) goes with each assertion: what Entra ID looks keys up by.")
+            .advanced(),
+        Field::new("assertion_audience", "Assertion audience", Text)
+            .help("Default: the token endpoint. Some servers want their issuer.")
+            .advanced(),
+    ]
 }
 fn pointer(key: &str, label: &str, default: Option<&str>) -> Field {
     let field = Field::new(key, label, Text).help("A JSON pointer into the answer.");
@@ -211,7 +251,7 @@ fn build(kind: GrantKind) -> GrantSchema {
             vec![
                 url("token_url", "Token endpoint").required(),
                 client_id(),
-                client_secret().required(),
+                required_secret(),
                 scope(),
                 revocation(),
                 audience(),
@@ -249,7 +289,7 @@ fn build(kind: GrantKind) -> GrantSchema {
                 url("device_authorization_url", "Device authorization endpoint").required(),
                 url("token_url", "Token endpoint").required(),
                 client_id(),
-                client_secret(),
+                required_secret(),
                 scope(),
                 revocation(),
                 auth_method(true),
@@ -347,7 +387,7 @@ fn build(kind: GrantKind) -> GrantSchema {
             vec![
                 url("token_url", "Token endpoint").required(),
                 client_id(),
-                client_secret().required(),
+                required_secret(),
                 Field::new("subject_account", "Subject: the token of account", Text),
                 Field::new("subject_token", "Or: a pasted subject token", Secret),
                 audience(),
@@ -392,6 +432,9 @@ fn build(kind: GrantKind) -> GrantSchema {
             .iter()
             .map(|g| g.iter().map(|k| k.to_string()).collect())
             .collect(),
-        fields: [fields, policy(kind)].concat(),
+        fields: match fields.iter().any(|f| f.key == "auth_method") {
+            true => [fields, assertion(), policy(kind)].concat(),
+            false => [fields, policy(kind)].concat(),
+        },
     }
 }

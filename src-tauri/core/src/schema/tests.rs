@@ -145,6 +145,7 @@ fn secret_keys_are_the_schemas_secret_fields() {
         [
             "client_secret",
             "password",
+            "private_key",
             "refresh_token",
             "secret",
             "subject_token",

@@ -1,0 +1,244 @@
+//! Client authentication by signed assertion (RFC 7523 §2.2) against the certified test IdP:
+//! `private_key_jwt` with a key Tokentray generates (its public JWK registered at the IdP by
+//! dynamic registration, as a person would paste it) and with an RSA key from a file (PS256),
+//! through client credentials, an authorization-code login, its refresh and its revocation;
+//! and `client_secret_jwt`. The IdP holds each client to its registered method, so a token it
+//! issues (introspection names the client) shows the assertion was accepted.
+
+mod common;
+#[path = "../../core/tests/support/mod.rs"]
+mod support;
+
+use common::{run, stdout, tokentray, Daemon};
+use std::path::Path;
+use support::Idp;
+
+/// Registers a client at the IdP (RFC 7591) under the client_id it names.
+async fn register(idp: &Idp, client: serde_json::Value) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/reg", idp.issuer))
+        .json(&client)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    assert!(
+        status.is_success(),
+        "{status}: {}",
+        answer.text().await.unwrap()
+    );
+}
+
+fn code(home: &Path, args: &[&str]) -> (Option<i32>, String) {
+    let out = run(home, args);
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_key_jwt_and_client_secret_jwt_at_the_certified_idp() {
+    let idp = Idp::start(300);
+    let home = std::env::temp_dir().join(format!("tokentray-pkjwt-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    // An RSA key of the person's own, readable by them alone.
+    let rsa = home.with_extension("rsa.pem");
+    let out = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&rsa)
+        .output()
+        .expect("openssl");
+    assert!(out.status.success());
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&rsa, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let issuer = &idp.issuer;
+    std::fs::write(
+        home.join("profile.toml"),
+        format!(
+            r#"[[account]]
+name = "signed"
+grant = "client_credentials"
+token_url = "{issuer}/token"
+client_id = "pkjwt-cc"
+auth_method = "private_key_jwt"
+scope = "api:read"
+
+[[account]]
+name = "impostor"
+grant = "client_credentials"
+token_url = "{issuer}/token"
+client_id = "pkjwt-cc"
+auth_method = "private_key_jwt"
+
+[[account]]
+name = "rsa"
+grant = "client_credentials"
+token_url = "{issuer}/token"
+client_id = "pkjwt-rsa"
+auth_method = "private_key_jwt"
+private_key_file = "{rsa}"
+signing_alg = "PS256"
+key_id = "rsa-1"
+
+[[account]]
+name = "web"
+grant = "authorization_code"
+authorization_url = "{issuer}/auth"
+token_url = "{issuer}/token"
+revocation_url = "{issuer}/token/revocation"
+client_id = "pkjwt-app"
+auth_method = "private_key_jwt"
+scope = "openid offline_access api:read"
+
+[[account]]
+name = "hs"
+grant = "client_credentials"
+token_url = "{issuer}/token"
+client_id = "cc-secret-jwt"
+client_secret = "cc-secret-jwt-secret-long-enough-for-hs256-keys"
+auth_method = "client_secret_jwt"
+
+[[account]]
+name = "hs-wrong"
+grant = "client_credentials"
+token_url = "{issuer}/token"
+client_id = "cc-secret-jwt"
+client_secret = "not-the-secret-but-just-as-long-as-the-real-one"
+auth_method = "client_secret_jwt"
+"#,
+            rsa = rsa.display()
+        ),
+    )
+    .unwrap();
+    let _daemon = Daemon::start(&home);
+
+    // Not yet registered: the server refuses the client, and says so.
+    let (status, said) = code(&home, &["refresh", "signed"]);
+    assert_eq!(status, Some(4), "{said}");
+    assert!(said.contains("error[invalid_client]"), "{said}");
+
+    // The generated key's public half, registered as a person would paste it.
+    let jwks: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&home, &["key", "signed", "--jwks"]))).unwrap();
+    let jwk = &jwks["keys"][0];
+    assert_eq!(
+        (jwk["kty"].as_str(), jwk["alg"].as_str()),
+        (Some("EC"), Some("ES256"))
+    );
+    assert!(jwk.get("d").is_none(), "never the private half");
+    let whole = stdout(&run(&home, &["key", "signed"]));
+    assert!(whole.contains("-----BEGIN CERTIFICATE-----") && !whole.contains("PRIVATE"));
+    register(
+        &idp,
+        serde_json::json!({
+            "client_id": "pkjwt-cc",
+            "grant_types": ["client_credentials"],
+            "response_types": [],
+            "redirect_uris": [],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "ES256",
+            "jwks": jwks,
+            "scope": "api:read",
+        }),
+    )
+    .await;
+    stdout(&run(&home, &["refresh", "signed"]));
+    let token = stdout(&run(&home, &["token", "signed"])).trim().to_string();
+    let seen = idp.introspect(&token).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["client_id"], "pkjwt-cc");
+    // The same client_id with another key (its own, generated) is refused.
+    let (status, said) = code(&home, &["refresh", "impostor"]);
+    assert_eq!(status, Some(4));
+    assert!(said.contains("error[invalid_client]"), "{said}");
+
+    // An RSA key from a file, PS256, under a kid.
+    let jwks: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&home, &["key", "rsa", "--jwks"]))).unwrap();
+    assert_eq!(jwks["keys"][0]["kid"], "rsa-1");
+    assert_eq!(jwks["keys"][0]["alg"], "PS256");
+    register(
+        &idp,
+        serde_json::json!({
+            "client_id": "pkjwt-rsa",
+            "grant_types": ["client_credentials"],
+            "response_types": [],
+            "redirect_uris": [],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "token_endpoint_auth_signing_alg": "PS256",
+            "jwks": jwks,
+        }),
+    )
+    .await;
+    stdout(&run(&home, &["refresh", "rsa"]));
+    let token = stdout(&run(&home, &["token", "rsa"])).trim().to_string();
+    assert_eq!(idp.introspect(&token).await["client_id"], "pkjwt-rsa");
+
+    // A person's login with a signing client: the code exchange, the refresh and the
+    // revocation each authenticate with an assertion.
+    let jwks: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&home, &["key", "web", "--jwks"]))).unwrap();
+    register(
+        &idp,
+        serde_json::json!({
+            "client_id": "pkjwt-app",
+            "application_type": "native",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "token_endpoint_auth_method": "private_key_jwt",
+            "jwks": jwks,
+            "scope": "openid offline_access api:read",
+        }),
+    )
+    .await;
+    let jar = home.with_extension("cookies");
+    let out = tokentray(&home)
+        .args(["login", "web"])
+        .env(
+            "BROWSER",
+            format!("curl -sL -c {} -o /dev/null", jar.display()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = stdout(&run(&home, &["token", "web"])).trim().to_string();
+    stdout(&run(&home, &["refresh", "web"]));
+    let renewed = stdout(&run(&home, &["token", "web"])).trim().to_string();
+    assert_ne!(renewed, first);
+    let seen = idp.introspect(&renewed).await;
+    assert_eq!(
+        (seen["active"].as_bool(), seen["client_id"].as_str()),
+        (Some(true), Some("pkjwt-app"))
+    );
+    assert!(stdout(&run(&home, &["remove", "web"])).contains("tokens revoked at the server"));
+    assert_eq!(idp.introspect(&renewed).await["active"], false);
+
+    // client_secret_jwt: the secret keys an HS256 assertion; a wrong one is refused.
+    let token = stdout(&run(&home, &["token", "hs"])).trim().to_string();
+    assert_eq!(idp.introspect(&token).await["client_id"], "cc-secret-jwt");
+    let (status, said) = code(&home, &["refresh", "hs-wrong"]);
+    assert_eq!(status, Some(4));
+    assert!(said.contains("error[invalid_client]"), "{said}");
+
+    // The key stays in the engine: not in export (unless asked), not in the database.
+    let export = stdout(&run(&home, &["export"]));
+    assert!(!export.contains("PRIVATE KEY"), "{export}");
+    let db = std::fs::read(home.join("tokentray.db")).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&db).contains("PRIVATE KEY"));
+}
