@@ -56,6 +56,9 @@ const provider = new Provider(issuer, {
     clientCredentials: { enabled: true },
     deviceFlow: { enabled: true },
     introspection: { enabled: true },
+    // DPoP (RFC 9449) with a nonce required on every proof, so that a client must take the
+    // server's nonce from its `use_dpop_nonce` answer and ask again, as strict servers demand.
+    dPoP: { enabled: true, nonceSecret: crypto.randomBytes(32), requireNonce: () => true },
     // Dynamic registration (RFC 7591), open on this loopback server: a test registers a
     // private_key_jwt client with the public key Tokentray generated (`tokentray key`), under
     // the client_id it asks for.

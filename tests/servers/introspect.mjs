@@ -1,5 +1,5 @@
-// Asks the test IdP whether a token is active (RFC 7662), as a resource server does: the tool
-// servers of the tests (kube-api.mjs, git-http.mjs) accept only a token the IdP says is live.
+// Asks the test IdP about a token (RFC 7662), as a resource server does: the servers of the
+// tests (kube-api.mjs, git-http.mjs, dpop-api.mjs) accept only a token the IdP says is live.
 const issuer = process.env.IDP_ISSUER;
 const [client, secret] = (process.env.INTROSPECT_AUTH ?? 'cc-basic:cc-basic-secret').split(':');
 if (!issuer) {
@@ -8,6 +8,11 @@ if (!issuer) {
 }
 
 export async function active(token) {
+  return (await introspect(token)).active === true;
+}
+
+/** The IdP's whole answer about a token (RFC 7662): `active`, `client_id`, `cnf`, … */
+export async function introspect(token) {
   const answer = await fetch(`${issuer}/token/introspection`, {
     method: 'POST',
     headers: {
@@ -16,7 +21,7 @@ export async function active(token) {
     },
     body: new URLSearchParams({ token }),
   });
-  return answer.ok && (await answer.json()).active === true;
+  return answer.ok ? answer.json() : { active: false };
 }
 
 /** A JSON answer. */

@@ -37,7 +37,7 @@ pub fn run() -> Option<ExitCode> {
 }
 
 fn token(args: &[String]) -> Option<ExitCode> {
-    let (mut name, mut header, mut min_valid_secs) = (None, false, 0);
+    let (mut name, mut header, mut min_valid_secs, mut dpop) = (None, false, 0, None);
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -46,14 +46,21 @@ fn token(args: &[String]) -> Option<ExitCode> {
             _ if arg.starts_with("--min-valid=") => {
                 min_valid_secs = parse_duration(&arg["--min-valid=".len()..]).ok()?
             }
+            "--dpop" => dpop = Some((args.next()?.clone(), args.next()?.clone())),
             _ if arg.starts_with('-') => return None,
             _ if name.is_some() => return None,
             _ => name = Some(arg.clone()),
         }
     }
-    let request = Request::Token {
-        name: name?,
-        min_valid_secs,
+    let name = name?;
+    let request = match dpop.clone() {
+        // The --min-valid of a DPoP call is left to the full way, which says what it takes.
+        Some(_) if min_valid_secs > 0 || header => return None,
+        Some((method, url)) => Request::Dpop { name, method, url },
+        None => Request::Token {
+            name,
+            min_valid_secs,
+        },
     };
     let socket = ipc::socket_path(&tokentray_core::home::data_dir());
     let answer = match Client::ask(&socket, &request) {
@@ -65,6 +72,10 @@ fn token(args: &[String]) -> Option<ExitCode> {
     Some(match answer {
         Response::Token { token } => {
             print_token(&token, header);
+            ExitCode::SUCCESS
+        }
+        Response::Dpop(headers) => {
+            crate::print_dpop(&headers);
             ExitCode::SUCCESS
         }
         Response::Error(e) => fail(e),

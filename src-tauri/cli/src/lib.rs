@@ -26,6 +26,12 @@ pub fn print_token(token: &str, header: bool) {
     }
 }
 
+/// The two headers of a request with a DPoP-bound token, as curl's `-H` takes them.
+pub fn print_dpop(headers: &tokentray_core::dpop::Headers) {
+    println!("Authorization: {}", headers.authorization);
+    println!("DPoP: {}", headers.dpop);
+}
+
 /// An answer of the engine that does not fit the request.
 pub fn unexpected(response: Response) -> ErrorView {
     ErrorView::from(&Error::InvalidResponse(format!(

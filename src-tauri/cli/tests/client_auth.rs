@@ -242,3 +242,144 @@ auth_method = "client_secret_jwt"
     let db = std::fs::read(home.join("tokentray.db")).unwrap_or_default();
     assert!(!String::from_utf8_lossy(&db).contains("PRIVATE KEY"));
 }
+
+/// Sends a request with the two headers `tokentray token --dpop` printed.
+async fn call_with(url: &str, headers: &str) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new().get(url);
+    for line in headers.lines() {
+        let (name, value) = line.split_once(": ").expect("a header line");
+        request = request.header(name, value);
+    }
+    let answer = request.send().await.unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or_default())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_bound_tokens_work_only_with_a_fresh_proof_of_the_accounts_key() {
+    // The IdP requires a nonce in every proof: each token below took the nonce round trip.
+    let idp = Idp::start(300);
+    let api = support::Server::start(
+        "tests/servers/dpop-api.mjs",
+        &[("IDP_ISSUER", idp.issuer.clone())],
+    );
+    let home = std::env::temp_dir().join(format!("tokentray-dpop-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let issuer = &idp.issuer;
+    std::fs::write(
+        home.join("profile.toml"),
+        format!(
+            r#"[[account]]
+name = "bound"
+grant = "client_credentials"
+token_url = "{issuer}/token"
+client_id = "cc-basic"
+client_secret = "cc-basic-secret"
+dpop = true
+
+[[account]]
+name = "web"
+grant = "authorization_code"
+authorization_url = "{issuer}/auth"
+token_url = "{issuer}/token"
+client_id = "app-native"
+scope = "openid offline_access api:read"
+dpop = true
+"#
+        ),
+    )
+    .unwrap();
+    let _daemon = Daemon::start(&home);
+    let things = format!("{}/things", api.url);
+
+    let headers = stdout(&run(&home, &["token", "bound", "--dpop", "GET", &things]));
+    let token = headers
+        .lines()
+        .next()
+        .and_then(|l| l.strip_prefix("Authorization: DPoP "))
+        .expect("Authorization: DPoP <token>")
+        .to_string();
+    let (status, answer) = call_with(&things, &headers).await;
+    assert_eq!(status, 200, "{answer}");
+    let seen = idp.introspect(&token).await;
+    assert_eq!(seen["active"], true);
+    assert_eq!(seen["token_type"], "DPoP");
+    assert_eq!(
+        seen["cnf"]["jkt"], answer["jkt"],
+        "bound to the key of the proof"
+    );
+
+    // The same proof again, a proof for another URL, the token as a bearer: all refused.
+    assert_eq!(
+        call_with(&things, &headers).await.0,
+        401,
+        "a replayed proof"
+    );
+    let other = stdout(&run(
+        &home,
+        &[
+            "token",
+            "bound",
+            "--dpop",
+            "GET",
+            &format!("{}/other", api.url),
+        ],
+    ));
+    assert_eq!(
+        call_with(&things, &other).await.0,
+        401,
+        "a proof for another URL"
+    );
+    let bearer = format!(
+        "Authorization: Bearer {token}\n{}",
+        headers.lines().nth(1).unwrap()
+    );
+    assert_eq!(call_with(&things, &bearer).await.0, 401, "a bearer use");
+    let stats: serde_json::Value = reqwest::get(format!("{}/_control/stats", api.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let refused = stats["refused"].to_string();
+    assert!(
+        refused.contains("jti replayed")
+            && refused.contains("htu")
+            && refused.contains("not a DPoP token"),
+        "{refused}"
+    );
+
+    // A new token (a forced refresh) is bound to the same key, and each call is fresh.
+    stdout(&run(&home, &["refresh", "bound"]));
+    let headers = stdout(&run(&home, &["token", "bound", "--dpop", "GET", &things]));
+    let (status, again) = call_with(&things, &headers).await;
+    assert_eq!((status, &again["jkt"]), (200, &answer["jkt"]));
+    let plain = stdout(&run(&home, &["token", "bound"])).trim().to_string();
+    assert_ne!(plain, token);
+
+    // A person's login (a public client: its refresh token is bound too), then its refresh.
+    let jar = home.with_extension("cookies");
+    let out = tokentray(&home)
+        .args(["login", "web"])
+        .env(
+            "BROWSER",
+            format!("curl -sL -c {} -o /dev/null", jar.display()),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout(&run(&home, &["refresh", "web"]));
+    let headers = stdout(&run(&home, &["token", "web", "--dpop", "GET", &things]));
+    let (status, answer) = call_with(&things, &headers).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["client_id"], "app-native");
+
+    // An account that does not bind its tokens says so.
+    let out = run(&home, &["token", "nope", "--dpop", "GET", &things]);
+    assert_eq!(out.status.code(), Some(3));
+}

@@ -54,6 +54,8 @@ fn is_loopback(url: &Url) -> bool {
 pub struct Response {
     pub status: u16,
     pub retry_after: Option<String>,
+    /// A DPoP server's `DPoP-Nonce` (RFC 9449 §8), for the next proof.
+    pub dpop_nonce: Option<String>,
     pub body: Vec<u8>,
 }
 
@@ -64,6 +66,11 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<Response> {
     let retry_after = response
         .headers()
         .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let dpop_nonce = response
+        .headers()
+        .get("dpop-nonce")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let mut body = Vec::new();
@@ -79,6 +86,7 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<Response> {
     Ok(Response {
         status,
         retry_after,
+        dpop_nonce,
         body,
     })
 }

@@ -80,6 +80,12 @@ pub enum Request {
     PublicKey {
         name: String,
     },
+    /// The headers for one request with a DPoP-bound token (`tokentray token --dpop`).
+    Dpop {
+        name: String,
+        method: String,
+        url: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -112,6 +118,8 @@ pub enum Response {
     /// A token lent to a tool: like `token`, a secret to its owner only.
     Lent(crate::tools::Lent),
     PublicKey(crate::engine::PublicKey),
+    /// `Authorization` and `DPoP` for one request: a secret to its owner only.
+    Dpop(crate::dpop::Headers),
     /// Registry → the username Docker would send.
     Registries {
         registries: std::collections::BTreeMap<String, String>,
@@ -268,6 +276,9 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Rejected { want, token } => engine.rejected(&want, &token).await.map(|_| Response::Done),
         Request::Registries => Ok(Response::Registries { registries: engine.registries() }),
         Request::PublicKey { name } => engine.public_key(&name).map(Response::PublicKey),
+        Request::Dpop { name, method, url } => {
+            engine.dpop_headers(&name, &method, &url).await.map(Response::Dpop)
+        }
         Request::History { name, limit } => {
             engine.history(&name, None, limit).await.map(|entries| Response::History { entries })
         }

@@ -7,6 +7,7 @@ pub mod account;
 pub mod clock;
 pub mod code;
 pub mod contracts;
+pub mod dpop;
 pub mod duration;
 pub mod edit;
 pub mod engine;

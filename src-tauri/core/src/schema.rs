@@ -28,6 +28,8 @@ pub enum FieldKind {
     Argv,
     /// Several values, one per line (host patterns).
     Lines,
+    /// On or off.
+    Bool,
     /// A table of names to text, written as a JSON object of strings (headers, parameters).
     Table,
     /// Any JSON value (a request body).

@@ -295,6 +295,7 @@ mod tests {
         Response {
             status,
             retry_after: None,
+            dpop_nonce: None,
             body: body.as_bytes().to_vec(),
         }
     }

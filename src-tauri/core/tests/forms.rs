@@ -34,7 +34,7 @@ fn sample(f: &Field, rng: &mut fastrand::Rng) -> Value {
     };
     match f.kind {
         // A key that signs (the check parses it) and the algorithm that fits it.
-        FieldKind::Secret if f.key == "private_key" => {
+        FieldKind::Secret if f.key == "private_key" || f.key == "dpop_key" => {
             json!(tokentray_core::jws::SigningKey::generate()
                 .unwrap()
                 .expose())
@@ -47,6 +47,7 @@ fn sample(f: &Field, rng: &mut fastrand::Rng) -> Value {
         FieldKind::Numbers => json!((0..rng.usize(1..4))
             .map(|_| rng.u32(..))
             .collect::<Vec<_>>()),
+        FieldKind::Bool => json!(rng.bool()),
         FieldKind::Lines => json!((0..rng.usize(1..4))
             .map(|_| format!("{}.example.com", word(rng)))
             .collect::<Vec<_>>()),
@@ -171,13 +172,23 @@ async fn every_grants_settings_survive_save_and_edit_unchanged() {
             let stored = engine.detail(&name).await.unwrap();
             assert_eq!(stored.settings, settings, "{why}");
             let mut held: Vec<String> = secrets.keys().cloned().collect();
-            // A client that signs with a key and was given none gets one, generated.
-            if written.get("auth_method") == Some(&json!("private_key_jwt"))
-                && !secrets.contains_key("private_key")
-            {
-                held.push("private_key".into());
-                held.sort();
+            // A client that signs with a key, or binds its tokens, and was given no key gets
+            // one, generated.
+            let needs = [
+                (
+                    "private_key",
+                    written.get("auth_method") == Some(&json!("private_key_jwt")),
+                ),
+                ("dpop_key", written.get("dpop") == Some(&json!(true))),
+            ];
+            // (A password login names a client only with a client_id.)
+            let client = written.contains_key("client_id");
+            for (key, needed) in needs {
+                if needed && client && !secrets.contains_key(key) {
+                    held.push(key.into());
+                }
             }
+            held.sort();
             assert_eq!(stored.secrets, held, "{why}");
 
             // Edited with the whole form, nothing changed: the same settings and secrets.

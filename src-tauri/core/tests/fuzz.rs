@@ -244,6 +244,7 @@ fn token_responses_and_their_errors() {
             let response = Response {
                 status,
                 retry_after: retry_after.clone(),
+                dpop_nonce: None,
                 body: body.clone(),
             };
             let parsed = token::parse_response(&response, now);

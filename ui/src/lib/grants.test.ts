@@ -92,6 +92,8 @@ function sample(f: Field, r: ReturnType<typeof random>): unknown {
       return Array.from({ length: 1 + r.int(3) }, () => r.int(1_000_000));
     case 'argv':
       return Array.from({ length: 1 + r.int(4) }, r.word);
+    case 'bool':
+      return r.next() < 0.5;
     case 'lines':
       return Array.from({ length: 1 + r.int(4) }, () => `${r.word()}.example.com`);
     case 'table':

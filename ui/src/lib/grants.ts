@@ -154,6 +154,9 @@ export function toFields(kind: string, values: Values): Fields {
       case 'number':
         put(f.key, Number(v));
         break;
+      case 'bool':
+        put(f.key, v === 'true');
+        break;
       case 'numbers':
         put(f.key, v.split(/[\s,]+/).map(Number));
         break;

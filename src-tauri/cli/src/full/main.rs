@@ -9,7 +9,7 @@ use backend::{ask, view, Backend, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
-use tokentray_cli::{fail, parse_duration, print_token};
+use tokentray_cli::{fail, parse_duration, print_dpop, print_token};
 use tokentray_core::duration::{human, relative};
 use tokentray_core::ipc::{self, Request, Response};
 use tokentray_core::login::LoginPrompt;
@@ -42,6 +42,11 @@ enum Command {
         /// Refresh first unless the token stays valid this long: `60s`, `5m`, `1h`, or seconds.
         #[arg(long, value_parser = parse_duration, default_value = "0")]
         min_valid: u64,
+        /// For a DPoP-bound token (dpop = true): print `Authorization: DPoP <token>` and a
+        /// fresh `DPoP: <proof>` for this one request, made by the engine (the key never
+        /// leaves it).
+        #[arg(long, num_args = 2, value_names = ["METHOD", "URL"], conflicts_with_all = ["header", "min_valid"])]
+        dpop: Option<Vec<String>>,
     },
     /// Run a command with the account's token in an environment variable (never on argv).
     Exec {
@@ -215,8 +220,18 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
     match command {
         Command::Token {
             name,
+            dpop: Some(dpop),
+            ..
+        } => {
+            let (method, url) = (dpop[0].clone(), dpop[1].clone());
+            let request = Request::Dpop { name, method, url };
+            print_dpop(&ask!(backend, request, Response::Dpop(headers) => headers));
+        }
+        Command::Token {
+            name,
             header,
             min_valid,
+            dpop: None,
         } => {
             print_token(&token(backend, &name, min_valid).await?, header);
         }

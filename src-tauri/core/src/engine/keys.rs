@@ -1,6 +1,6 @@
-//! Keys the engine holds for accounts that sign their client assertions (`private_key_jwt`).
-//! An account given no key gets a P-256 key, generated once and sealed like any secret, and
-//! kept when the account is replaced (an edited profile entry, a changed form), so that a key
+//! Keys the engine holds for accounts that sign their client assertions (`private_key_jwt`,
+//! `private_key`) or bind their tokens with DPoP (`dpop_key`). An account given no key gets a
+//! P-256 key, generated once and sealed like any secret, and kept when the account is replaced (an edited profile entry, a changed form), so that a key
 //! registered at the server stays registered. Its public half — a JWK, a JWKS and a
 //! certificate — is what `tokentray key` and the window give the person to register; the
 //! private half never leaves the engine.
@@ -32,34 +32,81 @@ pub struct PublicKey {
 /// Days a generated certificate is valid.
 const CERTIFICATE_DAYS: i64 = 730;
 
-fn signs_with_key(config: &AccountConfig) -> bool {
-    let client = config.grant.client();
-    client.is_some_and(|c| c.method() == AuthMethod::PrivateKeyJwt)
+/// The keys the account needs and has not been given: `private_key` when it signs its client
+/// assertions, `dpop_key` when it binds its tokens.
+fn missing_keys(config: &AccountConfig) -> Vec<&'static str> {
+    let Some(client) = config.grant.client() else {
+        return vec![];
+    };
+    let wanted = [
+        ("private_key", client.method() == AuthMethod::PrivateKeyJwt),
+        ("dpop_key", client.dpop),
+    ];
+    wanted
+        .into_iter()
+        .filter(|(key, needed)| *needed && !config.secrets.contains_key(*key))
+        .map(|(key, _)| key)
+        .collect()
 }
 
-/// The account with the key it signs with: its own, else the one `held` (the account it
-/// replaces) had, else a new one. Accounts that do not sign with a key are returned as they are.
+/// The account with the keys it needs: its own, else those `held` (the account it replaces)
+/// had, else new ones. An account that needs none is returned as it is.
 pub(crate) fn keyed(config: AccountConfig, held: Option<&AccountConfig>) -> Result<AccountConfig> {
-    if !signs_with_key(&config) || config.secrets.contains_key("private_key") {
+    let missing = missing_keys(&config);
+    if missing.is_empty() {
         return Ok(config);
     }
-    let key = match held.and_then(|c| c.secrets.get("private_key")) {
-        Some(key) => key.clone(),
-        None => SigningKey::generate().map_err(Error::System)?,
-    };
     let mut secrets = config.secrets;
-    secrets.insert("private_key".into(), key);
+    for name in missing {
+        let key = match held.and_then(|c| c.secrets.get(name)) {
+            Some(key) => key.clone(),
+            None => SigningKey::generate().map_err(Error::System)?,
+        };
+        secrets.insert(name.into(), key);
+    }
     AccountConfig::from_parts(config.name, config.settings, secrets).map_err(Error::InvalidConfig)
 }
 
 impl EngineHandle {
-    /// The account as it is stored: with the key it held before, or a new one ([`keyed`]).
+    /// The account as it is stored: with the keys it held before, or new ones ([`keyed`]).
     pub(crate) async fn with_key(&self, config: AccountConfig) -> Result<AccountConfig> {
-        if !signs_with_key(&config) || config.secrets.contains_key("private_key") {
+        // Most accounts need no key: no look at the store for them.
+        if missing_keys(&config).is_empty() {
             return Ok(config);
         }
         let held = self.stored_config(&config.name).await?;
         keyed(config, held.as_ref())
+    }
+
+    /// The headers for one request with a DPoP-bound token: the token (refreshed first if
+    /// due) and a fresh proof for `method` and `url` with the token's hash.
+    pub async fn dpop_headers(
+        &self,
+        name: &str,
+        method: &str,
+        url: &str,
+    ) -> Result<crate::dpop::Headers> {
+        let url = url::Url::parse(url)
+            .map_err(|e| Error::BadRequest(format!("{url:?} is not a URL: {e}")))?;
+        let token = self.get_token(name).await?;
+        let account = self.account(name)?;
+        let config = account.config.as_ref().map_err(Clone::clone)?;
+        let key = config
+            .grant
+            .client()
+            .filter(|c| c.dpop)
+            .and_then(|c| c.dpop_key);
+        let key = key.ok_or_else(|| {
+            Error::Unsupported(format!(
+                "{name} does not bind its tokens with DPoP (dpop = true)"
+            ))
+        })?;
+        let dpop = crate::dpop::proof(key, method, &url, Some(token.expose()), None, self.now())
+            .map_err(Error::InvalidConfig)?;
+        Ok(crate::dpop::Headers {
+            authorization: format!("DPoP {}", token.expose()),
+            dpop,
+        })
     }
 
     /// The public half of the account's key, to register at the server.

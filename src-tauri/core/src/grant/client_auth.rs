@@ -60,6 +60,9 @@ pub struct ClientAuth<'a> {
     /// `None` = the default: Basic when there is a secret, public otherwise.
     pub method: Option<AuthMethod>,
     pub key: AssertionKey<'a>,
+    /// Token requests carry DPoP proofs signed with `dpop_key` (RFC 9449).
+    pub dpop: bool,
+    pub dpop_key: Option<&'a Secret>,
 }
 
 /// The assertion's lifetime (RFC 7523 asks for a short one; servers refuse long ones).
@@ -170,20 +173,38 @@ fn form_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// POSTs a form to a token endpoint with the client's credentials and parses the answer.
+/// POSTs a form to a token endpoint with the client's credentials (and a DPoP proof when the
+/// account binds its tokens) and parses the answer. A DPoP server that asks for a nonce
+/// (`use_dpop_nonce`) gets the request once more, with it and a fresh assertion.
 pub async fn token_request(
     ctx: super::Context<'_>,
     url: &url::Url,
     client: &ClientAuth<'_>,
-    mut form: Vec<(&'static str, String)>,
+    form: Vec<(&'static str, String)>,
 ) -> crate::Result<crate::token::TokenSet> {
-    let request = ctx
-        .http
-        .post(url.clone())
-        .header("accept", "application/json");
-    let request = client.apply(request, &mut form, url, ctx.clock.now())?;
-    let response = crate::http::send(request.form(&form)).await?;
-    crate::token::parse_response(&response, ctx.clock.now())
+    let mut nonce: Option<String> = None;
+    loop {
+        let now = ctx.clock.now();
+        let mut form = form.clone();
+        let request = ctx
+            .http
+            .post(url.clone())
+            .header("accept", "application/json");
+        let mut request = client.apply(request, &mut form, url, now)?;
+        if client.dpop {
+            let key = client.dpop_key.ok_or_else(|| {
+                crate::Error::InvalidConfig("dpop = true but no DPoP key is held yet (it is generated when the account is saved)".into())
+            })?;
+            let proof = crate::dpop::proof(key, "POST", url, None, nonce.as_deref(), now)
+                .map_err(crate::Error::InvalidConfig)?;
+            request = request.header("DPoP", proof);
+        }
+        let response = crate::http::send(request.form(&form)).await?;
+        match crate::dpop::wants_nonce(&response) {
+            Some(asked) if client.dpop && nonce.is_none() => nonce = Some(asked.to_string()),
+            _ => return crate::token::parse_response(&response, now),
+        }
+    }
 }
 
 /// Adds `key=value` to a form when the value is set and not empty.

@@ -32,6 +32,9 @@ pub struct Config {
     pub signing_alg: Option<crate::jws::Alg>,
     pub certificate_file: Option<std::path::PathBuf>,
     pub assertion_audience: Option<String>,
+    /// DPoP (RFC 9449): bind the tokens to a key the account holds (generated and sealed).
+    pub dpop: Option<bool>,
+    pub dpop_key: Option<Secret>,
 }
 
 impl Config {
@@ -41,6 +44,8 @@ impl Config {
             client_secret: self.client_secret.as_ref(),
             method: self.auth_method,
             key: super::client_auth::assertion_key!(self),
+            dpop: self.dpop.unwrap_or(false),
+            dpop_key: self.dpop_key.as_ref(),
         }
     }
 }

@@ -29,6 +29,9 @@ pub struct Config {
     pub signing_alg: Option<crate::jws::Alg>,
     pub certificate_file: Option<std::path::PathBuf>,
     pub assertion_audience: Option<String>,
+    /// DPoP (RFC 9449): bind the tokens to a key the account holds (generated and sealed).
+    pub dpop: Option<bool>,
+    pub dpop_key: Option<Secret>,
     pub username: String,
     pub password: Secret,
     pub scope: Option<String>,
@@ -108,6 +111,8 @@ impl Config {
             client_secret: self.client_secret.as_ref(),
             method: self.auth_method,
             key: super::client_auth::assertion_key!(self),
+            dpop: self.dpop.unwrap_or(false),
+            dpop_key: self.dpop_key.as_ref(),
         })
     }
 }
@@ -123,6 +128,8 @@ pub async fn renew(ctx: Context<'_>, c: &Config, held: Option<&Secret>) -> Resul
                 client_secret: None,
                 method: Some(AuthMethod::None),
                 key: Default::default(),
+                dpop: false,
+                dpop_key: None,
             });
             Some(super::refresh_token::refresh(ctx, token_url, &client, rt, None).await)
         } else if let Some(refresh) = &c.refresh {

@@ -58,8 +58,8 @@ fn auth_method(public: bool) -> Field {
         .advanced()
 }
 
-/// What signs a `private_key_jwt` assertion ([`crate::grant::client_auth::AssertionKey`]),
-/// for every grant that authenticates a client.
+/// What signs a `private_key_jwt` assertion ([`crate::grant::client_auth::AssertionKey`]) and
+/// what binds tokens with DPoP, for every grant that authenticates a client.
 fn assertion() -> Vec<Field> {
     vec![
         Field::new("private_key", "Private key (PEM)", Secret)
@@ -78,6 +78,12 @@ fn assertion() -> Vec<Field> {
             .advanced(),
         Field::new("assertion_audience", "Assertion audience", Text)
             .help("Default: the token endpoint. Some servers want their issuer.")
+            .advanced(),
+        Field::new("dpop", "Bind tokens to a key (DPoP)", Bool)
+            .help("RFC 9449: each token request carries a proof of a key only Tokentray holds; scripts then call APIs with `tokentray token NAME --dpop METHOD URL`. Turn on when the server asks for it (dpop_signing_alg_values_supported).")
+            .advanced(),
+        Field::new("dpop_key", "DPoP key (PEM)", Secret)
+            .help("Leave it empty: Tokentray generates one.")
             .advanced(),
     ]
 }

@@ -144,6 +144,7 @@ fn secret_keys_are_the_schemas_secret_fields() {
         secret_keys(),
         [
             "client_secret",
+            "dpop_key",
             "password",
             "private_key",
             "refresh_token",

@@ -3,4 +3,4 @@
 /**
  * How a setting is written and edited.
  */
-export type FieldKind = "text" | "url" | "secret" | "select" | "number" | "numbers" | "argv" | "lines" | "table" | "json" | "datetime" | "secret_in";
+export type FieldKind = "text" | "url" | "secret" | "select" | "number" | "numbers" | "argv" | "lines" | "bool" | "table" | "json" | "datetime" | "secret_in";
