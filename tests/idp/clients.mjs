@@ -69,6 +69,19 @@ export const CLIENTS = [
     scope: 'openid offline_access profile email api:read api:write',
   },
   {
+    // A confidential client whose logins must be pushed first (RFC 9126): the browser URL may
+    // carry only a request_uri.
+    client_id: 'app-par',
+    client_secret: 'app-par-secret',
+    application_type: 'native',
+    grant_types: userGrants,
+    response_types: ['code'],
+    redirect_uris: ['http://127.0.0.1/callback'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    require_pushed_authorization_requests: true,
+    scope: 'openid offline_access api:read',
+  },
+  {
     // The same as a confidential client.
     client_id: 'app-confidential',
     client_secret: 'app-confidential-secret',

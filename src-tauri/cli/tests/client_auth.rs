@@ -383,3 +383,60 @@ dpop = true
     let out = run(&home, &["token", "nope", "--dpop", "GET", &things]);
     assert_eq!(out.status.code(), Some(3));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_login_the_server_wants_pushed_goes_through_par() {
+    let idp = Idp::start(300);
+    let meta: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/openid-configuration", idp.issuer))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let par = meta["pushed_authorization_request_endpoint"]
+        .as_str()
+        .expect("the IdP offers PAR")
+        .to_string();
+    let home = std::env::temp_dir().join(format!("tokentray-par-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&home);
+    std::fs::create_dir_all(&home).unwrap();
+    let issuer = &idp.issuer;
+    let account = |name: &str, par: &str| {
+        format!(
+            "[[account]]\nname = \"{name}\"\ngrant = \"authorization_code\"\nauthorization_url = \"{issuer}/auth\"\ntoken_url = \"{issuer}/token\"\nclient_id = \"app-par\"\nclient_secret = \"app-par-secret\"\nscope = \"openid offline_access api:read\"\n{par}\n"
+        )
+    };
+    std::fs::write(
+        home.join("profile.toml"),
+        account("pushed", &format!("par_url = \"{par}\"")) + &account("unpushed", ""),
+    )
+    .unwrap();
+    let _daemon = Daemon::start(&home);
+    let login = |name: &str| {
+        let jar = home.with_extension(format!("{name}.cookies"));
+        tokentray(&home)
+            .args(["login", name])
+            .env(
+                "BROWSER",
+                format!("curl -sL -c {} -o /dev/null", jar.display()),
+            )
+            .output()
+            .unwrap()
+    };
+    // Without PAR the server refuses the login (it requires pushed requests for this client).
+    let refused = login("unpushed");
+    assert!(!refused.status.success());
+    // With PAR the browser carries only the client_id and a request_uri: no PKCE challenge,
+    // state or redirect in the URL a person (or a shoulder) sees.
+    let out = login("pushed");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("request_uri=urn"), "{said}");
+    assert!(
+        !said.contains("code_challenge") && !said.contains("redirect_uri"),
+        "{said}"
+    );
+    let token = stdout(&run(&home, &["token", "pushed"])).trim().to_string();
+    assert_eq!(idp.introspect(&token).await["client_id"], "app-par");
+}

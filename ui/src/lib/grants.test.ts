@@ -166,11 +166,15 @@ describe('fromDiscovery', () => {
       code_challenge_methods_supported: [],
       grant_types_supported: [],
       scopes_supported: [],
+      pushed_authorization_request_endpoint: 'https://idp/par',
+      require_pushed_authorization_requests: false,
+      dpop_signing_alg_values_supported: [],
     };
     expect(fromDiscovery('client_credentials', meta)).toEqual({ token_url: 'https://idp/token' });
     expect(fromDiscovery('device_code', meta)).toEqual({
       token_url: 'https://idp/token',
       device_authorization_url: 'https://idp/device',
     });
+    expect(fromDiscovery('authorization_code', meta)).toMatchObject({ par_url: 'https://idp/par' });
   });
 });

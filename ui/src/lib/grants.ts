@@ -210,6 +210,7 @@ export function fromDiscovery(kind: string, meta: Metadata): Values {
     authorization_url: meta.authorization_endpoint ?? '',
     device_authorization_url: meta.device_authorization_endpoint ?? '',
     revocation_url: meta.revocation_endpoint ?? '',
+    par_url: meta.pushed_authorization_request_endpoint ?? '',
   };
   const keys = new Set(formFields(kind).map((f) => f.key));
   return Object.fromEntries(Object.entries(found).filter(([k, v]) => keys.has(k) && v));

@@ -25,6 +25,9 @@ pub const LOGIN_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct Config {
     pub authorization_url: Url,
     pub token_url: Url,
+    /// RFC 9126 pushed authorization requests: the login's parameters are POSTed here (with
+    /// the client's authentication) and the browser gets only a `request_uri`.
+    pub par_url: Option<Url>,
     /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
     pub revocation_url: Option<Url>,
     pub client_id: String,
@@ -62,6 +65,41 @@ impl Config {
     }
 }
 
+/// Pushes the login's parameters (RFC 9126 §2), authenticated as the client; the answer's
+/// `request_uri` is what the browser carries instead.
+async fn push(
+    ctx: Context<'_>,
+    c: &Config,
+    par_url: &Url,
+    params: &[(&str, String)],
+) -> Result<String> {
+    let mut form: Vec<(&'static str, String)> = Vec::new();
+    let request = c.client().apply(
+        ctx.http.post(par_url.clone()),
+        &mut form,
+        par_url,
+        ctx.clock.now(),
+    )?;
+    // The client's credentials first, then the login's own parameters (client_id once).
+    let mut body: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.clone())).collect();
+    body.extend(
+        params
+            .iter()
+            .filter(|(k, _)| !form.iter().any(|(f, _)| f == k))
+            .cloned(),
+    );
+    let response = crate::http::send(request.form(&body)).await?;
+    let answer = crate::token::success_body(&response, ctx.clock.now())?;
+    answer["request_uri"]
+        .as_str()
+        .map(String::from)
+        .ok_or_else(|| {
+            Error::InvalidResponse(
+                "the pushed authorization request was answered without a request_uri".into(),
+            )
+        })
+}
+
 /// Runs one login: `open` is given the authorization URL to show in the system browser.
 pub async fn login(
     ctx: Context<'_>,
@@ -81,25 +119,32 @@ pub async fn login(
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let state = CsrfToken::new_random();
 
-    let mut url = c.authorization_url.clone();
-    {
-        let mut q = url.query_pairs_mut();
-        q.append_pair("response_type", "code")
-            .append_pair("client_id", &c.client_id)
-            .append_pair("redirect_uri", &redirect_uri)
-            .append_pair("state", state.secret())
-            .append_pair("code_challenge", challenge.as_str())
-            .append_pair("code_challenge_method", "S256");
-        if let Some(scope) = c.scope.as_deref().filter(|s| !s.is_empty()) {
-            q.append_pair("scope", scope);
-        }
-        if let Some(resource) = c.resource.as_deref() {
-            q.append_pair("resource", resource);
-        }
-        for (k, v) in &c.extra_params {
-            q.append_pair(k, v);
-        }
+    let mut params: Vec<(&str, String)> = vec![
+        ("response_type", "code".into()),
+        ("client_id", c.client_id.clone()),
+        ("redirect_uri", redirect_uri.clone()),
+        ("state", state.secret().clone()),
+        ("code_challenge", challenge.as_str().into()),
+        ("code_challenge_method", "S256".into()),
+    ];
+    if let Some(scope) = c.scope.as_deref().filter(|s| !s.is_empty()) {
+        params.push(("scope", scope.into()));
     }
+    if let Some(resource) = c.resource.as_deref() {
+        params.push(("resource", resource.into()));
+    }
+    for (k, v) in &c.extra_params {
+        params.push((k, v.clone()));
+    }
+    if let Some(par_url) = &c.par_url {
+        let request_uri = push(ctx, c, par_url, &params).await?;
+        params = vec![
+            ("client_id", c.client_id.clone()),
+            ("request_uri", request_uri),
+        ];
+    }
+    let mut url = c.authorization_url.clone();
+    url.query_pairs_mut().extend_pairs(&params);
     open(&url).map_err(|e| Error::System(format!("cannot open the browser: {e}")))?;
 
     let code = tokio::select! {

@@ -25,6 +25,13 @@ pub struct Metadata {
     pub grant_types_supported: Vec<String>,
     #[serde(default)]
     pub scopes_supported: Vec<String>,
+    /// RFC 9126: where logins push their parameters, and whether the server insists.
+    pub pushed_authorization_request_endpoint: Option<Url>,
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
+    /// RFC 9449: the server binds tokens with DPoP when the client asks.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Vec<String>,
 }
 
 pub async fn discover(ctx: Context<'_>, issuer: &str) -> Result<Metadata> {

@@ -158,7 +158,10 @@ impl GrantConfig {
         match self {
             GrantConfig::ClientCredentials(c) => vec![&c.token_url],
             GrantConfig::RefreshToken(c) => vec![&c.token_url],
-            GrantConfig::AuthorizationCode(c) => vec![&c.authorization_url, &c.token_url],
+            GrantConfig::AuthorizationCode(c) => [&c.authorization_url, &c.token_url]
+                .into_iter()
+                .chain(&c.par_url)
+                .collect(),
             GrantConfig::DeviceCode(c) => vec![&c.device_authorization_url, &c.token_url],
             GrantConfig::Password(c) => c
                 .token_url

@@ -274,6 +274,9 @@ fn build(kind: GrantKind) -> GrantSchema {
             vec![
                 url("authorization_url", "Authorization endpoint").required(),
                 url("token_url", "Token endpoint").required(),
+                url("par_url", "Pushed authorization requests (PAR)")
+                    .help("RFC 9126: the login's parameters go here first; the browser carries only a reference. Filled by discovery; needed when the server requires it.")
+                    .advanced(),
                 client_id(),
                 client_secret(),
                 scope().placeholder("openid offline_access …"),
