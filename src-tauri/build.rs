@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "copy_token",
     "reveal_token",
     "copy_snippet",
+    "copy_public_key",
     "start_login",
     "cancel_login",
     "get_settings",

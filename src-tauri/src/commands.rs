@@ -91,6 +91,12 @@ pub fn copy_snippet(app: AppHandle, name: String, tool: String) -> Answer<()> {
     crate::clipboard::copy_snippet(&app, &name, &tool).map_err(view)
 }
 
+/// Copies the public half of the account's key (`jwk`, `jwks` or `certificate`).
+#[tauri::command]
+pub fn copy_public_key(app: AppHandle, name: String, part: String) -> Answer<()> {
+    crate::clipboard::copy_public_key(&app, &name, &part).map_err(view)
+}
+
 /// The token itself, shown when the person asks to reveal it.
 #[tauri::command]
 pub async fn reveal_token(engine: State<'_, EngineHandle>, name: String) -> Answer<String> {

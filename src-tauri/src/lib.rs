@@ -79,6 +79,7 @@ pub fn run() {
             commands::copy_token,
             commands::reveal_token,
             commands::copy_snippet,
+            commands::copy_public_key,
             commands::start_login,
             commands::cancel_login,
             commands::get_settings,

@@ -179,6 +179,45 @@ test('an account added through the form goes valid; its token copies; refresh no
   assert.equal(token, app.cli('token', 'e2e-form'));
 });
 
+test('a private_key_jwt account added in the window: its generated public key, copied from the window and registered at the IdP, makes it valid', async () => {
+  await app.newAccount('e2e-signed', 'client_credentials');
+  await app.discover(idp.issuer, 'token_url', `${idp.issuer}/token`);
+  await app.set('input[name="client_id"]', 'pkjwt-e2e');
+  await app.click('form button.link'); // More settings
+  await app.set('select[name="auth_method"]', 'private_key_jwt');
+  // No secret and no key: Tokentray generates the key when the account is saved.
+  await app.click('[data-action="save"]');
+  const detail = '[data-testid="detail"][data-account="e2e-signed"]';
+  await driver.wait(until.elementLocated(By.css(`${detail} [data-testid="public-key"]`)), 20_000);
+  const shown = JSON.parse(await driver.findElement(By.css('[data-testid="public-jwk"]')).getText());
+  assert.equal(shown.kty, 'EC');
+  assert.equal(shown.d, undefined, 'never the private half');
+  await app.click(`${detail} [data-action="copy-jwks"]`);
+  const jwks = JSON.parse(await waitFor('the JWK Set in the clipboard', () => (clipboard().startsWith('{"keys"') ? clipboard() : '')));
+  assert.deepEqual(jwks.keys[0], shown);
+  await app.screenshot('detail-public-key');
+  const registered = await fetch(`${idp.issuer}/reg`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      client_id: 'pkjwt-e2e',
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks,
+      scope: 'api:read',
+    }),
+  });
+  assert.equal(registered.status, 201, await registered.text());
+  await app.click(`${detail} [data-action="refresh"]`);
+  await driver.wait(until.elementLocated(By.css(`${detail} .pill.ok`)), 20_000);
+  const token = app.cli('token', 'e2e-signed');
+  const seen = await introspect(token);
+  assert.equal(seen.active, true);
+  assert.equal(seen.client_id, 'pkjwt-e2e');
+});
+
 test('a custom account whose service token runs out soon: the window says what runs out, and the notification names it', async () => {
   // The guide's two-level setup against the project's own API server: a service token (a JWT
   // three days from its end) exchanged for 15-minute access tokens.

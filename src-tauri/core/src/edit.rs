@@ -37,6 +37,8 @@ pub struct AccountDetail {
     pub jwt: Option<crate::jwt::Jwt>,
     /// How to use it with kubectl, git, Docker and a shell ("Use with…").
     pub snippets: Vec<crate::tools::Snippet>,
+    /// The public half of its key, when it signs its client assertions (to register).
+    pub public_key: Option<crate::engine::PublicKey>,
 }
 
 /// What a test request brought back, without the token.
@@ -70,6 +72,7 @@ impl EngineHandle {
                 .unwrap_or_default(),
             jwt,
             snippets: self.snippets(name)?,
+            public_key: self.public_key(name).ok(),
         })
     }
 

@@ -45,6 +45,8 @@ export const discover = (issuer: string) => invoke<Metadata>('discover', { issue
 export const copyToken = (name: string) => invoke<number>('copy_token', { name });
 /** Copies one of the account's "Use with…" setups (`tool` as the engine names it). */
 export const copySnippet = (name: string, tool: string) => invoke<void>('copy_snippet', { name, tool });
+/** Copies the public half of the account's key: `jwk`, `jwks` or `certificate`. */
+export const copyPublicKey = (name: string, part: 'jwk' | 'jwks' | 'certificate') => invoke<void>('copy_public_key', { name, part });
 export const revealToken = (name: string) => invoke<string>('reveal_token', { name });
 export const startLogin = (name: string) => invoke<void>('start_login', { name });
 export const cancelLogin = (name: string) => invoke<void>('cancel_login', { name });
