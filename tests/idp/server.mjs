@@ -10,11 +10,19 @@
 //   IDP_DEVICE_INTERVAL    device-flow polling interval in seconds (default 5, RFC 8628)
 //   IDP_REFRESH_REUSE_GRACE seconds during which a just-rotated refresh token may be used
 //                          again (default 0: strict, a reuse revokes the grant)
+//   IDP_MTLS_CERT, IDP_MTLS_KEY, IDP_MTLS_CA
+//                          PEM files: with them the IdP also listens over HTTPS (this
+//                          certificate, asking clients for theirs, trusting this CA for
+//                          tls_client_auth) for mutual-TLS client authentication and
+//                          certificate-bound tokens (RFC 8705); its address is `mtls` in the
+//                          ready line and `mtls_endpoint_aliases` in discovery
 //
 // Logins need no person: /interaction/:uid logs the fixed test user in and grants what was
 // asked, so a test can follow redirects (with a cookie jar) from /auth to the redirect_uri.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import Provider, { errors } from 'oidc-provider';
 import { CLIENTS, RESOURCE, TEST_USER } from './clients.mjs';
 
@@ -41,6 +49,27 @@ await new Promise((resolve, reject) => {
 });
 const issuer = `http://127.0.0.1:${server.address().port}`;
 
+// Mutual TLS: a second listener over HTTPS that asks for a client certificate and accepts any
+// (the provider decides: tls_client_auth wants one from the CA, self_signed one registered).
+let mtls;
+let tlsServer;
+if (process.env.IDP_MTLS_CERT) {
+  const read = (name) => fs.readFileSync(process.env[name]);
+  tlsServer = https.createServer({
+    cert: read('IDP_MTLS_CERT'),
+    key: read('IDP_MTLS_KEY'),
+    ca: read('IDP_MTLS_CA'),
+    requestCert: true,
+    rejectUnauthorized: false,
+  });
+  await new Promise((resolve) => tlsServer.listen(0, '127.0.0.1', resolve));
+  mtls = `https://127.0.0.1:${tlsServer.address().port}`;
+}
+const peerCertificate = (ctx) => {
+  const raw = ctx.socket?.getPeerCertificate?.()?.raw;
+  return raw ? new crypto.X509Certificate(raw) : undefined;
+};
+
 const provider = new Provider(issuer, {
   clients: CLIENTS,
   findAccount: async (_ctx, sub) => ({
@@ -51,7 +80,36 @@ const provider = new Provider(issuer, {
   scopes: ['openid', 'offline_access', 'profile', 'email', 'api:read', 'api:write'],
   cookies: { keys: ['tokentray-test-idp-cookie-key'] },
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+  clientAuthMethods: [
+    'client_secret_basic',
+    'client_secret_jwt',
+    'client_secret_post',
+    'private_key_jwt',
+    'none',
+    ...(mtls ? ['tls_client_auth', 'self_signed_tls_client_auth'] : []),
+  ],
+  discovery: mtls
+    ? {
+        mtls_endpoint_aliases: {
+          token_endpoint: `${mtls}/token`,
+          revocation_endpoint: `${mtls}/token/revocation`,
+          introspection_endpoint: `${mtls}/token/introspection`,
+          device_authorization_endpoint: `${mtls}/device/auth`,
+          pushed_authorization_request_endpoint: `${mtls}/request`,
+        },
+      }
+    : {},
   features: {
+    mTLS: {
+      enabled: Boolean(mtls),
+      certificateBoundAccessTokens: true,
+      tlsClientAuth: true,
+      selfSignedTlsClientAuth: true,
+      getCertificate: peerCertificate,
+      certificateAuthorized: (ctx) => ctx.socket?.authorized === true,
+      certificateSubjectMatches: (ctx, property, expected) =>
+        property === 'tls_client_auth_subject_dn' && peerCertificate(ctx)?.subject.replaceAll('\n', ',') === expected,
+    },
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
     deviceFlow: { enabled: true },
@@ -201,6 +259,7 @@ async function autoInteraction(req, res) {
 }
 
 const callback = provider.callback();
+tlsServer?.on('request', callback);
 server.on('request', (req, res) => {
   if (req.url.startsWith('/interaction/')) {
     autoInteraction(req, res).catch((err) => {
@@ -215,4 +274,4 @@ server.on('request', (req, res) => {
 // A reader that went away must not take the server down with it.
 process.stdout.on('error', () => {});
 for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => server.close(() => process.exit(0)));
-process.stdout.write(`${JSON.stringify({ issuer })}\n`);
+process.stdout.write(`${JSON.stringify({ issuer, mtls })}\n`);

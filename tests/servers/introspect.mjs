@@ -1,5 +1,5 @@
 // Asks the test IdP about a token (RFC 7662), as a resource server does: the servers of the
-// tests (kube-api.mjs, git-http.mjs, dpop-api.mjs) accept only a token the IdP says is live.
+// tests (kube-api.mjs, git-http.mjs, bound-api.mjs) accept only a token the IdP says is live.
 const issuer = process.env.IDP_ISSUER;
 const [client, secret] = (process.env.INTROSPECT_AUTH ?? 'cc-basic:cc-basic-secret').split(':');
 if (!issuer) {

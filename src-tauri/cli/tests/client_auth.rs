@@ -260,7 +260,7 @@ async fn dpop_bound_tokens_work_only_with_a_fresh_proof_of_the_accounts_key() {
     // The IdP requires a nonce in every proof: each token below took the nonce round trip.
     let idp = Idp::start(300);
     let api = support::Server::start(
-        "tests/servers/dpop-api.mjs",
+        "tests/servers/bound-api.mjs",
         &[("IDP_ISSUER", idp.issuer.clone())],
     );
     let home = std::env::temp_dir().join(format!("tokentray-dpop-{}", std::process::id()));
@@ -439,4 +439,234 @@ async fn a_login_the_server_wants_pushed_goes_through_par() {
     );
     let token = stdout(&run(&home, &["token", "pushed"])).trim().to_string();
     assert_eq!(idp.introspect(&token).await["client_id"], "app-par");
+}
+
+/// Runs openssl in `dir` (tests/setup.sh installs it).
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A P-256 key (mode 0600) and a certificate for `subject`: signed by the test CA with
+/// `extensions`, or self-signed; valid `days` (0: it ends the moment it begins).
+fn certificate(dir: &Path, name: &str, subject: &str, extensions: &str, signed: bool, days: &str) {
+    let key = format!("{name}.key");
+    openssl(
+        dir,
+        &[
+            "genpkey",
+            "-algorithm",
+            "EC",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-out",
+            &key,
+        ],
+    );
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.join(&key), std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let ext = format!("{name}.ext");
+    std::fs::write(dir.join(&ext), extensions).unwrap();
+    let (csr, pem) = (format!("{name}.csr"), format!("{name}.pem"));
+    openssl(
+        dir,
+        &["req", "-new", "-key", &key, "-out", &csr, "-subj", subject],
+    );
+    let mut args = vec![
+        "x509", "-req", "-in", &csr, "-out", &pem, "-days", days, "-extfile", &ext,
+    ];
+    match signed {
+        true => args.extend(["-CA", "ca.pem", "-CAkey", "ca.key"]),
+        false => args.extend(["-key", &key]),
+    }
+    openssl(dir, &args);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_client_authentication_and_certificate_bound_tokens() {
+    let dir = std::env::temp_dir().join(format!("tokentray-mtls-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    openssl(
+        &dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=Tokentray test CA",
+        ],
+    );
+    let server_ext = "subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
+    let client_ext = "extendedKeyUsage=clientAuth\n";
+    certificate(&dir, "server", "/CN=127.0.0.1", server_ext, true, "2");
+    certificate(&dir, "client", "/CN=mtls-client", client_ext, true, "1");
+    certificate(&dir, "self", "/CN=mtls-self", client_ext, false, "30");
+    certificate(&dir, "expired", "/CN=mtls-client", client_ext, true, "0");
+    let file = |name: &str| dir.join(name).display().to_string();
+    let idp = Idp::start_with(
+        300,
+        &[
+            ("IDP_MTLS_CERT", file("server.pem")),
+            ("IDP_MTLS_KEY", file("server.key")),
+            ("IDP_MTLS_CA", file("ca.pem")),
+        ],
+    );
+    // The token endpoint clients with certificates use: discovery's mtls_endpoint_aliases.
+    let meta: serde_json::Value =
+        reqwest::get(format!("{}/.well-known/openid-configuration", idp.issuer))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    let token_url = meta["mtls_endpoint_aliases"]["token_endpoint"]
+        .as_str()
+        .expect("mtls_endpoint_aliases in discovery")
+        .to_string();
+    assert!(token_url.starts_with(idp.mtls.as_deref().unwrap()));
+    let thumbprint =
+        |name: &str| tokentray_core::jws::certificate_thumbprint(&dir.join(name)).unwrap();
+    let self_jwk = {
+        let key =
+            tokentray_core::Secret::new(std::fs::read_to_string(dir.join("self.key")).unwrap());
+        let mut jwk = tokentray_core::jws::SigningKey::from_pem(&key, None)
+            .unwrap()
+            .public_jwk()
+            .unwrap();
+        jwk["x5t#S256"] = thumbprint("self.pem").into();
+        jwk
+    };
+    for client in [
+        serde_json::json!({ "client_id": "mtls-pki", "token_endpoint_auth_method": "tls_client_auth", "tls_client_auth_subject_dn": "CN=mtls-client" }),
+        serde_json::json!({ "client_id": "mtls-self", "token_endpoint_auth_method": "self_signed_tls_client_auth", "jwks": { "keys": [self_jwk] } }),
+    ] {
+        let mut client = client;
+        for (k, v) in [
+            ("grant_types", serde_json::json!(["client_credentials"])),
+            ("response_types", serde_json::json!([])),
+            ("redirect_uris", serde_json::json!([])),
+            (
+                "tls_client_certificate_bound_access_tokens",
+                serde_json::json!(true),
+            ),
+            ("scope", serde_json::json!("api:read")),
+        ] {
+            client[k] = v;
+        }
+        register(&idp, client).await;
+    }
+
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let account = |name: &str, client: &str, method: &str, cert: &str| {
+        format!(
+            "[[account]]\nname = \"{name}\"\ngrant = \"client_credentials\"\ntoken_url = \"{token_url}\"\nclient_id = \"{client}\"\nauth_method = \"{method}\"\ntls_client_cert_file = \"{}\"\ntls_client_key_file = \"{}\"\ntls_ca_file = \"{}\"\nscope = \"api:read\"\n\n",
+            file(&format!("{cert}.pem")),
+            file(&format!("{cert}.key")),
+            file("ca.pem"),
+        )
+    };
+    std::fs::write(
+        home.join("profile.toml"),
+        account("pki", "mtls-pki", "tls_client_auth", "client")
+            + &account("self", "mtls-self", "self_signed_tls_client_auth", "self")
+            + &account("outsider", "mtls-pki", "tls_client_auth", "self")
+            + &account("lapsed", "mtls-pki", "tls_client_auth", "expired"),
+    )
+    .unwrap();
+    let _daemon = Daemon::start(&home);
+
+    // Each token is bound to the certificate that got it.
+    let pki = stdout(&run(&home, &["token", "pki"])).trim().to_string();
+    let seen = idp.introspect(&pki).await;
+    assert_eq!(
+        (seen["active"].as_bool(), seen["client_id"].as_str()),
+        (Some(true), Some("mtls-pki"))
+    );
+    assert_eq!(seen["cnf"]["x5t#S256"], thumbprint("client.pem"));
+    stdout(&run(&home, &["refresh", "pki"]));
+    let renewed = stdout(&run(&home, &["token", "pki"])).trim().to_string();
+    assert_ne!(renewed, pki);
+    assert_eq!(
+        idp.introspect(&renewed).await["cnf"]["x5t#S256"],
+        thumbprint("client.pem")
+    );
+    let own = stdout(&run(&home, &["token", "self"])).trim().to_string();
+    assert_eq!(
+        idp.introspect(&own).await["cnf"]["x5t#S256"],
+        thumbprint("self.pem")
+    );
+
+    // A certificate no CA vouches for, and one that has expired, are refused.
+    for refused in ["outsider", "lapsed"] {
+        let (status, said) = code(&home, &["refresh", refused]);
+        assert_eq!(status, Some(4), "{refused}: {said}");
+        assert!(said.contains("error[invalid_client]"), "{refused}: {said}");
+    }
+    // The client certificate runs out in a day: the account says so (warned at 1 day).
+    let status: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&home, &["status", "pki", "--json"]))).unwrap();
+    assert_eq!(status["credential"]["name"], "client certificate");
+    assert_eq!(status["status"], "expiring");
+
+    // The bound token works at a resource server only over a connection with that certificate.
+    let api = support::Server::start(
+        "tests/servers/bound-api.mjs",
+        &[
+            ("IDP_ISSUER", idp.issuer.clone()),
+            ("API_TLS_CERT", file("server.pem")),
+            ("API_TLS_KEY", file("server.key")),
+            ("API_TLS_CA", file("ca.pem")),
+        ],
+    );
+    let call = |cert: Option<&str>| {
+        let ca =
+            reqwest::Certificate::from_pem(&std::fs::read(dir.join("ca.pem")).unwrap()).unwrap();
+        let mut builder = reqwest::Client::builder().add_root_certificate(ca);
+        if let Some(cert) = cert {
+            let pem = [
+                std::fs::read(dir.join(format!("{cert}.pem"))).unwrap(),
+                std::fs::read(dir.join(format!("{cert}.key"))).unwrap(),
+            ]
+            .concat();
+            builder = builder.identity(reqwest::Identity::from_pem(&pem).unwrap());
+        }
+        let client = builder.build().unwrap();
+        let (url, token) = (format!("{}/things", api.url), renewed.clone());
+        async move {
+            client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(call(Some("client")).await, 200);
+    assert_eq!(call(Some("self")).await, 401, "another certificate");
+    assert_eq!(call(None).await, 401, "no certificate");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -59,6 +59,48 @@ pub struct Response {
     pub body: Vec<u8>,
 }
 
+/// A client that presents a client certificate (mutual TLS, RFC 8705) and/or trusts one more
+/// CA for servers with a private one: one per certificate, key and CA, made once and reused
+/// (a new file content makes a new one).
+pub fn for_tls(
+    identity: Option<(&[u8], &crate::secret::Secret)>,
+    ca: Option<&[u8]>,
+) -> Result<reqwest::Client> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CLIENTS: OnceLock<Mutex<HashMap<String, reqwest::Client>>> = OnceLock::new();
+    let mut id = Vec::new();
+    if let Some((cert, key)) = identity {
+        id.extend_from_slice(cert);
+        id.extend_from_slice(key.expose().as_bytes());
+    }
+    id.push(0);
+    id.extend_from_slice(ca.unwrap_or_default());
+    let id = crate::jws::sha256_b64(&id);
+    let clients = CLIENTS.get_or_init(Default::default);
+    if let Some(client) = clients.lock().expect("poisoned").get(&id) {
+        return Ok(client.clone());
+    }
+    let bad = |what: &str, e: reqwest::Error| Error::InvalidConfig(format!("the {what}: {e}"));
+    let mut builder = builder();
+    if let Some((cert, key)) = identity {
+        let mut pem = cert.to_vec();
+        pem.push(b'\n');
+        pem.extend_from_slice(key.expose().as_bytes());
+        let identity = reqwest::Identity::from_pem(&pem)
+            .map_err(|e| bad("client certificate and key (PEM)", e))?;
+        builder = builder.identity(identity);
+    }
+    if let Some(ca) = ca {
+        let certificate =
+            reqwest::Certificate::from_pem(ca).map_err(|e| bad("CA certificate (PEM)", e))?;
+        builder = builder.add_root_certificate(certificate);
+    }
+    let client = builder.build().map_err(|e| bad("TLS settings", e))?;
+    clients.lock().expect("poisoned").insert(id, client.clone());
+    Ok(client)
+}
+
 /// Sends a request and reads the answer, turning transport failures into error codes.
 pub async fn send(request: reqwest::RequestBuilder) -> Result<Response> {
     let mut response = request.send().await.map_err(transport_error)?;

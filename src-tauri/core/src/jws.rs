@@ -213,6 +213,22 @@ pub fn certificate_thumbprint(path: &std::path::Path) -> Result<String, String> 
     Ok(sha256_b64(&cert))
 }
 
+/// When the first certificate in a PEM file stops being valid (`notAfter`): a client
+/// certificate is watched like any credential that runs out.
+pub fn certificate_not_after(
+    path: &std::path::Path,
+) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    use rustls_pki_types::pem::PemObject;
+    use x509_cert::der::Decode;
+    let der = rustls_pki_types::CertificateDer::from_pem_file(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let cert = x509_cert::Certificate::from_der(&der)
+        .map_err(|e| format!("{}: not an X.509 certificate ({e})", path.display()))?;
+    let end = cert.tbs_certificate.validity.not_after.to_unix_duration();
+    chrono::DateTime::from_timestamp(end.as_secs() as i64, 0)
+        .ok_or_else(|| format!("{}: its end is out of range", path.display()))
+}
+
 /// A self-signed certificate for a key, to register where a server wants a certificate
 /// rather than a JWK (Entra ID): `CN=<subject>`, valid from `from` for `days`.
 pub fn self_signed_certificate(
@@ -340,6 +356,8 @@ mod tests {
         let file = std::env::temp_dir().join(format!("tt-cert-{}.pem", std::process::id()));
         std::fs::write(&file, &cert).unwrap();
         assert_eq!(certificate_thumbprint(&file).unwrap().len(), 43);
+        let end = certificate_not_after(&file).unwrap();
+        assert_eq!(end.date_naive().to_string(), "2028-11-30");
         std::fs::remove_file(file).unwrap();
     }
 }

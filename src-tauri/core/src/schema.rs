@@ -64,8 +64,8 @@ pub struct Field {
     pub placeholder: Option<String>,
     /// Shown under "More settings".
     pub advanced: bool,
-    /// A required setting that is not required when this other setting has this value
-    /// (`client_secret`, unless `auth_method` is `private_key_jwt`).
+    /// A required setting that is not required when this other setting has one of these
+    /// values (`client_secret`, unless `auth_method` is `private_key_jwt` or mutual TLS).
     pub unless: Option<Unless>,
 }
 
@@ -73,7 +73,7 @@ pub struct Field {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unless {
     pub key: String,
-    pub value: String,
+    pub values: Vec<String>,
 }
 
 /// One grant's form.
@@ -119,10 +119,10 @@ impl Field {
             unless: None,
         }
     }
-    fn unless(mut self, key: &str, value: &str) -> Field {
+    fn unless(mut self, key: &str, values: &[&str]) -> Field {
         self.unless = Some(Unless {
             key: key.into(),
-            value: value.into(),
+            values: values.iter().map(|v| v.to_string()).collect(),
         });
         self
     }

@@ -34,7 +34,9 @@ fn sample(f: &Field, rng: &mut fastrand::Rng) -> Value {
     };
     match f.kind {
         // A key that signs (the check parses it) and the algorithm that fits it.
-        FieldKind::Secret if f.key == "private_key" || f.key == "dpop_key" => {
+        FieldKind::Secret
+            if f.key == "private_key" || f.key == "dpop_key" || f.key == "tls_client_key" =>
+        {
             json!(tokentray_core::jws::SigningKey::generate()
                 .unwrap()
                 .expose())
@@ -104,6 +106,19 @@ fn generate(schema: &GrantSchema, rng: &mut fastrand::Rng, all: bool) -> Map<Str
         if wanted {
             put(&mut out, &f.key, sample(f, rng));
         }
+    }
+    // A client certificate comes with its key; a method that presents one needs both.
+    let tls_methods = ["tls_client_auth", "self_signed_tls_client_auth"];
+    let presents = out
+        .get("auth_method")
+        .is_some_and(|m| tls_methods.iter().any(|t| m == t));
+    if presents || out.contains_key("tls_client_cert_file") || out.contains_key("tls_client_key") {
+        out.entry("tls_client_cert_file")
+            .or_insert(json!("/etc/client.pem"));
+        out.entry("tls_client_key")
+            .or_insert(json!(tokentray_core::jws::SigningKey::generate()
+                .unwrap()
+                .expose()));
     }
     // A method that sends the secret needs one (the engine refuses it otherwise).
     let by_secret = [

@@ -61,7 +61,7 @@ export function validate(kind: string, values: Values, held: string[] = []): Rec
     }
     const table = tableOf(kind, f.key);
     if (!v) {
-      const excused = f.unless && values[f.unless.key]?.trim() === f.unless.value;
+      const excused = f.unless && f.unless.values.includes(values[f.unless.key]?.trim() ?? '');
       const needed = f.required && !excused && (!table || tableGiven(kind, values, table.table));
       if (needed && !(f.kind === 'secret' && held.includes(f.key)) && f.kind !== 'secret_in') errors[f.key] = 'Required.';
       continue;

@@ -23,6 +23,8 @@ pub(crate) struct Account {
     pub(crate) config: std::result::Result<AccountConfig, Error>,
     /// The secret in the settings that runs out, when it is a JWT with `exp`.
     credential: Option<Credential>,
+    /// The client certificate's end, when the account presents one (mutual TLS).
+    client_certificate: Option<Credential>,
     pub(crate) state: Mutex<State>,
     /// Held while a refresh runs: concurrent callers wait for it and share its result.
     pub(crate) flight: tokio::sync::Mutex<()>,
@@ -121,6 +123,21 @@ impl Account {
                 renewed_by_command: c.grant.renewal().is_some(),
             })
         });
+        // Read once per load (an edited account is loaded again).
+        let client_certificate = config.as_ref().ok().and_then(|c| {
+            let file = c.grant.client()?.tls.cert_file?;
+            match crate::jws::certificate_not_after(file) {
+                Ok(expires_at) => Some(Credential {
+                    name: "client certificate".into(),
+                    expires_at,
+                    renewed_by_command: false,
+                }),
+                Err(e) => {
+                    tracing::warn!(account = %name, "client certificate: {e}");
+                    None
+                }
+            }
+        });
         // The engine needs the grant and the policy; the written settings and secrets are the
         // store's business and are not kept twice in memory (10,000 accounts add up).
         let config = config.map(|mut c| {
@@ -134,6 +151,7 @@ impl Account {
             kind,
             config,
             credential,
+            client_certificate,
             state: Mutex::new(state),
             flight: Default::default(),
         }
@@ -218,10 +236,21 @@ impl Account {
         config.is_some_and(|c| c.grant.renewal().is_some())
     }
 
+    /// What runs out first with no way to renew it: the client certificate the account
+    /// presents, or what [`Account::token_credential`] says.
+    pub(crate) fn watched(&self, state: &State) -> Option<Credential> {
+        let token = self.token_credential(state);
+        match (token, &self.client_certificate) {
+            (Some(t), Some(c)) if t.expires_at <= c.expires_at => Some(t),
+            (_, Some(c)) => Some(c.clone()),
+            (t, None) => t,
+        }
+    }
+
     /// What runs out with no way to renew it, when its end is known: a pasted token itself;
     /// else the refresh token held (its stated end, or its JWT `exp`), or, before one is held,
     /// the secret in the settings (a service token that is a JWT).
-    pub(crate) fn watched(&self, state: &State) -> Option<Credential> {
+    fn token_credential(&self, state: &State) -> Option<Credential> {
         let token = state.token.as_ref();
         if !self.renews_itself() {
             let expires_at = token?.expires_at?;

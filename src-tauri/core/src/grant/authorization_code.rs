@@ -44,6 +44,11 @@ pub struct Config {
     /// DPoP (RFC 9449): bind the tokens to a key the account holds (generated and sealed).
     pub dpop: Option<bool>,
     pub dpop_key: Option<Secret>,
+    /// Mutual TLS (RFC 8705): the client certificate (a PEM file) and its key (sealed;
+    /// `tls_client_key_file` in a profile), and a CA to trust for the server's certificate.
+    pub tls_client_cert_file: Option<std::path::PathBuf>,
+    pub tls_client_key: Option<Secret>,
+    pub tls_ca_file: Option<std::path::PathBuf>,
     pub scope: Option<String>,
     /// RFC 8707 resource indicator.
     pub resource: Option<String>,
@@ -61,6 +66,11 @@ impl Config {
             key: super::client_auth::assertion_key!(self),
             dpop: self.dpop.unwrap_or(false),
             dpop_key: self.dpop_key.as_ref(),
+            tls: super::client_auth::Tls {
+                cert_file: self.tls_client_cert_file.as_deref(),
+                key: self.tls_client_key.as_ref(),
+                ca_file: self.tls_ca_file.as_deref(),
+            },
         }
     }
 }
@@ -74,12 +84,7 @@ async fn push(
     params: &[(&str, String)],
 ) -> Result<String> {
     let mut form: Vec<(&'static str, String)> = Vec::new();
-    let request = c.client().apply(
-        ctx.http.post(par_url.clone()),
-        &mut form,
-        par_url,
-        ctx.clock.now(),
-    )?;
+    let request = c.client().post(ctx, par_url, &mut form)?;
     // The client's credentials first, then the login's own parameters (client_id once).
     let mut body: Vec<(&str, String)> = form.iter().map(|(k, v)| (*k, v.clone())).collect();
     body.extend(

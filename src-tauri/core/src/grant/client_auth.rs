@@ -18,6 +18,10 @@ pub enum AuthMethod {
     /// An assertion signed with the client's private key (`private_key`; Tokentray generates
     /// one when none is given).
     PrivateKeyJwt,
+    /// RFC 8705 §2.1: the client certificate (from a CA the server trusts) is the credential.
+    TlsClientAuth,
+    /// RFC 8705 §2.2: a self-signed client certificate registered with the client.
+    SelfSignedTlsClientAuth,
     /// A public client (a native app with PKCE): `client_id` only.
     None,
 }
@@ -52,6 +56,15 @@ macro_rules! assertion_key {
 }
 pub(crate) use assertion_key;
 
+/// Mutual TLS: the certificate the client presents, its key, and a CA to trust for the
+/// server's own certificate (a private CA).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tls<'a> {
+    pub cert_file: Option<&'a std::path::Path>,
+    pub key: Option<&'a Secret>,
+    pub ca_file: Option<&'a std::path::Path>,
+}
+
 /// A client's identity as a grant sends it.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAuth<'a> {
@@ -63,6 +76,7 @@ pub struct ClientAuth<'a> {
     /// Token requests carry DPoP proofs signed with `dpop_key` (RFC 9449).
     pub dpop: bool,
     pub dpop_key: Option<&'a Secret>,
+    pub tls: Tls<'a>,
 }
 
 /// The assertion's lifetime (RFC 7523 asks for a short one; servers refuse long ones).
@@ -89,13 +103,51 @@ impl ClientAuth<'_> {
                 // The engine generates one when the account is added.
                 None => Ok(()),
             },
+            AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth
+                if self.tls.cert_file.is_none() || self.tls.key.is_none() =>
+            {
+                Err("tls_client_auth needs tls_client_cert_file and its key (tls_client_key_file)".into())
+            }
+            _ if self.tls.cert_file.is_some() != self.tls.key.is_some() => {
+                Err("give the client certificate (tls_client_cert_file) and its key (tls_client_key_file) together".into())
+            }
             _ => Ok(()),
         }
     }
 
+    /// A request to `endpoint` from the client: over mutual TLS when it has a certificate
+    /// (one HTTP client per certificate, reused), with its credentials added to `form`.
+    pub fn post(
+        &self,
+        ctx: super::Context<'_>,
+        endpoint: &url::Url,
+        form: &mut Vec<(&'static str, String)>,
+    ) -> crate::Result<reqwest::RequestBuilder> {
+        let http = match (self.tls.cert_file, self.tls.key, self.tls.ca_file) {
+            (None, _, None) => ctx.http.clone(),
+            (cert, key, ca) => {
+                let read = |path: &std::path::Path| {
+                    std::fs::read(path).map_err(|e| {
+                        crate::Error::InvalidConfig(format!("{}: {e}", path.display()))
+                    })
+                };
+                let identity = match (cert, key) {
+                    (Some(cert), Some(key)) => Some((read(cert)?, key)),
+                    _ => None,
+                };
+                let ca = ca.map(read).transpose()?;
+                crate::http::for_tls(
+                    identity.as_ref().map(|(c, k)| (c.as_slice(), *k)),
+                    ca.as_deref(),
+                )?
+            }
+        };
+        self.apply(http.post(endpoint.clone()), form, endpoint, ctx.clock.now())
+    }
+
     /// Adds the client's credentials to a request to `endpoint` with these form fields, at
     /// `now` (an assertion's `iat` and `exp`).
-    pub fn apply(
+    fn apply(
         &self,
         request: reqwest::RequestBuilder,
         form: &mut Vec<(&'static str, String)>,
@@ -161,7 +213,8 @@ impl ClientAuth<'_> {
                 push_assertion(assertion(key, header)?);
                 request
             }
-            AuthMethod::None => {
+            // The certificate, presented in the TLS handshake, is the credential.
+            AuthMethod::None | AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
                 form.push(("client_id", self.client_id.to_string()));
                 request
             }
@@ -186,11 +239,9 @@ pub async fn token_request(
     loop {
         let now = ctx.clock.now();
         let mut form = form.clone();
-        let request = ctx
-            .http
-            .post(url.clone())
+        let mut request = client
+            .post(ctx, url, &mut form)?
             .header("accept", "application/json");
-        let mut request = client.apply(request, &mut form, url, now)?;
         if client.dpop {
             let key = client.dpop_key.ok_or_else(|| {
                 crate::Error::InvalidConfig("dpop = true but no DPoP key is held yet (it is generated when the account is saved)".into())

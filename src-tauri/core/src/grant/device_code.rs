@@ -36,6 +36,11 @@ pub struct Config {
     /// DPoP (RFC 9449): bind the tokens to a key the account holds (generated and sealed).
     pub dpop: Option<bool>,
     pub dpop_key: Option<Secret>,
+    /// Mutual TLS (RFC 8705): the client certificate (a PEM file) and its key (sealed;
+    /// `tls_client_key_file` in a profile), and a CA to trust for the server's certificate.
+    pub tls_client_cert_file: Option<std::path::PathBuf>,
+    pub tls_client_key: Option<Secret>,
+    pub tls_ca_file: Option<std::path::PathBuf>,
     pub scope: Option<String>,
 }
 
@@ -48,6 +53,11 @@ impl Config {
             key: super::client_auth::assertion_key!(self),
             dpop: self.dpop.unwrap_or(false),
             dpop_key: self.dpop_key.as_ref(),
+            tls: super::client_auth::Tls {
+                cert_file: self.tls_client_cert_file.as_deref(),
+                key: self.tls_client_key.as_ref(),
+                ca_file: self.tls_ca_file.as_deref(),
+            },
         }
     }
 }
@@ -80,16 +90,10 @@ struct Answer {
 pub async fn start(ctx: Context<'_>, c: &Config) -> Result<DeviceAuthorization> {
     let mut form = Vec::new();
     push_opt(&mut form, "scope", &c.scope);
-    let request = ctx
-        .http
-        .post(c.device_authorization_url.clone())
+    let request = c
+        .client()
+        .post(ctx, &c.device_authorization_url, &mut form)?
         .header("accept", "application/json");
-    let request = c.client().apply(
-        request,
-        &mut form,
-        &c.device_authorization_url,
-        ctx.clock.now(),
-    )?;
     let response = crate::http::send(request.form(&form)).await?;
     let body = crate::token::success_body(&response, ctx.clock.now())?;
     let a: Answer = serde_json::from_value(body)

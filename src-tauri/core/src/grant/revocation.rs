@@ -28,12 +28,7 @@ pub async fn revoke(
         ("token", token.expose().to_string()),
         ("token_type_hint", hint.to_string()),
     ];
-    let request = client.apply(
-        ctx.http.post(endpoint.clone()),
-        &mut form,
-        endpoint,
-        ctx.clock.now(),
-    )?;
+    let request = client.post(ctx, endpoint, &mut form)?;
     let response = crate::http::send(request.form(&form)).await?;
     if (200..300).contains(&response.status) {
         return Ok(());

@@ -15,11 +15,17 @@ fn client_id() -> Field {
 fn client_secret() -> Field {
     Field::new("client_secret", "Client secret", Secret)
 }
-/// A client that authenticates: with its secret, unless it signs with a key.
+/// A client that authenticates: with its secret, unless it signs with a key or presents a
+/// certificate.
 fn required_secret() -> Field {
-    client_secret()
-        .required()
-        .unless("auth_method", "private_key_jwt")
+    client_secret().required().unless(
+        "auth_method",
+        &[
+            "private_key_jwt",
+            "tls_client_auth",
+            "self_signed_tls_client_auth",
+        ],
+    )
 }
 fn scope() -> Field {
     Field::new("scope", "Scope", Text).placeholder("space-separated")
@@ -84,6 +90,17 @@ fn assertion() -> Vec<Field> {
             .advanced(),
         Field::new("dpop_key", "DPoP key (PEM)", Secret)
             .help("Leave it empty: Tokentray generates one.")
+            .advanced(),
+        Field::new("tls_client_cert_file", "Client certificate (file)", Text)
+            .placeholder("/path/to/client.pem")
+            .help("Mutual TLS (RFC 8705): presented to the server; tokens may be bound to it. Tokentray warns before it expires.")
+            .advanced(),
+        Field::new("tls_client_key", "Client certificate's key (PEM)", Secret)
+            .help("Sealed like any secret; in a profile, tls_client_key_file (readable by you alone).")
+            .advanced(),
+        Field::new("tls_ca_file", "Trust this CA for the server (file)", Text)
+            .placeholder("/path/to/ca.pem")
+            .help("For a server whose certificate comes from a private CA.")
             .advanced(),
     ]
 }

@@ -150,6 +150,7 @@ fn secret_keys_are_the_schemas_secret_fields() {
             "refresh_token",
             "secret",
             "subject_token",
+            "tls_client_key",
             "token"
         ]
     );

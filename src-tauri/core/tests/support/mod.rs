@@ -20,6 +20,8 @@ pub fn repo_root() -> PathBuf {
 /// A Node server of the tests that prints one JSON line with its address when ready.
 pub struct Server {
     pub url: String,
+    /// The whole ready line (the IdP's `mtls` address, say).
+    pub ready: serde_json::Value,
     child: Child,
 }
 
@@ -53,7 +55,7 @@ impl Server {
             .or(ready["url"].as_str())
             .unwrap()
             .to_string();
-        Server { url, child }
+        Server { url, ready, child }
     }
 }
 
@@ -67,6 +69,8 @@ impl Drop for Server {
 /// The test IdP (oidc-provider).
 pub struct Idp {
     pub issuer: String,
+    /// Its mutual-TLS address, when started with IDP_MTLS_* (RFC 8705).
+    pub mtls: Option<String>,
     _server: Server,
 }
 
@@ -82,6 +86,7 @@ impl Idp {
         let server = Server::start("tests/idp/server.mjs", &env);
         Idp {
             issuer: server.url.clone(),
+            mtls: server.ready["mtls"].as_str().map(String::from),
             _server: server,
         }
     }

@@ -21,7 +21,7 @@ default: JsonValue | null, choices: Array<Choice>, help: string | null, placehol
  */
 advanced: boolean, 
 /**
- * A required setting that is not required when this other setting has this value
- * (`client_secret`, unless `auth_method` is `private_key_jwt`).
+ * A required setting that is not required when this other setting has one of these
+ * values (`client_secret`, unless `auth_method` is `private_key_jwt` or mutual TLS).
  */
 unless: Unless | null, };
