@@ -169,6 +169,7 @@ describe('fromDiscovery', () => {
       pushed_authorization_request_endpoint: 'https://idp/par',
       require_pushed_authorization_requests: false,
       dpop_signing_alg_values_supported: [],
+      mtls_endpoint_aliases: { token_endpoint: 'https://mtls.idp/token', revocation_endpoint: null, device_authorization_endpoint: null, pushed_authorization_request_endpoint: null },
     };
     expect(fromDiscovery('client_credentials', meta)).toEqual({ token_url: 'https://idp/token' });
     expect(fromDiscovery('device_code', meta)).toEqual({
@@ -176,5 +177,7 @@ describe('fromDiscovery', () => {
       device_authorization_url: 'https://idp/device',
     });
     expect(fromDiscovery('authorization_code', meta)).toMatchObject({ par_url: 'https://idp/par' });
+    // A client with a certificate goes to the mutual-TLS aliases.
+    expect(fromDiscovery('client_credentials', meta, { auth_method: 'tls_client_auth' })).toEqual({ token_url: 'https://mtls.idp/token' });
   });
 });

@@ -204,13 +204,16 @@ export function fromSettings(settings: Record<string, unknown>): Values {
 }
 
 /** Endpoints found by discovery, as values for the kind's form. */
-export function fromDiscovery(kind: string, meta: Metadata): Values {
+export function fromDiscovery(kind: string, meta: Metadata, values: Values = {}): Values {
+  // A client that presents a certificate uses the server's mutual-TLS aliases (RFC 8705 §5).
+  const tls = ['tls_client_auth', 'self_signed_tls_client_auth'].includes(values.auth_method ?? '') || Boolean(values.tls_client_cert_file?.trim());
+  const alias = tls ? meta.mtls_endpoint_aliases : null;
   const found: Values = {
-    token_url: meta.token_endpoint,
+    token_url: alias?.token_endpoint ?? meta.token_endpoint,
     authorization_url: meta.authorization_endpoint ?? '',
-    device_authorization_url: meta.device_authorization_endpoint ?? '',
-    revocation_url: meta.revocation_endpoint ?? '',
-    par_url: meta.pushed_authorization_request_endpoint ?? '',
+    device_authorization_url: alias?.device_authorization_endpoint ?? meta.device_authorization_endpoint ?? '',
+    revocation_url: alias?.revocation_endpoint ?? meta.revocation_endpoint ?? '',
+    par_url: alias?.pushed_authorization_request_endpoint ?? meta.pushed_authorization_request_endpoint ?? '',
   };
   const keys = new Set(formFields(kind).map((f) => f.key));
   return Object.fromEntries(Object.entries(found).filter(([k, v]) => keys.has(k) && v));

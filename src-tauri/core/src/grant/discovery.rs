@@ -32,6 +32,18 @@ pub struct Metadata {
     /// RFC 9449: the server binds tokens with DPoP when the client asks.
     #[serde(default)]
     pub dpop_signing_alg_values_supported: Vec<String>,
+    /// RFC 8705 §5: where a client with a certificate goes instead.
+    pub mtls_endpoint_aliases: Option<MtlsAliases>,
+}
+
+/// The endpoints a mutual-TLS client uses (RFC 8705 §5), where they differ.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MtlsAliases {
+    pub token_endpoint: Option<Url>,
+    pub revocation_endpoint: Option<Url>,
+    pub device_authorization_endpoint: Option<Url>,
+    pub pushed_authorization_request_endpoint: Option<Url>,
 }
 
 pub async fn discover(ctx: Context<'_>, issuer: &str) -> Result<Metadata> {
