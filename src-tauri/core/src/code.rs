@@ -25,6 +25,11 @@ words! {
         InvalidTarget = "invalid_target",
         AccessDenied = "access_denied",
         ExpiredToken = "expired_token",
+        // RFC 9449 §8: the server wants a fresh nonce in the DPoP proof (asked again after one
+        // retry with its nonce: a server rotating nonces too fast, retried later).
+        UseDpopNonce = "use_dpop_nonce",
+        // RFC 9449 §5: the proof was refused.
+        InvalidDpopProof = "invalid_dpop_proof",
         /// A refusal with an error the server made up.
         Refused = "refused",
         InvalidResponse = "invalid_response",
@@ -91,6 +96,8 @@ impl ErrorCode {
                 | InvalidTarget
                 | AccessDenied
                 | ExpiredToken
+                | UseDpopNonce
+                | InvalidDpopProof
         )
     }
 
@@ -99,12 +106,13 @@ impl ErrorCode {
         match self {
             // A garbled answer (an HTML page, a cut body) is the server's or a proxy's bad
             // moment, not a refusal: retried, never a reason to ask for a login.
-            Network | Timeout | ServerError | RateLimited | InvalidResponse | CommandFailed => {
-                ErrorClass::Transient
-            }
+            Network | Timeout | ServerError | RateLimited | InvalidResponse | CommandFailed
+            | UseDpopNonce => ErrorClass::Transient,
             InvalidGrant | InvalidClient | UnauthorizedClient | InvalidScope | InvalidRequest
-            | UnsupportedGrantType | InvalidTarget | AccessDenied | ExpiredToken | Refused
-            | LoginRequired | Expired | VaultKeyLost => ErrorClass::NeedsPerson,
+            | UnsupportedGrantType | InvalidTarget | AccessDenied | ExpiredToken
+            | InvalidDpopProof | Refused | LoginRequired | Expired | VaultKeyLost => {
+                ErrorClass::NeedsPerson
+            }
             NotFound => ErrorClass::NotFound,
             EngineRunning | EngineNotRunning => ErrorClass::Engine,
             KeyringUnavailable | KeyringLocked => ErrorClass::Keyring,

@@ -53,6 +53,10 @@ enum Fault {
     DnsFailure,
     RefreshTokenReplayed,
     StalledAfterRotation,
+    /// RFC 9449 §8: a proof without the server's nonce gets `use_dpop_nonce` and one.
+    DpopNonce,
+    /// As above, but every proof: a new nonce each time.
+    DpopNonceEveryTime,
 }
 
 /// What the token server knows: the refresh-token family, as a strict server keeps it.
@@ -168,13 +172,13 @@ async fn serve(
     let Ok(mut tls) = acceptor.accept(stream).await else {
         return;
     };
-    let Some((path, form)) = read_request(&mut tls).await else {
+    let Some((path, form, nonce)) = read_request(&mut tls).await else {
         return;
     };
     if path != "/token" {
         family.lock().unwrap().requests_elsewhere += 1;
     }
-    let (status, headers, body) = answer(fault, &family, &form);
+    let (status, headers, body) = answer(fault, &family, &form, nonce.as_deref());
     let mut head = format!("HTTP/1.1 {status} X\r\nconnection: close\r\n");
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
@@ -192,9 +196,10 @@ async fn serve(
     let _ = tls.shutdown().await;
 }
 
+/// A request: its path, its form, and the `nonce` of its DPoP proof (if any).
 async fn read_request(
     stream: &mut (impl AsyncRead + Unpin),
-) -> Option<(String, Vec<(String, String)>)> {
+) -> Option<(String, Vec<(String, String)>, Option<String>)> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     let head_end = loop {
@@ -227,7 +232,18 @@ async fn read_request(
     let form = url::form_urlencoded::parse(&buf[head_end..])
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    Some((path, form))
+    let nonce = head.lines().find_map(|l| {
+        use base64::Engine;
+        let proof = l
+            .strip_prefix("dpop: ")
+            .or_else(|| l.strip_prefix("DPoP: "))?;
+        let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(proof.trim().split('.').nth(1)?)
+            .ok()?;
+        let claims: serde_json::Value = serde_json::from_slice(&claims).ok()?;
+        claims["nonce"].as_str().map(String::from)
+    });
+    Some((path, form, nonce))
 }
 
 type Answer = (u16, Vec<(&'static str, String)>, Vec<u8>);
@@ -240,7 +256,12 @@ fn json(status: u16, body: serde_json::Value) -> Answer {
     )
 }
 
-fn answer(fault: Fault, family: &Mutex<Family>, form: &[(String, String)]) -> Answer {
+fn answer(
+    fault: Fault,
+    family: &Mutex<Family>,
+    form: &[(String, String)],
+    nonce: Option<&str>,
+) -> Answer {
     let text = |status, kind: &str, body: &str| {
         (
             status,
@@ -295,6 +316,20 @@ fn answer(fault: Fault, family: &Mutex<Family>, form: &[(String, String)]) -> An
                 401,
                 serde_json::json!({"error": "invalid_client", "error_description": "client authentication failed"}),
             )
+        }
+        Fault::DpopNonce | Fault::DpopNonceEveryTime
+            if fault == Fault::DpopNonceEveryTime || nonce != Some("n-1") =>
+        {
+            let (s, mut h, b) = json(
+                400,
+                serde_json::json!({"error": "use_dpop_nonce", "error_description": "a nonce is required"}),
+            );
+            let fresh = match fault {
+                Fault::DpopNonce => "n-1".to_string(),
+                _ => format!("n-{}", fastrand::u64(..)),
+            };
+            h.push(("dpop-nonce", fresh));
+            return (s, h, b);
         }
         Fault::Redirect => {
             let (s, mut h, b) = text(302, "text/plain", "");
@@ -380,11 +415,17 @@ impl reqwest::dns::Resolve for Resolver {
     }
 }
 
-/// A fresh `refresh_token` account against a server of its own, holding its first token.
-async fn account_with_server(engine: &EngineHandle, acceptor: &TlsAcceptor, name: &str) -> Server {
+/// A fresh `refresh_token` account against a server of its own, holding its first token
+/// (binding its tokens with DPoP for the DPoP cases).
+async fn account_with_server(
+    engine: &EngineHandle,
+    acceptor: &TlsAcceptor,
+    name: &str,
+    dpop: bool,
+) -> Server {
     let server = Server::start(acceptor.clone(), "rt-0").await;
     let profile = Profile::parse(&format!(
-        "[[account]]\nname = \"{name}\"\ngrant = \"refresh_token\"\ntoken_url = \"{}\"\nclient_id = \"app\"\nrefresh_token = \"rt-0\"\n",
+        "[[account]]\nname = \"{name}\"\ngrant = \"refresh_token\"\ntoken_url = \"{}\"\nclient_id = \"app\"\nrefresh_token = \"rt-0\"\ndpop = {dpop}\n",
         server.url()
     ))
     .unwrap();
@@ -571,6 +612,20 @@ const CASES: &[Case] = &[
         false,
         0,
     ),
+    case(
+        Fault::DpopNonce,
+        "DPoP: use_dpop_nonce with a DPoP-Nonce (once)",
+        None,
+        false,
+        0,
+    ),
+    case(
+        Fault::DpopNonceEveryTime,
+        "DPoP: use_dpop_nonce with a new nonce every time",
+        Some("use_dpop_nonce"),
+        false,
+        0,
+    ),
 ];
 
 /// A case whose refresh-token family the server revoked: `invalid_grant`, a login needed, the
@@ -672,7 +727,8 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
     let mut failures = Vec::new();
     for c in CASES {
         let name = format!("{:?}", c.fault).to_lowercase();
-        let mut server = account_with_server(&engine, &acceptor, &name).await;
+        let dpop = matches!(c.fault, Fault::DpopNonce | Fault::DpopNonceEveryTime);
+        let mut server = account_with_server(&engine, &acceptor, &name, dpop).await;
         let before = engine.get_token(&name).await.unwrap();
 
         server.set(c.fault).await;
@@ -766,7 +822,7 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
     // the server hands back a refresh token it has already retired (a replayed or cached
     // answer): using it trips reuse detection, which revokes the family.
     let name = "replayed";
-    let mut server = account_with_server(&engine, &acceptor, name).await;
+    let mut server = account_with_server(&engine, &acceptor, name, false).await;
     server.set(Fault::RefreshTokenReplayed).await;
     engine.refresh(name).await.unwrap();
     let before = engine.get_token(name).await.unwrap();
@@ -787,7 +843,7 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
     // arrives (the same window as a crash between the server's commit and ours). Servers
     // offer a reuse grace for exactly this (Okta, Auth0, Keycloak); a strict one revokes.
     let name = "stalled-after-rotation";
-    let mut server = account_with_server(&engine, &acceptor, name).await;
+    let mut server = account_with_server(&engine, &acceptor, name, false).await;
     let before = engine.get_token(name).await.unwrap();
     server.set(Fault::StalledAfterRotation).await;
     let timed_out = engine.refresh(name).await;
