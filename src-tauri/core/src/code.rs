@@ -35,6 +35,8 @@ words! {
         InvalidResponse = "invalid_response",
         LoginRequired = "login_required",
         Expired = "expired",
+        // The client certificate (mutual TLS) is past its end: a new one is needed.
+        CertificateExpired = "certificate_expired",
         CommandFailed = "command_failed",
         Cancelled = "cancelled",
         KeyringUnavailable = "keyring_unavailable",
@@ -110,9 +112,8 @@ impl ErrorCode {
             | UseDpopNonce => ErrorClass::Transient,
             InvalidGrant | InvalidClient | UnauthorizedClient | InvalidScope | InvalidRequest
             | UnsupportedGrantType | InvalidTarget | AccessDenied | ExpiredToken
-            | InvalidDpopProof | Refused | LoginRequired | Expired | VaultKeyLost => {
-                ErrorClass::NeedsPerson
-            }
+            | InvalidDpopProof | Refused | LoginRequired | Expired | CertificateExpired
+            | VaultKeyLost => ErrorClass::NeedsPerson,
             NotFound => ErrorClass::NotFound,
             EngineRunning | EngineNotRunning => ErrorClass::Engine,
             KeyringUnavailable | KeyringLocked => ErrorClass::Keyring,

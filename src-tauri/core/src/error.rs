@@ -53,6 +53,11 @@ pub enum Error {
     /// A token that cannot refresh itself has expired.
     #[error("the token expired at {0}; paste a new one or renew it")]
     Expired(chrono::DateTime<chrono::Utc>),
+    /// The client certificate presented for mutual TLS has expired (checked before sending).
+    #[error(
+        "the client certificate expired at {0}; give the account a new one (tls_client_cert_file)"
+    )]
+    CertificateExpired(chrono::DateTime<chrono::Utc>),
     /// An external token command failed.
     #[error("the token command failed: {0}")]
     CommandFailed(String),
@@ -125,6 +130,7 @@ impl Error {
             }
             Error::LoginRequired(_) => ErrorCode::LoginRequired,
             Error::Expired(_) => ErrorCode::Expired,
+            Error::CertificateExpired(_) => ErrorCode::CertificateExpired,
             Error::CommandFailed(_) => ErrorCode::CommandFailed,
             Error::Cancelled => ErrorCode::Cancelled,
             Error::KeyringUnavailable(_) => ErrorCode::KeyringUnavailable,

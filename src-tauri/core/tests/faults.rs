@@ -57,6 +57,9 @@ enum Fault {
     DpopNonce,
     /// As above, but every proof: a new nonce each time.
     DpopNonceEveryTime,
+    /// The server is fine; the client certificate the account presents has expired since its
+    /// last refresh.
+    ExpiredClientCertificate,
 }
 
 /// What the token server knows: the refresh-token family, as a strict server keeps it.
@@ -101,6 +104,12 @@ impl Server {
 
     fn url(&self) -> String {
         format!("https://{HOST}:{}/token", self.port)
+    }
+
+    /// The same by address, for a client that does not use the test's resolver (a client
+    /// certificate's own HTTP client).
+    fn url_by_address(&self) -> String {
+        format!("https://127.0.0.1:{}/token", self.port)
     }
 
     fn accept_on(&mut self, listener: TcpListener) {
@@ -390,6 +399,34 @@ fn answer(
     )
 }
 
+/// The client certificate's key the engine holds (PEM), as `export --with-secrets` gives it.
+async fn held_tls_key(engine: &EngineHandle) -> String {
+    let export = engine.export(true).await.unwrap();
+    let key = export.split("tls_client_key = \"\"\"").nth(1).unwrap();
+    let key = key.split("\"\"\"").next().unwrap();
+    key.trim_start_matches('\n').to_string()
+}
+
+/// A client certificate and its key (PEM), valid until `days` from today.
+fn client_certificate(days: i64) -> (String, String) {
+    let key = rcgen::KeyPair::generate().unwrap().serialize_pem();
+    (certificate_for(&key, days), key)
+}
+
+/// A self-signed certificate of `key` (PEM) ending `days` from today (negative: in the past).
+fn certificate_for(key: &str, days: i64) -> String {
+    use chrono::Datelike;
+    let key = rcgen::KeyPair::from_pem(key).unwrap();
+    let mut params = rcgen::CertificateParams::new(vec!["client".to_string()]).unwrap();
+    let day = |d: i64| {
+        let t = Utc::now() + chrono::Duration::days(d);
+        rcgen::date_time_ymd(t.year(), t.month() as u8, t.day() as u8)
+    };
+    params.not_before = day(days.min(0) - 30);
+    params.not_after = day(days);
+    params.self_signed(&key).unwrap().pem()
+}
+
 /// Resolves [`HOST`] to 127.0.0.1, except in the DNS case: then it asks the system resolver
 /// for a name that cannot exist (RFC 6761 `.invalid`) and passes its failure on.
 struct Resolver {
@@ -415,18 +452,22 @@ impl reqwest::dns::Resolve for Resolver {
     }
 }
 
-/// A fresh `refresh_token` account against a server of its own, holding its first token
-/// (binding its tokens with DPoP for the DPoP cases).
+/// A fresh `refresh_token` account against a server of its own, holding its first token;
+/// `extra` settings beside (DPoP, a client certificate).
 async fn account_with_server(
     engine: &EngineHandle,
     acceptor: &TlsAcceptor,
     name: &str,
-    dpop: bool,
+    extra: &str,
 ) -> Server {
     let server = Server::start(acceptor.clone(), "rt-0").await;
+    // A client certificate's account has an HTTP client of its own (no test resolver).
+    let url = match extra.contains("tls_client_cert_file") {
+        true => server.url_by_address(),
+        false => server.url(),
+    };
     let profile = Profile::parse(&format!(
-        "[[account]]\nname = \"{name}\"\ngrant = \"refresh_token\"\ntoken_url = \"{}\"\nclient_id = \"app\"\nrefresh_token = \"rt-0\"\ndpop = {dpop}\n",
-        server.url()
+        "[[account]]\nname = \"{name}\"\ngrant = \"refresh_token\"\ntoken_url = \"{url}\"\nclient_id = \"app\"\nrefresh_token = \"rt-0\"\n{extra}"
     ))
     .unwrap();
     engine
@@ -613,6 +654,13 @@ const CASES: &[Case] = &[
         0,
     ),
     case(
+        Fault::ExpiredClientCertificate,
+        "mTLS: the client certificate has expired",
+        Some("certificate_expired"),
+        true,
+        0,
+    ),
+    case(
         Fault::DpopNonce,
         "DPoP: use_dpop_nonce with a DPoP-Nonce (once)",
         None,
@@ -674,8 +722,9 @@ async fn check_family_lost(
     (line, failure)
 }
 
-fn tls() -> (TlsAcceptor, reqwest::Certificate) {
-    let cert = rcgen::generate_simple_self_signed(vec![HOST.to_string()]).unwrap();
+fn tls() -> (TlsAcceptor, reqwest::Certificate, String) {
+    let names = vec![HOST.to_string(), "127.0.0.1".to_string()];
+    let cert = rcgen::generate_simple_self_signed(names).unwrap();
     let pem = cert.cert.pem();
     let key = rustls::pki_types::PrivateKeyDer::try_from(cert.key_pair.serialize_der()).unwrap();
     let config = rustls::ServerConfig::builder_with_provider(Arc::new(
@@ -689,12 +738,13 @@ fn tls() -> (TlsAcceptor, reqwest::Certificate) {
     (
         TlsAcceptor::from(Arc::new(config)),
         reqwest::Certificate::from_pem(pem.as_bytes()).unwrap(),
+        pem,
     )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh_token() {
-    let (acceptor, root) = tls();
+    let (acceptor, root, root_pem) = tls();
     let dns_fails = Arc::new(AtomicBool::new(false));
     let client = http::builder()
         .add_root_certificate(root)
@@ -727,11 +777,31 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
     let mut failures = Vec::new();
     for c in CASES {
         let name = format!("{:?}", c.fault).to_lowercase();
-        let dpop = matches!(c.fault, Fault::DpopNonce | Fault::DpopNonceEveryTime);
-        let mut server = account_with_server(&engine, &acceptor, &name, dpop).await;
+        let certificate = home.with_extension(format!("{name}.pem"));
+        let extra = match c.fault {
+            Fault::DpopNonce | Fault::DpopNonceEveryTime => "dpop = true\n".to_string(),
+            Fault::ExpiredClientCertificate => {
+                let (cert, key) = client_certificate(1);
+                std::fs::write(&certificate, cert).unwrap();
+                let ca = home.with_extension("ca.pem");
+                std::fs::write(&ca, &root_pem).unwrap();
+                format!(
+                    "tls_client_cert_file = {:?}\ntls_ca_file = {:?}\ntls_client_key = \"\"\"\n{key}\"\"\"\n",
+                    certificate.display().to_string(),
+                    ca.display().to_string()
+                )
+            }
+            _ => String::new(),
+        };
+        let mut server = account_with_server(&engine, &acceptor, &name, &extra).await;
         let before = engine.get_token(&name).await.unwrap();
 
         server.set(c.fault).await;
+        if c.fault == Fault::ExpiredClientCertificate {
+            // The same key, now with a certificate that ended yesterday.
+            let key = held_tls_key(&engine).await;
+            std::fs::write(&certificate, certificate_for(&key, -1)).unwrap();
+        }
         dns_fails.store(c.fault == Fault::DnsFailure, Ordering::SeqCst);
         let now = Utc::now();
         let result = engine.refresh(&name).await;
@@ -781,6 +851,11 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
 
         // The server behaves again: the next refresh presents the refresh token it issued last.
         server.set(Fault::None).await;
+        if c.fault == Fault::ExpiredClientCertificate {
+            // Its owner gives it a new certificate.
+            let key = held_tls_key(&engine).await;
+            std::fs::write(&certificate, certificate_for(&key, 30)).unwrap();
+        }
         dns_fails.store(false, Ordering::SeqCst);
         let recovered = engine.refresh(&name).await;
         let family = server.family.lock().unwrap();
@@ -822,7 +897,7 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
     // the server hands back a refresh token it has already retired (a replayed or cached
     // answer): using it trips reuse detection, which revokes the family.
     let name = "replayed";
-    let mut server = account_with_server(&engine, &acceptor, name, false).await;
+    let mut server = account_with_server(&engine, &acceptor, name, "").await;
     server.set(Fault::RefreshTokenReplayed).await;
     engine.refresh(name).await.unwrap();
     let before = engine.get_token(name).await.unwrap();
@@ -843,7 +918,7 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
     // arrives (the same window as a crash between the server's commit and ours). Servers
     // offer a reuse grace for exactly this (Okta, Auth0, Keycloak); a strict one revokes.
     let name = "stalled-after-rotation";
-    let mut server = account_with_server(&engine, &acceptor, name, false).await;
+    let mut server = account_with_server(&engine, &acceptor, name, "").await;
     let before = engine.get_token(name).await.unwrap();
     server.set(Fault::StalledAfterRotation).await;
     let timed_out = engine.refresh(name).await;

@@ -132,7 +132,16 @@ impl ClientAuth<'_> {
                     })
                 };
                 let identity = match (cert, key) {
-                    (Some(cert), Some(key)) => Some((read(cert)?, key)),
+                    (Some(cert), Some(key)) => {
+                        // An expired certificate is refused here, whatever the server would
+                        // do with it (refuse the handshake, or the client): a clear code.
+                        let end = crate::jws::certificate_not_after(cert)
+                            .map_err(crate::Error::InvalidConfig)?;
+                        if end <= ctx.clock.now() {
+                            return Err(crate::Error::CertificateExpired(end));
+                        }
+                        Some((read(cert)?, key))
+                    }
                     _ => None,
                 };
                 let ca = ca.map(read).transpose()?;
