@@ -1,17 +1,19 @@
-//! Client authentication by signed assertion (RFC 7523 §2.2) against the certified test IdP:
-//! `private_key_jwt` with a key Tokentray generates (its public JWK registered at the IdP by
-//! dynamic registration, as a person would paste it) and with an RSA key from a file (PS256),
-//! through client credentials, an authorization-code login, its refresh and its revocation;
-//! and `client_secret_jwt`. The IdP holds each client to its registered method, so a token it
-//! issues (introspection names the client) shows the assertion was accepted.
+//! Client authentication and sender-constrained tokens against the certified test IdP, each
+//! with the IdP's feature on. `private_key_jwt` (RFC 7523 §2.2) with a key Tokentray generates
+//! (its public JWK registered by dynamic registration, as a person would paste it) and with an
+//! RSA key from a file (PS256): client credentials, an authorization-code login, its refresh
+//! and its revocation, a device login and a token exchange; `client_secret_jwt`. Then DPoP,
+//! mutual TLS and PAR. The IdP holds each client to its registered method, so a token it
+//! issues (introspection names the client) shows the method was accepted.
 
 mod common;
 #[path = "../../core/tests/support/mod.rs"]
 mod support;
 
-use common::{run, stdout, tokentray, Daemon};
+use common::{read_until, run, stdout, tokentray, Daemon};
 use std::path::Path;
-use support::Idp;
+use std::process::Stdio;
+use support::{approve_device, Idp};
 
 /// Registers a client at the IdP (RFC 7591) under the client_id it names.
 async fn register(idp: &Idp, client: serde_json::Value) {
@@ -39,7 +41,7 @@ fn code(home: &Path, args: &[&str]) -> (Option<i32>, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_key_jwt_and_client_secret_jwt_at_the_certified_idp() {
-    let idp = Idp::start(300);
+    let idp = Idp::start_with(300, &[("IDP_DEVICE_INTERVAL", "1".into())]);
     let home = std::env::temp_dir().join(format!("tokentray-pkjwt-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(&home).unwrap();
@@ -100,6 +102,23 @@ revocation_url = "{issuer}/token/revocation"
 client_id = "pkjwt-app"
 auth_method = "private_key_jwt"
 scope = "openid offline_access api:read"
+
+[[account]]
+name = "tv"
+grant = "device_code"
+device_authorization_url = "{issuer}/device/auth"
+token_url = "{issuer}/token"
+client_id = "pkjwt-tv"
+auth_method = "private_key_jwt"
+scope = "openid offline_access api:read"
+
+[[account]]
+name = "act"
+grant = "token_exchange"
+token_url = "{issuer}/token"
+client_id = "pkjwt-x"
+auth_method = "private_key_jwt"
+subject_account = "tv"
 
 [[account]]
 name = "hs"
@@ -228,6 +247,65 @@ auth_method = "client_secret_jwt"
     );
     assert!(stdout(&run(&home, &["remove", "web"])).contains("tokens revoked at the server"));
     assert_eq!(idp.introspect(&renewed).await["active"], false);
+
+    // A device login and a token exchange acting for its user, both signing their requests.
+    for (client, grants) in [
+        (
+            "tv",
+            serde_json::json!([
+                "urn:ietf:params:oauth:grant-type:device_code",
+                "refresh_token"
+            ]),
+        ),
+        (
+            "act",
+            serde_json::json!(["urn:ietf:params:oauth:grant-type:token-exchange"]),
+        ),
+    ] {
+        let jwks: serde_json::Value =
+            serde_json::from_str(&stdout(&run(&home, &["key", client, "--jwks"]))).unwrap();
+        register(
+            &idp,
+            serde_json::json!({
+                "client_id": if client == "tv" { "pkjwt-tv" } else { "pkjwt-x" },
+                "grant_types": grants,
+                "response_types": [],
+                "redirect_uris": [],
+                "token_endpoint_auth_method": "private_key_jwt",
+                "jwks": jwks,
+                "scope": "openid offline_access api:read",
+            }),
+        )
+        .await;
+    }
+    let mut login = tokentray(&home)
+        .args(["login", "tv"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = std::io::BufReader::new(login.stderr.take().unwrap());
+    let shown = read_until(&mut said, "or scan this");
+    let complete = shown
+        .split("(it opens ")
+        .nth(1)
+        .and_then(|rest| rest.split("):").next())
+        .expect("the complete verification URI")
+        .to_string();
+    approve_device(&complete).await;
+    let status = tokio::task::spawn_blocking(move || login.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success());
+    let user = stdout(&run(&home, &["token", "tv"])).trim().to_string();
+    assert_eq!(idp.introspect(&user).await["client_id"], "pkjwt-tv");
+    stdout(&run(&home, &["refresh", "act"]));
+    let acting = stdout(&run(&home, &["token", "act"])).trim().to_string();
+    let seen = idp.introspect(&acting).await;
+    assert_eq!(
+        (seen["active"].as_bool(), seen["client_id"].as_str()),
+        (Some(true), Some("pkjwt-x"))
+    );
 
     // client_secret_jwt: the secret keys an HS256 assertion; a wrong one is refused.
     let token = stdout(&run(&home, &["token", "hs"])).trim().to_string();

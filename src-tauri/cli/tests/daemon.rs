@@ -4,7 +4,7 @@ mod common;
 #[path = "../../core/tests/support/mod.rs"]
 mod support;
 
-use common::{run, stdout, tokentray, Daemon};
+use common::{read_until, run, stdout, tokentray, Daemon};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -334,20 +334,6 @@ async fn import_is_all_or_nothing_and_export_round_trips() {
 }
 
 /// Reads the child's stderr until a line contains `marker`; returns what was read.
-fn read_until(stderr: &mut impl std::io::BufRead, marker: &str) -> String {
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "no {marker:?} in: {seen}"
-        );
-        seen.push_str(&line);
-        if line.contains(marker) {
-            return seen;
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_from_the_terminal_with_the_browser_or_a_device_code() {

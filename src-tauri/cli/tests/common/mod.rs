@@ -65,3 +65,19 @@ impl Drop for Daemon {
         let _ = self.child.wait();
     }
 }
+
+/// Reads lines until one holds `marker`; everything read.
+pub fn read_until(stderr: &mut impl std::io::BufRead, marker: &str) -> String {
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "no {marker:?} in: {seen}"
+        );
+        seen.push_str(&line);
+        if line.contains(marker) {
+            return seen;
+        }
+    }
+}
