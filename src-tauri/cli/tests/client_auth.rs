@@ -10,10 +10,9 @@ mod common;
 #[path = "../../core/tests/support/mod.rs"]
 mod support;
 
-use common::{read_until, run, stdout, tokentray, Daemon};
+use common::{browser_login, device_login, run, stdout, Daemon};
 use std::path::Path;
-use std::process::Stdio;
-use support::{approve_device, Idp};
+use support::Idp;
 
 /// Registers a client at the IdP (RFC 7591) under the client_id it names.
 async fn register(idp: &Idp, client: serde_json::Value) {
@@ -222,15 +221,7 @@ auth_method = "client_secret_jwt"
         }),
     )
     .await;
-    let jar = home.with_extension("cookies");
-    let out = tokentray(&home)
-        .args(["login", "web"])
-        .env(
-            "BROWSER",
-            format!("curl -sL -c {} -o /dev/null", jar.display()),
-        )
-        .output()
-        .unwrap();
+    let out = browser_login(&home, "web");
     assert!(
         out.status.success(),
         "{}",
@@ -278,25 +269,7 @@ auth_method = "client_secret_jwt"
         )
         .await;
     }
-    let mut login = tokentray(&home)
-        .args(["login", "tv"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut said = std::io::BufReader::new(login.stderr.take().unwrap());
-    let shown = read_until(&mut said, "or scan this");
-    let complete = shown
-        .split("(it opens ")
-        .nth(1)
-        .and_then(|rest| rest.split("):").next())
-        .expect("the complete verification URI")
-        .to_string();
-    approve_device(&complete).await;
-    let status = tokio::task::spawn_blocking(move || login.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(status.success());
+    device_login(&home, "tv").await;
     let user = stdout(&run(&home, &["token", "tv"])).trim().to_string();
     assert_eq!(idp.introspect(&user).await["client_id"], "pkjwt-tv");
     stdout(&run(&home, &["refresh", "act"]));
@@ -437,15 +410,7 @@ dpop = true
     assert_ne!(plain, token);
 
     // A person's login (a public client: its refresh token is bound too), then its refresh.
-    let jar = home.with_extension("cookies");
-    let out = tokentray(&home)
-        .args(["login", "web"])
-        .env(
-            "BROWSER",
-            format!("curl -sL -c {} -o /dev/null", jar.display()),
-        )
-        .output()
-        .unwrap();
+    let out = browser_login(&home, "web");
     assert!(
         out.status.success(),
         "{}",
@@ -491,23 +456,12 @@ async fn a_login_the_server_wants_pushed_goes_through_par() {
     )
     .unwrap();
     let _daemon = Daemon::start(&home);
-    let login = |name: &str| {
-        let jar = home.with_extension(format!("{name}.cookies"));
-        tokentray(&home)
-            .args(["login", name])
-            .env(
-                "BROWSER",
-                format!("curl -sL -c {} -o /dev/null", jar.display()),
-            )
-            .output()
-            .unwrap()
-    };
     // Without PAR the server refuses the login (it requires pushed requests for this client).
-    let refused = login("unpushed");
+    let refused = browser_login(&home, "unpushed");
     assert!(!refused.status.success());
     // With PAR the browser carries only the client_id and a request_uri: no PKCE challenge,
     // state or redirect in the URL a person (or a shoulder) sees.
-    let out = login("pushed");
+    let out = browser_login(&home, "pushed");
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("request_uri=urn"), "{said}");

@@ -4,11 +4,11 @@ mod common;
 #[path = "../../core/tests/support/mod.rs"]
 mod support;
 
-use common::{read_until, run, stdout, tokentray, Daemon};
+use common::{device_login, read_until, run, stdout, tokentray, Daemon};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
-use support::{approve_device, Idp};
+use support::Idp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scripts_get_fresh_tokens_from_the_daemon() {
@@ -382,26 +382,8 @@ async fn login_from_the_terminal_with_the_browser_or_a_device_code() {
     assert_eq!(idp.introspect(&renewed).await["active"], true);
 
     // Device flow: the code and a QR code on stderr; approved on "another device".
-    let mut login = tokentray(&home)
-        .args(["login", "tv"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(login.stderr.take().unwrap());
-    let shown = read_until(&mut stderr, "or scan this");
+    let shown = device_login(&home, "tv").await;
     assert!(shown.contains("enter the code"), "{shown}");
-    let complete = shown
-        .split("(it opens ")
-        .nth(1)
-        .and_then(|rest| rest.split("):").next())
-        .expect("the complete verification URI")
-        .to_string();
-    approve_device(&complete).await;
-    let status = tokio::task::spawn_blocking(move || login.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(status.success());
     let token = stdout(&run(&home, &["token", "tv"])).trim().to_string();
     assert_eq!(idp.introspect(&token).await["active"], true);
     let history: serde_json::Value =

@@ -81,3 +81,42 @@ pub fn read_until(stderr: &mut impl std::io::BufRead, marker: &str) -> String {
         }
     }
 }
+
+/// `tokentray login NAME` with curl as the person's browser: it follows the IdP's pages, which
+/// consent on their own, with a cookie jar of its own.
+pub fn browser_login(home: &Path, name: &str) -> Output {
+    let jar = home.with_extension(format!("{name}.cookies"));
+    tokentray(home)
+        .args(["login", name])
+        .env(
+            "BROWSER",
+            format!("curl -sL -c {} -o /dev/null", jar.display()),
+        )
+        .output()
+        .unwrap()
+}
+
+/// `tokentray login NAME` for a device-code account, approved on "another device" (the IdP's
+/// own pages, driven by the test) from the link the CLI shows; returns what it said first.
+pub async fn device_login(home: &Path, name: &str) -> String {
+    let mut login = tokentray(home)
+        .args(["login", name])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut said = std::io::BufReader::new(login.stderr.take().unwrap());
+    let shown = read_until(&mut said, "or scan this");
+    let complete = shown
+        .split("(it opens ")
+        .nth(1)
+        .and_then(|rest| rest.split("):").next())
+        .expect("the complete verification URI")
+        .to_string();
+    super::support::approve_device(&complete).await;
+    let status = tokio::task::spawn_blocking(move || login.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "{shown}");
+    shown
+}

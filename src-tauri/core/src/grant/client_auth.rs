@@ -41,20 +41,64 @@ pub struct AssertionKey<'a> {
     pub audience: Option<&'a str>,
 }
 
-/// A grant config's assertion settings (every config that authenticates a client has the same
-/// five) as an [`AssertionKey`].
-macro_rules! assertion_key {
-    ($config:expr) => {
-        $crate::grant::client_auth::AssertionKey {
-            private_key: $config.private_key.as_ref(),
-            key_id: $config.key_id.as_deref(),
-            signing_alg: $config.signing_alg,
-            certificate_file: $config.certificate_file.as_deref(),
-            audience: $config.assertion_audience.as_deref(),
+/// Declares a grant's `Config` with the client settings every grant that authenticates a
+/// client shares: `auth_method` and what it signs or presents with, DPoP, mutual TLS.
+/// (serde's `flatten` would share them as one struct, but it cannot go with
+/// `deny_unknown_fields`, which keeps a misspelt key an error.)
+macro_rules! client_config {
+    ($(#[$meta:meta])* pub struct Config { $($field:tt)* }) => {
+        $(#[$meta])*
+        pub struct Config {
+            $($field)*
+            pub auth_method: Option<$crate::grant::client_auth::AuthMethod>,
+            /// `private_key_jwt`: the client's key (PEM), the `kid` it is registered under,
+            /// RS256 or PS256 for an RSA key, a certificate whose `x5t#S256` names it, the
+            /// assertion's `aud`.
+            pub private_key: Option<$crate::secret::Secret>,
+            pub key_id: Option<String>,
+            pub signing_alg: Option<$crate::jws::Alg>,
+            pub certificate_file: Option<std::path::PathBuf>,
+            pub assertion_audience: Option<String>,
+            /// DPoP (RFC 9449): bind the tokens to a key the account holds (generated and
+            /// sealed).
+            pub dpop: Option<bool>,
+            pub dpop_key: Option<$crate::secret::Secret>,
+            /// Mutual TLS (RFC 8705): the client certificate (a PEM file) and its key (sealed;
+            /// `tls_client_key_file` in a profile), and a CA to trust for the server's own
+            /// certificate.
+            pub tls_client_cert_file: Option<std::path::PathBuf>,
+            pub tls_client_key: Option<$crate::secret::Secret>,
+            pub tls_ca_file: Option<std::path::PathBuf>,
         }
     };
 }
-pub(crate) use assertion_key;
+pub(crate) use client_config;
+
+/// The client a `Config` declared with [`client_config!`] describes.
+macro_rules! client_of {
+    ($config:expr, $client_id:expr, $client_secret:expr) => {
+        $crate::grant::client_auth::ClientAuth {
+            client_id: $client_id,
+            client_secret: $client_secret,
+            method: $config.auth_method,
+            key: $crate::grant::client_auth::AssertionKey {
+                private_key: $config.private_key.as_ref(),
+                key_id: $config.key_id.as_deref(),
+                signing_alg: $config.signing_alg,
+                certificate_file: $config.certificate_file.as_deref(),
+                audience: $config.assertion_audience.as_deref(),
+            },
+            dpop: $config.dpop.unwrap_or(false),
+            dpop_key: $config.dpop_key.as_ref(),
+            tls: $crate::grant::client_auth::Tls {
+                cert_file: $config.tls_client_cert_file.as_deref(),
+                key: $config.tls_client_key.as_ref(),
+                ca_file: $config.tls_ca_file.as_deref(),
+            },
+        }
+    };
+}
+pub(crate) use client_of;
 
 /// Mutual TLS: the certificate the client presents, its key, and a CA to trust for the
 /// server's own certificate (a private CA).

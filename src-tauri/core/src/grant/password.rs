@@ -12,48 +12,36 @@ use crate::token::{success_body, token_from_json, ResponseMap, TokenSet};
 use serde::Deserialize;
 use url::Url;
 
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Config {
-    /// Standard ROPC at this token endpoint...
-    pub token_url: Option<Url>,
-    /// ...or the application's own login endpoint.
-    pub login_url: Option<Url>,
-    pub client_id: Option<String>,
-    pub client_secret: Option<Secret>,
-    pub auth_method: Option<AuthMethod>,
-    /// `private_key_jwt`: the client's key (PEM), the `kid` it is registered under, RS256 or
-    /// PS256 for an RSA key, a certificate whose `x5t#S256` names it, the assertion's `aud`.
-    pub private_key: Option<Secret>,
-    pub key_id: Option<String>,
-    pub signing_alg: Option<crate::jws::Alg>,
-    pub certificate_file: Option<std::path::PathBuf>,
-    pub assertion_audience: Option<String>,
-    /// DPoP (RFC 9449): bind the tokens to a key the account holds (generated and sealed).
-    pub dpop: Option<bool>,
-    pub dpop_key: Option<Secret>,
-    /// Mutual TLS (RFC 8705): the client certificate (a PEM file) and its key (sealed;
-    /// `tls_client_key_file` in a profile), and a CA to trust for the server's certificate.
-    pub tls_client_cert_file: Option<std::path::PathBuf>,
-    pub tls_client_key: Option<Secret>,
-    pub tls_ca_file: Option<std::path::PathBuf>,
-    pub username: String,
-    pub password: Secret,
-    pub scope: Option<String>,
-    /// For `login_url`: how the body is sent (default JSON) and its field names.
-    #[serde(default)]
-    pub body: Body,
-    #[serde(default = "username_field")]
-    pub username_field: String,
-    #[serde(default = "password_field")]
-    pub password_field: String,
-    /// For `login_url`: where the tokens are in the answer.
-    #[serde(default)]
-    pub response: ResponseMap,
-    /// For `login_url`: the application's own refresh request, which carries the held refresh
-    /// token (`[account.refresh]`, shaped like a custom account's request). Without it every
-    /// renewal logs in again. Boxed: rare, and large beside the other grants' settings.
-    pub refresh: Option<Box<Refresh>>,
+// With the client settings every grant that authenticates a client shares (`auth_method`,
+// keys, DPoP, mutual TLS): `client_config!`.
+super::client_auth::client_config! {
+    #[derive(Debug, Clone, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Config {
+        /// Standard ROPC at this token endpoint...
+        pub token_url: Option<Url>,
+        /// ...or the application's own login endpoint.
+        pub login_url: Option<Url>,
+        pub client_id: Option<String>,
+        pub client_secret: Option<Secret>,
+        pub username: String,
+        pub password: Secret,
+        pub scope: Option<String>,
+        /// For `login_url`: how the body is sent (default JSON) and its field names.
+        #[serde(default)]
+        pub body: Body,
+        #[serde(default = "username_field")]
+        pub username_field: String,
+        #[serde(default = "password_field")]
+        pub password_field: String,
+        /// For `login_url`: where the tokens are in the answer.
+        #[serde(default)]
+        pub response: ResponseMap,
+        /// For `login_url`: the application's own refresh request, which carries the held refresh
+        /// token (`[account.refresh]`, shaped like a custom account's request). Without it every
+        /// renewal logs in again. Boxed: rare, and large beside the other grants' settings.
+        pub refresh: Option<Box<Refresh>>,
+    }
 }
 
 /// `[account.refresh]`: a custom request (`url`, `method`, `secret_in`, ...) and, in
@@ -111,19 +99,12 @@ impl Config {
     }
 
     pub fn client(&self) -> Option<ClientAuth<'_>> {
-        self.client_id.as_deref().map(|client_id| ClientAuth {
+        let client_id = self.client_id.as_deref()?;
+        Some(super::client_auth::client_of!(
+            self,
             client_id,
-            client_secret: self.client_secret.as_ref(),
-            method: self.auth_method,
-            key: super::client_auth::assertion_key!(self),
-            dpop: self.dpop.unwrap_or(false),
-            dpop_key: self.dpop_key.as_ref(),
-            tls: super::client_auth::Tls {
-                cert_file: self.tls_client_cert_file.as_deref(),
-                key: self.tls_client_key.as_ref(),
-                ca_file: self.tls_ca_file.as_deref(),
-            },
-        })
+            self.client_secret.as_ref()
+        ))
     }
 }
 
