@@ -315,7 +315,7 @@ fn build(kind: GrantKind) -> GrantSchema {
                 url("device_authorization_url", "Device authorization endpoint").required(),
                 url("token_url", "Token endpoint").required(),
                 client_id(),
-                required_secret(),
+                client_secret(),
                 scope(),
                 revocation(),
                 auth_method(true),

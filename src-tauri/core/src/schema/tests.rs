@@ -204,3 +204,25 @@ fn merging_keeps_what_is_not_sent_and_removes_what_is_cleared() {
     );
     assert_eq!(Value::Object(stored), json!({}), "an emptied table goes");
 }
+
+#[test]
+fn only_a_confidential_clients_grants_require_its_secret() {
+    let secret_required = |kind: GrantKind| {
+        grant(kind)
+            .fields
+            .iter()
+            .any(|f| f.key == "client_secret" && f.required)
+    };
+    // Public clients (native apps, devices) log in with PKCE or a device code and no secret.
+    for kind in [
+        GrantKind::AuthorizationCode,
+        GrantKind::DeviceCode,
+        GrantKind::RefreshToken,
+        GrantKind::Password,
+    ] {
+        assert!(!secret_required(kind), "{kind:?}");
+    }
+    for kind in [GrantKind::ClientCredentials, GrantKind::TokenExchange] {
+        assert!(secret_required(kind), "{kind:?}");
+    }
+}
