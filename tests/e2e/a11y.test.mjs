@@ -82,6 +82,11 @@ scope = "openid offline_access api:read"
     await driver.wait(until.elementLocated(By.css('[data-testid="detail"][data-account="api"]')), 10_000);
     await app.click('[data-testid="use-with"] summary');
     await audit(app, theme, 'detail');
+    // The plot's text alternative: the table below it, which holds the same data.
+    const described = await driver.executeScript(
+      "const id = document.querySelector('[data-testid=\"history-plot\"] svg, svg[role=\"img\"]')?.getAttribute('aria-describedby'); return id ? document.getElementById(id)?.tagName : null;",
+    );
+    assert.equal(described, 'TABLE', 'the plot is described by the history table');
     await app.click('[data-action="remove"]');
     await driver.wait(until.elementLocated(By.css('[data-testid="confirm-remove"]')), 10_000);
     await audit(app, theme, 'remove dialog');

@@ -138,6 +138,18 @@ export async function startApp({ profile = () => '', env = {} } = {}) {
     async stop() {
       await driver.quit().catch(() => {});
       driverProcess.kill();
+      // The app must be gone before another starts: a lingering one would take the next
+      // launch as a second instance (single instance) and the next test would wait forever.
+      const running = () => {
+        try {
+          execFileSync('pgrep', ['-f', app]);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      for (let i = 0; i < 50 && running(); i += 1) await new Promise((r) => setTimeout(r, 100));
+      if (running()) execFileSync('pkill', ['-KILL', '-f', app]);
     },
   };
 }
