@@ -44,19 +44,7 @@ pub fn copy_snippet(app: &AppHandle, name: &str, tool: &str) -> Result<(), Error
 /// Copies the public half of the account's key, to register at the server: `jwk`, `jwks` or
 /// `certificate`. No secret: the private half never leaves the engine.
 pub fn copy_public_key(app: &AppHandle, name: &str, part: &str) -> Result<(), Error> {
-    let key = app.state::<EngineHandle>().public_key(name)?;
-    let text = match part {
-        "jwk" => serde_json::to_string_pretty(&key.jwk).expect("JSON"),
-        "jwks" => serde_json::to_string(&key.jwks).expect("JSON"),
-        "certificate" => key
-            .certificate
-            .ok_or_else(|| Error::Unsupported(format!("{name}: no certificate for this key")))?,
-        other => {
-            return Err(Error::BadRequest(format!(
-                "no part {other:?} of a public key"
-            )))
-        }
-    };
+    let text = app.state::<EngineHandle>().public_key(name)?.part(part)?;
     app.clipboard()
         .write_text(text)
         .map_err(|e| Error::System(format!("cannot write the clipboard: {e}")))

@@ -461,31 +461,18 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
         } => {
             let request = Request::PublicKey { name: name.clone() };
             let key = ask!(backend, request, Response::PublicKey(key) => key);
-            let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).expect("JSON");
-            let certificate = key.certificate.as_deref();
-            match (jwk, jwks, cert) {
-                (true, _, _) => println!("{}", pretty(&key.jwk)),
-                (_, true, _) => println!("{}", pretty(&key.jwks)),
-                (_, _, true) => match certificate {
-                    Some(pem) => print!("{pem}"),
-                    None => {
-                        return Err(view(Error::Unsupported(format!(
-                            "{name}: no certificate can be made for this key"
-                        ))))
-                    }
-                },
-                _ => {
+            let only = [(jwk, "jwk"), (jwks, "jwks"), (cert, "certificate")];
+            match only.iter().find(|(asked, _)| *asked) {
+                Some((_, part)) => {
+                    let text = key.part(part).map_err(view)?;
+                    println!("{}", text.trim_end());
+                }
+                None => {
+                    let text = |part| key.part(part).map_err(view);
                     println!("# {name}: the public key to register at the server (the private key stays in Tokentray)");
-                    println!(
-                        "# JWK (thumbprint {}):\n{}",
-                        key.thumbprint,
-                        pretty(&key.jwk)
-                    );
-                    println!(
-                        "# JWK Set:\n{}",
-                        serde_json::to_string(&key.jwks).expect("JSON")
-                    );
-                    if let Some(pem) = certificate {
+                    println!("# JWK (thumbprint {}):\n{}", key.thumbprint, text("jwk")?);
+                    println!("# JWK Set:\n{}", text("jwks")?);
+                    if let Some(pem) = &key.certificate {
                         print!("# Self-signed certificate (CN = the client ID, two years):\n{pem}");
                     }
                 }

@@ -29,6 +29,22 @@ pub struct PublicKey {
     pub certificate: Option<String>,
 }
 
+impl PublicKey {
+    /// One part as text to register: `jwk` (pretty), `jwks` (one line) or `certificate`.
+    pub fn part(&self, part: &str) -> Result<String> {
+        match part {
+            "jwk" => Ok(serde_json::to_string_pretty(&self.jwk).expect("JSON")),
+            "jwks" => Ok(serde_json::to_string(&self.jwks).expect("JSON")),
+            "certificate" => self.certificate.clone().ok_or_else(|| {
+                Error::Unsupported("no certificate can be made for this key".into())
+            }),
+            other => Err(Error::BadRequest(format!(
+                "no part {other:?} of a public key"
+            ))),
+        }
+    }
+}
+
 /// Days a generated certificate is valid.
 const CERTIFICATE_DAYS: i64 = 730;
 
