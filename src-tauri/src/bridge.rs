@@ -1,17 +1,14 @@
-//! Engine events → the window, desktop notifications and the tray. The engine knows nothing
-//! of windows; this is the one place its events are translated for the desktop.
+//! Engine events → desktop notifications and the tray (the window hears them over the socket).
+//! The engine knows nothing of desktops; this is the one place its events are translated.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tauri::{AppHandle, Emitter, Manager};
+use tauri::{AppHandle, Manager};
 use tauri_plugin_notification::NotificationExt;
 use tokentray_core::notices::Notices;
 use tokentray_core::{EngineHandle, Event};
 use tokio::sync::broadcast::{error::RecvError, Receiver};
-
-/// The UI listens to this and re-reads the account list.
-pub const ACCOUNTS_CHANGED: &str = "accounts-changed";
 
 pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
     let dirty = Arc::new(AtomicBool::new(true));
@@ -33,15 +30,13 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
         loop {
             let event = match events.recv().await {
                 Ok(event) => event,
-                // Missed events only mean the list is re-read later than it could have been.
+                // Missed events only mean the tray is redrawn from the list.
                 Err(RecvError::Lagged(_)) => {
-                    let _ = app.emit(ACCOUNTS_CHANGED, ());
                     tray_dirty.store(true, Ordering::SeqCst);
                     continue;
                 }
                 Err(RecvError::Closed) => return,
             };
-            let _ = app.emit(ACCOUNTS_CHANGED, &event);
             tray_dirty.store(true, Ordering::SeqCst);
             let status = app
                 .state::<EngineHandle>()

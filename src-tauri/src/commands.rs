@@ -1,15 +1,16 @@
-//! The commands the UI may invoke: one-liners over the engine handle (and, for the clipboard,
-//! logins and settings, over the modules that reach the desktop). Errors reach the UI as
-//! `{code, message}`.
+//! The commands the UI may invoke: one-liners over the engine, which runs in the resident
+//! process and is reached over its socket (`Remote`); logins and settings go through the
+//! modules that also reach the desktop. Errors reach the UI as `{code, message}`.
 
 use serde_json::{Map, Value};
 use tauri::{AppHandle, State};
+use tokentray_core::clipboard::Copyable;
 use tokentray_core::edit::{AccountDetail, AccountList, TestResult};
 use tokentray_core::grant::discovery::Metadata;
+use tokentray_core::remote::Remote;
 use tokentray_core::settings::Settings;
 use tokentray_core::store::HistoryEntry;
-use tokentray_core::{EngineHandle, Error};
-use tokentray_core::{ErrorView, Revocation};
+use tokentray_core::{Error, ErrorView, Revocation};
 
 type Answer<T> = Result<T, ErrorView>;
 
@@ -17,94 +18,94 @@ fn view(e: Error) -> ErrorView {
     (&e).into()
 }
 
+/// The accounts; with no engine to ask, why not (the problems it met at start, when the
+/// resident process could not open it).
 #[tauri::command]
-pub fn list_accounts(engine: State<'_, EngineHandle>) -> AccountList {
-    AccountList {
-        accounts: engine.list(),
-        problems: engine.problems().to_vec(),
-    }
+pub async fn list_accounts(remote: State<'_, Remote>) -> Answer<AccountList> {
+    Ok(remote.list().await.unwrap_or_else(|e| AccountList {
+        accounts: vec![],
+        problems: startup_problems().unwrap_or_else(|| vec![view(e)]),
+    }))
+}
+
+fn startup_problems() -> Option<Vec<ErrorView>> {
+    let problems: Vec<ErrorView> =
+        serde_json::from_str(&std::env::var(crate::launcher::PROBLEMS_ENV).ok()?).ok()?;
+    (!problems.is_empty()).then_some(problems)
 }
 
 #[tauri::command]
-pub async fn account_detail(
-    engine: State<'_, EngineHandle>,
-    name: String,
-) -> Answer<AccountDetail> {
-    engine.detail(&name).await.map_err(view)
+pub async fn account_detail(remote: State<'_, Remote>, name: String) -> Answer<AccountDetail> {
+    remote.detail(name).await.map_err(view)
 }
 
 #[tauri::command]
 pub async fn account_history(
-    engine: State<'_, EngineHandle>,
+    remote: State<'_, Remote>,
     name: String,
     before_id: Option<i64>,
     limit: i64,
 ) -> Answer<Vec<HistoryEntry>> {
-    engine.history(&name, before_id, limit).await.map_err(view)
+    remote.history(name, before_id, limit).await.map_err(view)
 }
 
 #[tauri::command]
-pub async fn refresh_now(engine: State<'_, EngineHandle>, name: String) -> Answer<()> {
-    engine.refresh(&name).await.map_err(view)
+pub async fn refresh_now(remote: State<'_, Remote>, name: String) -> Answer<()> {
+    remote.refresh(name).await.map_err(view)
 }
 
 #[tauri::command]
-pub async fn remove_account(engine: State<'_, EngineHandle>, name: String) -> Answer<Revocation> {
-    engine.remove_account(&name).await.map_err(view)
+pub async fn remove_account(remote: State<'_, Remote>, name: String) -> Answer<Revocation> {
+    remote.remove(name).await.map_err(view)
 }
 
 #[tauri::command]
 pub async fn save_account(
-    engine: State<'_, EngineHandle>,
+    remote: State<'_, Remote>,
     name: String,
     fields: Map<String, Value>,
     editing: bool,
 ) -> Answer<()> {
-    engine
-        .save_account(&name, fields, editing)
-        .await
-        .map_err(view)
+    remote.save(name, fields, editing).await.map_err(view)
 }
 
 #[tauri::command]
 pub async fn test_account(
-    engine: State<'_, EngineHandle>,
+    remote: State<'_, Remote>,
     fields: Map<String, Value>,
 ) -> Answer<TestResult> {
-    engine.test_account(fields).await.map_err(view)
+    remote.test(fields).await.map_err(view)
 }
 
 #[tauri::command]
-pub async fn discover(engine: State<'_, EngineHandle>, issuer: String) -> Answer<Metadata> {
-    engine.discover(&issuer).await.map_err(view)
+pub async fn discover(remote: State<'_, Remote>, issuer: String) -> Answer<Metadata> {
+    remote.discover(issuer).await.map_err(view)
 }
 
 /// Copies a fresh token; answers how many seconds until the clipboard is cleared (0: never).
 #[tauri::command]
-pub async fn copy_token(app: AppHandle, name: String) -> Answer<u64> {
-    crate::clipboard::copy(&app, &name).await.map_err(view)
+pub async fn copy_token(remote: State<'_, Remote>, name: String) -> Answer<u64> {
+    remote.copy(name, Copyable::Token).await.map_err(view)
 }
 
 /// Copies one of the account's "Use with…" setups (no secret in it).
 #[tauri::command]
-pub fn copy_snippet(app: AppHandle, name: String, tool: String) -> Answer<()> {
-    crate::clipboard::copy_snippet(&app, &name, &tool).map_err(view)
+pub async fn copy_snippet(remote: State<'_, Remote>, name: String, tool: String) -> Answer<()> {
+    let what = Copyable::Snippet { tool };
+    remote.copy(name, what).await.map(drop).map_err(view)
 }
 
 /// Copies the public half of the account's key (`jwk`, `jwks` or `certificate`).
 #[tauri::command]
-pub fn copy_public_key(app: AppHandle, name: String, part: String) -> Answer<()> {
-    crate::clipboard::copy_public_key(&app, &name, &part).map_err(view)
+pub async fn copy_public_key(remote: State<'_, Remote>, name: String, part: String) -> Answer<()> {
+    let what = Copyable::PublicKey { part };
+    remote.copy(name, what).await.map(drop).map_err(view)
 }
 
 /// The token itself, shown when the person asks to reveal it.
 #[tauri::command]
-pub async fn reveal_token(engine: State<'_, EngineHandle>, name: String) -> Answer<String> {
-    engine
-        .get_token(&name)
-        .await
-        .map(|t| t.expose().to_string())
-        .map_err(view)
+pub async fn reveal_token(remote: State<'_, Remote>, name: String) -> Answer<String> {
+    remote.token(name).await.map_err(view)
 }
 
 #[tauri::command]
@@ -118,8 +119,8 @@ pub fn cancel_login(app: AppHandle, name: String) {
 }
 
 #[tauri::command]
-pub fn get_settings(engine: State<'_, EngineHandle>) -> Settings {
-    engine.settings()
+pub async fn get_settings(remote: State<'_, Remote>) -> Answer<Settings> {
+    remote.settings().await.map_err(view)
 }
 
 #[tauri::command]

@@ -1,5 +1,5 @@
-//! Logins started from the window: the engine runs them and says what the person must do;
-//! here the browser is opened (system browser, never a webview) or the device code is handed
+//! Logins started from the window: the engine (in the resident process) runs them and says,
+//! over the socket, what the person must do; here the browser is opened (system browser, never a webview) or the device code is handed
 //! to the window with a QR code, and the outcome is announced. One login per account at a
 //! time; closing the dialog cancels it.
 
@@ -7,9 +7,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_opener::OpenerExt;
-use tokentray_core::grant::authorization_code::LOGIN_TIMEOUT;
 use tokentray_core::login::{LoginFinished, LoginPrompt, LoginPrompted};
-use tokentray_core::{CancellationToken, EngineHandle};
+use tokentray_core::remote::Remote;
+use tokentray_core::CancellationToken;
 
 pub const LOGIN_PROMPT: &str = "login-prompt";
 pub const LOGIN_FINISHED: &str = "login-finished";
@@ -31,7 +31,6 @@ pub fn start(app: &AppHandle, name: String) {
     }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let engine = app.state::<EngineHandle>().inner().clone();
         let prompt_app = app.clone();
         let account = name.clone();
         let prompt = move |prompt: LoginPrompt| {
@@ -51,14 +50,17 @@ pub fn start(app: &AppHandle, name: String) {
             let _ = prompt_app.emit(
                 LOGIN_PROMPT,
                 LoginPrompted {
-                    account,
+                    account: account.clone(),
                     prompt,
                     qr_svg,
                 },
             );
             Ok(())
         };
-        let result = engine.login(&name, prompt, cancel, LOGIN_TIMEOUT).await;
+        let result = app
+            .state::<Remote>()
+            .login(name.clone(), prompt, cancel)
+            .await;
         app.state::<Logins>()
             .0
             .lock()

@@ -7,6 +7,7 @@ use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_notification::NotificationExt;
+use tokentray_core::clipboard::{copy, Copyable};
 use tokentray_core::summary::{summarize, Level};
 use tokentray_core::EngineHandle;
 
@@ -32,7 +33,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
                 ..
             } = event
             {
-                crate::window::show(tray.app_handle());
+                crate::launcher::show(tray.app_handle());
             }
         })
         .build(app)?;
@@ -109,7 +110,7 @@ fn menu(app: &AppHandle, summary: &str) -> tauri::Result<Menu<Wry>> {
 
 fn on_menu(app: &AppHandle, id: &str) {
     match id {
-        OPEN => crate::window::show(app),
+        OPEN => crate::launcher::show(app),
         QUIT => app.exit(0),
         REFRESH_ALL => {
             let engine = app.state::<EngineHandle>().inner().clone();
@@ -123,7 +124,10 @@ fn on_menu(app: &AppHandle, id: &str) {
             if let Some(name) = id.strip_prefix(COPY) {
                 let (app, name) = (app.clone(), name.to_string());
                 tauri::async_runtime::spawn(async move {
-                    if let Err(e) = crate::clipboard::copy(&app, &name).await {
+                    let engine = app.state::<EngineHandle>().inner().clone();
+                    let desk = crate::clipboard::Desk(app.clone());
+                    let copied = copy(&engine, &desk, &name, &Copyable::Token).await;
+                    if let Err(e) = copied {
                         let _ = app
                             .notification()
                             .builder()

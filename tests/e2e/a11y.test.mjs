@@ -78,6 +78,10 @@ scope = "openid offline_access api:read"
   try {
     await driver.wait(until.elementLocated(By.css('tr[data-account="api"][data-status="ok"]')), 20_000);
     await audit(app, theme, 'list');
+    await app.click('[data-view="overview"]');
+    await driver.wait(until.elementLocated(By.css('[data-testid="overview"] li[data-account="api"]')), 10_000);
+    await audit(app, theme, 'overview');
+    await app.click('[data-view="list"]');
     await app.click('tr[data-account="api"] td.name button');
     await driver.wait(until.elementLocated(By.css('[data-testid="detail"][data-account="api"]')), 10_000);
     await app.click('[data-testid="use-with"] summary');
@@ -96,11 +100,11 @@ scope = "openid offline_access api:read"
       await app.click('form button.link'); // More settings: every field
       await audit(app, theme, `form: ${grant}`);
     }
-    await app.click('.brand');
+    await app.click('[data-view="list"]');
     await app.click('[data-action="settings"]');
     await driver.wait(until.elementLocated(By.css('[name="clipboard_clear_secs"]')), 10_000);
     await audit(app, theme, 'settings');
-    await app.click('.brand');
+    await app.click('[data-view="list"]');
     await app.click('tr[data-account="tv"] td.name button');
     await app.click('[data-action="login"]');
     await driver.wait(until.elementLocated(By.css('[data-testid="user-code"]')), 15_000);
@@ -124,6 +128,11 @@ test('an empty list and a list of 1,000 accounts', async () => {
     try {
       await app.driver.wait(until.elementLocated(By.css(profile ? 'tr[data-account]' : '[data-testid="empty"]')), 30_000);
       await audit(app, 'light', view);
+      if (profile) {
+        await app.click('[data-view="overview"]');
+        await app.driver.wait(until.elementLocated(By.css('[data-testid="overview"] li[data-account]')), 30_000);
+        await audit(app, 'light', 'overview: 1,000 accounts');
+      }
     } finally {
       await app.stop();
     }

@@ -316,7 +316,7 @@ test('launching Tokentray again leaves the running one in charge (single instanc
 });
 
 test('removing an account asks first, then it is gone', async () => {
-  await app.click('.brand');
+  await app.click('[data-view="list"]');
   await app.click('tr[data-account="e2e-pat"] [data-action="remove"]');
   await driver.wait(until.elementLocated(By.css('[data-testid="confirm-remove"]')), 5_000);
   await app.click('[data-action="confirm-remove"]');

@@ -59,8 +59,11 @@ export function clipboard() {
   }
 }
 
-/** Starts the app with `profile` (a function of the data directory) and extra environment. */
-export async function startApp({ profile = () => '', env = {} } = {}) {
+/**
+ * Starts the app with `profile` (a function of the data directory) and extra environment, and
+ * goes to `page`: `list` (the accounts list), or `overview` (the first page, left as it is).
+ */
+export async function startApp({ profile = () => '', env = {}, page = 'list' } = {}) {
   assert.ok(existsSync(app), `build the app first: ${app} is missing`);
   assert.ok(process.env.DISPLAY, 'a display is needed (run under xvfb-run)');
   // D-Bus-activated services (dunst, the notification server) need the display too.
@@ -82,6 +85,10 @@ export async function startApp({ profile = () => '', env = {} } = {}) {
     .usingServer(`http://127.0.0.1:${port}/`)
     .withCapabilities({ browserName: 'wry', 'tauri:options': { application: app } })
     .build();
+  if (page === 'list') {
+    const tab = await driver.wait(until.elementLocated(By.css('[data-view="list"]')), 15_000);
+    await tab.click();
+  }
   return {
     driver,
     home,

@@ -90,7 +90,7 @@ test('a copied token is cleared after the delay, unless the clipboard holds some
   await app.set('input[name="clipboard_clear_secs"]', '2');
   await app.click('[data-testid="settings"] button[type="submit"]');
   await driver.wait(until.elementLocated(By.css('[data-testid="settings"] .banner.ok')), 10_000);
-  await app.click('.brand');
+  await app.click('[data-view="list"]');
 
   await app.click('tr[data-account="billing-api"] [data-action="copy"]');
   const token = app.cli('token', 'billing-api');

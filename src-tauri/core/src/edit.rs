@@ -11,12 +11,12 @@ use crate::schema;
 use crate::settings::Settings;
 use crate::view::{AccountView, ErrorView};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The accounts window's list.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountList {
     pub accounts: Vec<AccountView>,
     /// Problems found at start (a broken profile, a locked keyring), with their codes.
@@ -25,7 +25,7 @@ pub struct AccountList {
 
 /// What the detail view shows.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccountDetail {
     pub view: AccountView,
     /// The settings as written, without secrets (`grant` included): what the edit form starts
@@ -43,7 +43,7 @@ pub struct AccountDetail {
 
 /// What a test request brought back, without the token.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TestResult {
     pub token_type: String,
     pub expires_at: Option<DateTime<Utc>>,

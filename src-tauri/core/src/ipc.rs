@@ -4,12 +4,14 @@
 //! engine of their own. Requests and responses are the serde enums below, shared by server and
 //! client; the first line each way carries the protocol version.
 
+use crate::clipboard::Clipboard;
 use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
 use crate::grant::authorization_code::LOGIN_TIMEOUT;
 use crate::view::{AccountView, ErrorView, Revocation};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{UnixListener, UnixStream};
@@ -39,10 +41,41 @@ pub enum Request {
     Refresh {
         name: String,
     },
-    /// Newest first, at most `limit`.
+    /// Newest first, at most `limit`, older than `before_id` when given (a page at a time).
     History {
         name: String,
         limit: i64,
+        #[serde(default)]
+        before_id: Option<i64>,
+    },
+    /// One account as its page shows it: settings and the names of its secrets, never their
+    /// values.
+    Detail {
+        name: String,
+    },
+    /// Adds an account from a form's fields, or edits the one named (`editing`).
+    Save {
+        name: String,
+        fields: serde_json::Map<String, serde_json::Value>,
+        editing: bool,
+    },
+    /// One token request with a form's settings, before saving them.
+    Test {
+        fields: serde_json::Map<String, serde_json::Value>,
+    },
+    /// The issuer's endpoints, to fill a form.
+    Discover {
+        issuer: String,
+    },
+    Settings,
+    SaveSettings {
+        settings: crate::settings::Settings,
+    },
+    /// Puts something of an account on the desktop app's clipboard (which outlives the window
+    /// that asks); answered by `copied`. Only the desktop app has a clipboard.
+    Copy {
+        name: String,
+        what: crate::clipboard::Copyable,
     },
     /// Accounts as TOML; all or nothing.
     Import {
@@ -100,6 +133,17 @@ pub enum Response {
     },
     Accounts {
         accounts: Vec<AccountView>,
+        /// Problems found at start (a broken profile entry), with their codes.
+        #[serde(default)]
+        problems: Vec<ErrorView>,
+    },
+    Detail(Box<crate::edit::AccountDetail>),
+    Tested(crate::edit::TestResult),
+    Discovered(Box<crate::grant::discovery::Metadata>),
+    Settings(crate::settings::Settings),
+    /// Seconds until the clipboard is cleared (0: never).
+    Copied {
+        clear_after_secs: u64,
     },
     History {
         entries: Vec<crate::store::HistoryEntry>,
@@ -128,8 +172,13 @@ pub enum Response {
     Error(ErrorView),
 }
 
-/// Serves the engine on `path` until the engine shuts down.
-pub async fn serve(engine: EngineHandle, path: PathBuf) -> Result<()> {
+/// Serves the engine on `path` until the engine shuts down; `clipboard` is the desktop app's
+/// (the daemon has none).
+pub async fn serve(
+    engine: EngineHandle,
+    path: PathBuf,
+    clipboard: Option<Arc<dyn Clipboard>>,
+) -> Result<()> {
     // A socket file left by a crashed engine: we hold the directory's lock, so it is stale.
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)
@@ -158,8 +207,9 @@ pub async fn serve(engine: EngineHandle, path: PathBuf) -> Result<()> {
             }
         }
         let engine = engine.clone();
+        let clipboard = clipboard.clone();
         tokio::spawn(async move {
-            if let Err(e) = handle(engine, stream).await {
+            if let Err(e) = handle(engine, clipboard, stream).await {
                 tracing::debug!("socket client: {e}");
             }
         });
@@ -168,7 +218,11 @@ pub async fn serve(engine: EngineHandle, path: PathBuf) -> Result<()> {
     Ok(())
 }
 
-async fn handle(engine: EngineHandle, stream: UnixStream) -> std::io::Result<()> {
+async fn handle(
+    engine: EngineHandle,
+    clipboard: Option<Arc<dyn Clipboard>>,
+    stream: UnixStream,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     while let Some(line) = lines.next_line().await? {
@@ -176,6 +230,20 @@ async fn handle(engine: EngineHandle, stream: UnixStream) -> std::io::Result<()>
             Err(e) => Response::Error((&Error::BadRequest(e.to_string())).into()),
             Ok(Request::Login { name }) => login(&engine, &name, &mut lines, &mut write).await?,
             Ok(Request::Events) => return events(&engine, &mut lines, &mut write).await,
+            Ok(Request::Copy { name, what }) => {
+                let copied = match &clipboard {
+                    Some(clipboard) => {
+                        crate::clipboard::copy(&engine, clipboard.as_ref(), &name, &what).await
+                    }
+                    None => Err(Error::Unsupported(
+                        "only the desktop app has a clipboard to copy to".into(),
+                    )),
+                };
+                match copied {
+                    Ok(clear_after_secs) => Response::Copied { clear_after_secs },
+                    Err(e) => Response::Error((&e).into()),
+                }
+            }
             Ok(request) => answer(&engine, request).await,
         };
         send(&mut write, &response).await?;
@@ -254,6 +322,7 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Login { .. } | Request::Events => {
             Err(Error::BadRequest("login and events are answered as a stream".into()))
         }
+        Request::Copy { .. } => Err(Error::Unsupported("only the desktop app has a clipboard to copy to".into())),
         Request::Hello { version } if version == PROTOCOL_VERSION => Ok(Response::Hello { version }),
         Request::Hello { version } => Err(Error::ProtocolMismatch(format!(
             "protocol version {version} is not spoken here (this engine speaks {PROTOCOL_VERSION}): use matching versions of the app and the CLI"
@@ -262,7 +331,7 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
             .get_token_valid_for(&name, chrono::Duration::seconds(min_valid_secs as i64))
             .await
             .map(|t| Response::Token { token: t.expose().to_string() }),
-        Request::List => Ok(Response::Accounts { accounts: engine.list() }),
+        Request::List => Ok(Response::Accounts { accounts: engine.list(), problems: engine.problems().to_vec() }),
         Request::Refresh { name } => engine.refresh(&name).await.map(|()| Response::Done),
         Request::Remove { name } => engine.remove_account(&name).await.map(Response::Removed),
         Request::Import { toml } => engine.import(&toml).await.map(|names| Response::Imported { names }),
@@ -279,9 +348,19 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Dpop { name, method, url } => {
             engine.dpop_headers(&name, &method, &url).await.map(Response::Dpop)
         }
-        Request::History { name, limit } => {
-            engine.history(&name, None, limit).await.map(|entries| Response::History { entries })
+        Request::History { name, limit, before_id } => {
+            engine.history(&name, before_id, limit).await.map(|entries| Response::History { entries })
         }
+        Request::Detail { name } => engine.detail(&name).await.map(|d| Response::Detail(Box::new(d))),
+        Request::Save { name, fields, editing } => {
+            engine.save_account(&name, fields, editing).await.map(|()| Response::Done)
+        }
+        Request::Test { fields } => engine.test_account(fields).await.map(Response::Tested),
+        Request::Discover { issuer } => {
+            engine.discover(&issuer).await.map(|m| Response::Discovered(Box::new(m)))
+        }
+        Request::Settings => Ok(Response::Settings(engine.settings())),
+        Request::SaveSettings { settings } => engine.save_settings(settings).await.map(|()| Response::Done),
     };
     result.unwrap_or_else(|e| Response::Error((&e).into()))
 }

@@ -4,6 +4,7 @@
 //! docs/architecture.md has the map of the modules and the flow of data.
 
 pub mod account;
+pub mod clipboard;
 pub mod clock;
 pub mod code;
 pub mod contracts;
@@ -24,6 +25,7 @@ pub mod lock;
 pub mod login;
 pub mod notices;
 pub mod profile;
+pub mod remote;
 pub mod scheduler;
 pub mod schema;
 pub mod secret;

@@ -97,6 +97,7 @@ mod tests {
                 name: "secret".into(),
                 expires_at: expires_at.unwrap(),
                 renewed_by_command: false,
+                warn_before_secs: vec![],
             }),
             last_refresh: None,
             next_refresh: None,

@@ -48,7 +48,7 @@ pub struct Lent {
 
 /// One "Use with…" setup for the window: what it is for and the text to copy.
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snippet {
     pub tool: String,
     pub label: String,

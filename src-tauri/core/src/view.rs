@@ -132,6 +132,11 @@ pub struct Credential {
     /// The account's `renew_command` renews it before then.
     #[serde(default)]
     pub renewed_by_command: bool,
+    /// How long before its end each warning comes (seconds): the account's thresholds, else the
+    /// settings'. Filled where the account is viewed.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(type = "number[]"))]
+    pub warn_before_secs: Vec<u64>,
 }
 
 /// What the UI and `tokentray list` show of an account: no secret in it.

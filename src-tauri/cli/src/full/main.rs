@@ -341,7 +341,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             }
         }
         Command::History { name, limit, json } => {
-            let entries = ask!(backend, Request::History { name, limit }, Response::History { entries } => entries);
+            let entries = ask!(backend, Request::History { name, limit, before_id: None }, Response::History { entries } => entries);
             if json {
                 println!(
                     "{}",
@@ -577,7 +577,7 @@ async fn token(backend: &mut Backend, name: &str, min_valid_secs: u64) -> Result
 }
 
 async fn list(backend: &mut Backend) -> Result<Vec<AccountView>> {
-    Ok(ask!(backend, Request::List, Response::Accounts { accounts } => accounts))
+    Ok(ask!(backend, Request::List, Response::Accounts { accounts, .. } => accounts))
 }
 
 async fn status(backend: &mut Backend, name: &str) -> Result<AccountView> {
@@ -667,7 +667,7 @@ async fn daemon() -> Result<()> {
     }
     let socket = ipc::socket_path(&home);
     tracing::info!(home = %home.display(), socket = %socket.display(), accounts = engine.list().len(), "tokentray daemon started");
-    let server = tokio::spawn(ipc::serve(engine.clone(), socket));
+    let server = tokio::spawn(ipc::serve(engine.clone(), socket, None));
     let refresh = engine.spawn_refresh_loop();
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| view(Error::Storage(e.to_string())))?;

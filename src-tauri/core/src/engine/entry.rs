@@ -121,6 +121,7 @@ impl Account {
                 name: name.into(),
                 expires_at,
                 renewed_by_command: c.grant.renewal().is_some(),
+                warn_before_secs: vec![],
             })
         });
         // Read once per load (an edited account is loaded again).
@@ -131,6 +132,7 @@ impl Account {
                     name: "client certificate".into(),
                     expires_at,
                     renewed_by_command: false,
+                    warn_before_secs: vec![],
                 }),
                 Err(e) => {
                     tracing::warn!(account = %name, "client certificate: {e}");
@@ -260,6 +262,7 @@ impl Account {
                 name,
                 expires_at,
                 renewed_by_command,
+                warn_before_secs: vec![],
             });
         }
         // The refresh token's stated end (by the server, or its JWT `exp`, read when it came);
@@ -281,6 +284,7 @@ impl Account {
             name,
             expires_at,
             renewed_by_command,
+            warn_before_secs: vec![],
         })
     }
 
@@ -289,7 +293,10 @@ impl Account {
     pub(crate) fn view(&self, now: DateTime<Utc>, settings: &Settings) -> AccountView {
         let warn_within = self.warn_within(settings);
         let state = self.state.lock().expect("state poisoned");
-        let credential = self.watched(&state);
+        let credential = self.watched(&state).map(|c| Credential {
+            warn_before_secs: self.warn_before(settings).to_vec(),
+            ..c
+        });
         let running_out = credential.as_ref().is_some_and(|c| {
             c.expires_at > now && (c.expires_at - now).num_seconds() <= warn_within as i64
         });

@@ -12,4 +12,9 @@ name: string, expires_at: string,
 /**
  * The account's `renew_command` renews it before then.
  */
-renewed_by_command: boolean, };
+renewed_by_command: boolean, 
+/**
+ * How long before its end each warning comes (seconds): the account's thresholds, else the
+ * settings'. Filled where the account is viewed.
+ */
+warn_before_secs: number[], };

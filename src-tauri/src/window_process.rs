@@ -1,0 +1,139 @@
+//! The accounts window, a process of its own (`--window`), started by the resident process.
+//! Its commands ask the engine over the socket (`Remote`), the engine's events come over the
+//! socket too, and its stdin is the resident process: a `show` line brings the window up, end
+//! of file means the resident process is gone. Closing the window hides it; once it has been
+//! hidden a while the process exits, and WebKit's memory with it.
+
+use crate::{commands, login};
+use std::io::BufRead;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tauri::{AppHandle, Emitter, Manager, WebviewWindowBuilder, Window, WindowEvent};
+use tokentray_core::remote::Remote;
+
+const MAIN: &str = "main";
+
+/// The UI listens to this and re-reads the account list.
+pub const ACCOUNTS_CHANGED: &str = "accounts-changed";
+
+/// How long a hidden window keeps its process (`TOKENTRAY_WINDOW_IDLE_SECS`, default 60).
+fn idle() -> Duration {
+    let secs = std::env::var("TOKENTRAY_WINDOW_IDLE_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    Duration::from_secs(secs)
+}
+
+/// Counts shows and hides, so that an exit planned by a hide is skipped if the window was
+/// shown (and maybe hidden again) since.
+static SEEN: AtomicU64 = AtomicU64::new(0);
+
+pub fn run() {
+    tauri::Builder::default()
+        .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec!["--hidden"]),
+        ))
+        .manage(Remote::new(&tokentray_core::home::data_dir()))
+        .manage(login::Logins::default())
+        .setup(|app| {
+            let config = app
+                .config()
+                .app
+                .windows
+                .iter()
+                .find(|w| w.label == MAIN)
+                .ok_or("no window named main in the configuration")?;
+            WebviewWindowBuilder::from_config(app.handle(), config)?.build()?;
+            listen_to_resident(app.handle().clone());
+            tauri::async_runtime::spawn(forward_events(app.handle().clone()));
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_accounts,
+            commands::account_detail,
+            commands::account_history,
+            commands::refresh_now,
+            commands::remove_account,
+            commands::save_account,
+            commands::test_account,
+            commands::discover,
+            commands::copy_token,
+            commands::reveal_token,
+            commands::copy_snippet,
+            commands::copy_public_key,
+            commands::start_login,
+            commands::cancel_login,
+            commands::get_settings,
+            commands::save_settings,
+            commands::ui_ready,
+        ])
+        .on_window_event(on_event)
+        .run(tauri::generate_context!())
+        .expect("the window could not be built");
+}
+
+fn show(app: &AppHandle) {
+    SEEN.fetch_add(1, Ordering::SeqCst);
+    if let Some(window) = app.get_webview_window(MAIN) {
+        let _ = window.show();
+        let _ = window.unminimize();
+        let _ = window.set_focus();
+    }
+}
+
+fn on_event(window: &Window, event: &WindowEvent) {
+    if let WindowEvent::CloseRequested { api, .. } = event {
+        api.prevent_close();
+        let _ = window.hide();
+        let hidden = SEEN.fetch_add(1, Ordering::SeqCst) + 1;
+        let app = window.app_handle().clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(idle()).await;
+            if SEEN.load(Ordering::SeqCst) == hidden {
+                tracing::debug!("the window was closed a while: its process ends");
+                app.exit(0);
+            }
+        });
+    }
+}
+
+/// Reads the resident process's lines on stdin until it is gone.
+fn listen_to_resident(app: AppHandle) {
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lock().lines() {
+            match line.as_deref() {
+                Ok("show") => show(&app),
+                Ok(other) => tracing::debug!(line = other, "an unknown line from the tray"),
+                Err(_) => break,
+            }
+        }
+        tracing::debug!("the resident process is gone: the window goes too");
+        app.exit(0);
+    });
+}
+
+/// The engine's events → the UI. When the engine is away (restarting) it is looked for again
+/// every second, and the UI re-reads everything once it is back.
+async fn forward_events(app: AppHandle) {
+    loop {
+        if let Ok(mut events) = app.state::<Remote>().events().await {
+            let _ = app.emit(ACCOUNTS_CHANGED, ());
+            loop {
+                match events.next().await {
+                    Ok(Some(event)) => {
+                        let _ = app.emit(ACCOUNTS_CHANGED, &event);
+                    }
+                    // Missed events only mean the list is re-read later than it could have been.
+                    Err(tokentray_core::Error::Engine(_)) => {
+                        let _ = app.emit(ACCOUNTS_CHANGED, ());
+                    }
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
