@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "cancel_login",
     "get_settings",
     "save_settings",
+    "system_language",
     "ui_ready",
 ];
 

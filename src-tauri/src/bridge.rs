@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_notification::NotificationExt;
+use tokentray_core::i18n::Lang;
 use tokentray_core::notices::Notices;
 use tokentray_core::{EngineHandle, Event};
 use tokio::sync::broadcast::{error::RecvError, Receiver};
@@ -17,8 +18,12 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
     // The tray is redrawn at most once a second, and every 30 s for its countdowns.
     tauri::async_runtime::spawn(async move {
         let mut ticks = 0u32;
+        let mut lang = None;
         loop {
-            if dirty.swap(false, Ordering::SeqCst) || ticks.is_multiple_of(30) {
+            // A new language in the settings is drawn at once too.
+            let now_lang = Lang::chosen(tray_app.state::<EngineHandle>().settings().language);
+            let relabelled = lang.replace(now_lang) != Some(now_lang);
+            if dirty.swap(false, Ordering::SeqCst) || relabelled || ticks.is_multiple_of(30) {
                 crate::tray::update(&tray_app);
             }
             ticks = ticks.wrapping_add(1);
@@ -45,6 +50,7 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
                 .map(|v| v.status);
             #[allow(clippy::disallowed_methods)] // "expires in 2 days" is said at the edge
             let now = chrono::Utc::now();
+            notices.lang = Lang::chosen(app.state::<EngineHandle>().settings().language);
             if let Some(notice) = notices.on(&event, status, now) {
                 let shown = app
                     .notification()

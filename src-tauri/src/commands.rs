@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use tauri::{AppHandle, State};
 use tokentray_core::clipboard::Copyable;
 use tokentray_core::edit::{AccountDetail, AccountList, TestResult};
+use tokentray_core::i18n::Lang;
 use tokentray_core::grant::discovery::Metadata;
 use tokentray_core::remote::Remote;
 use tokentray_core::settings::Settings;
@@ -126,6 +127,12 @@ pub async fn get_settings(remote: State<'_, Remote>) -> Answer<Settings> {
 #[tauri::command]
 pub async fn save_settings(app: AppHandle, settings: Settings) -> Answer<()> {
     crate::settings::save(&app, settings).await.map_err(view)
+}
+
+/// The system locale's language (the setting, when there is one, is the UI's to apply).
+#[tauri::command]
+pub fn system_language() -> Lang {
+    Lang::chosen(None)
 }
 
 /// The window's first render, for the log and the startup benchmark (tests/bench/desktop.sh).

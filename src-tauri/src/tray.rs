@@ -8,6 +8,7 @@ use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent}
 use tauri::{AppHandle, Manager, Wry};
 use tauri_plugin_notification::NotificationExt;
 use tokentray_core::clipboard::{copy, Copyable};
+use tokentray_core::i18n::{self, word, Lang};
 use tokentray_core::summary::{summarize, Level};
 use tokentray_core::EngineHandle;
 
@@ -23,7 +24,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     TrayIconBuilder::with_id(TRAY)
         .tooltip("Tokentray")
         .icon(icon(Level::Ok)?)
-        .menu(&menu(app, "Tokentray")?)
+        .menu(&menu(app, "Tokentray", language(app))?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
         .on_tray_icon_event(|tray, event| {
@@ -49,12 +50,13 @@ pub fn update(app: &AppHandle) {
     let accounts = engine.list();
     #[allow(clippy::disallowed_methods)] // the tray's countdown is read at the edge
     let now = chrono::Utc::now();
-    let summary = summarize(&accounts, now);
+    let lang = language(app);
+    let summary = summarize(&accounts, now, lang);
     let _ = tray.set_tooltip(Some(&summary.text));
     if let Ok(icon) = icon(summary.level) {
         let _ = tray.set_icon(Some(icon));
     }
-    if let Ok(menu) = menu(app, &summary.text) {
+    if let Ok(menu) = menu(app, &summary.text, lang) {
         let _ = tray.set_menu(Some(menu));
     }
 }
@@ -67,8 +69,13 @@ fn icon(level: Level) -> tauri::Result<Image<'static>> {
     })
 }
 
+/// The settings' language, else the system's.
+fn language(app: &AppHandle) -> Lang {
+    Lang::chosen(app.state::<EngineHandle>().settings().language)
+}
+
 /// The menu: the summary first (Linux trays show no tooltip), then the accounts.
-fn menu(app: &AppHandle, summary: &str) -> tauri::Result<Menu<Wry>> {
+fn menu(app: &AppHandle, summary: &str, lang: Lang) -> tauri::Result<Menu<Wry>> {
     let accounts = app.state::<EngineHandle>().list();
     let item = |id: &str, label: &str, enabled: bool| -> tauri::Result<Box<dyn IsMenuItem<Wry>>> {
         Ok(Box::new(MenuItem::with_id(
@@ -87,23 +94,27 @@ fn menu(app: &AppHandle, summary: &str) -> tauri::Result<Menu<Wry>> {
         let copy = MenuItem::with_id(
             app,
             format!("{COPY}{}", a.name),
-            "Copy token",
+            word(lang, "tray-copy-token"),
             true,
             None::<&str>,
         )?;
-        let label = format!("{} — {}", a.name, a.label());
+        let label = format!("{} — {}", a.name, a.status.label_in(lang, Some(a.grant)));
         items.push(Box::new(Submenu::with_items(app, label, true, &[&copy])?));
     }
     if accounts.len() > MENU_ACCOUNTS {
-        let more = format!("{} more in the window…", accounts.len() - MENU_ACCOUNTS);
+        let more = i18n::text(
+            lang,
+            "tray-more",
+            &[("n", i18n::n((accounts.len() - MENU_ACCOUNTS) as u32))],
+        );
         items.push(item(OPEN, &more, true)?);
     }
     if !accounts.is_empty() {
         items.push(separator()?);
-        items.push(item(REFRESH_ALL, "Refresh all", true)?);
+        items.push(item(REFRESH_ALL, &word(lang, "tray-refresh-all"), true)?);
     }
-    items.push(item(OPEN, "Open Tokentray", true)?);
-    items.push(item(QUIT, "Quit", true)?);
+    items.push(item(OPEN, &word(lang, "tray-open"), true)?);
+    items.push(item(QUIT, &word(lang, "tray-quit"), true)?);
     let refs: Vec<&dyn IsMenuItem<Wry>> = items.iter().map(|i| i.as_ref()).collect();
     Menu::with_items(app, &refs)
 }
@@ -131,7 +142,11 @@ fn on_menu(app: &AppHandle, id: &str) {
                         let _ = app
                             .notification()
                             .builder()
-                            .title(format!("Cannot copy {name}'s token"))
+                            .title(i18n::text(
+                                language(&app),
+                                "tray-cannot-copy",
+                                &[("name", i18n::s(&name))],
+                            ))
                             .body(format!("{}: {e}", e.code()))
                             .show();
                     }

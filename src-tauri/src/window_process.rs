@@ -68,6 +68,7 @@ pub fn run() {
             commands::cancel_login,
             commands::get_settings,
             commands::save_settings,
+            commands::system_language,
             commands::ui_ready,
         ])
         .on_window_event(on_event)

@@ -17,6 +17,7 @@ pub mod grant;
 pub mod home;
 mod hooks;
 pub mod http;
+pub mod i18n;
 #[cfg(unix)]
 pub mod ipc;
 pub mod jws;

@@ -3,7 +3,8 @@
 //! desktop shows what this returns; the decisions (and the "once") live here, where they are
 //! tested without a desktop.
 
-use crate::duration::human;
+use crate::duration::human_in;
+use crate::i18n::{s, text, Lang};
 use crate::view::{AccountStatus, Event};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
@@ -18,6 +19,8 @@ pub struct Notice {
 #[derive(Default)]
 pub struct Notices {
     said: HashSet<(String, &'static str)>,
+    /// The language they are said in (the desktop sets it from the settings).
+    pub lang: Lang,
 }
 
 impl Notices {
@@ -29,6 +32,14 @@ impl Notices {
         status: Option<AccountStatus>,
         now: DateTime<Utc>,
     ) -> Option<Notice> {
+        let lang = self.lang;
+        let say = |id: &str, account: &str, message: &str| {
+            text(
+                lang,
+                id,
+                &[("account", s(account)), ("message", s(message))],
+            )
+        };
         let (account, kind, title, body) = match event {
             Event::Refreshed { account, .. } | Event::AccountChanged { account } => {
                 // Recovered or edited: whatever comes next is news again.
@@ -42,13 +53,17 @@ impl Notices {
                 ..
             } => {
                 // Each threshold is sent once by the engine already; keep them all.
-                let left = (*expires_at - now).num_seconds().max(0) as u64;
-                let body = format!(
-                    "{account}'s {credential} expires in {} ({}). Tokentray cannot renew it: paste a new one (Edit) before then.",
-                    human(left),
-                    expires_at.format("%Y-%m-%d %H:%M UTC")
-                );
-                let title = format!("{account} expires soon");
+                let left = human_in(lang, (*expires_at - now).num_seconds().max(0) as u64);
+                let at = expires_at.format("%Y-%m-%d %H:%M UTC").to_string();
+                let credential = crate::i18n::credential(lang, credential);
+                let args = [
+                    ("account", s(account)),
+                    ("credential", s(&credential)),
+                    ("left", s(&left)),
+                    ("at", s(&at)),
+                ];
+                let body = text(lang, "notice-expiry-body", &args);
+                let title = say("notice-expiry-title", account, "");
                 return Some(Notice { title, body });
             }
             Event::RefreshFailed {
@@ -58,10 +73,11 @@ impl Notices {
             } if status == Some(AccountStatus::Failing) => (
                 account,
                 "failing",
-                format!("{account}: no valid token"),
-                format!(
-                    "Refreshing keeps failing and the last token has run out: {}. Tokentray keeps retrying.",
-                    said(code.as_str(), message)
+                say("notice-failing-title", account, ""),
+                say(
+                    "notice-failing-body",
+                    account,
+                    &said(code.as_str(), message),
                 ),
             ),
             Event::RefreshFailed { .. } => return None,
@@ -72,14 +88,17 @@ impl Notices {
             } => (
                 account,
                 "renew",
-                format!("{account}: renewing failed"),
-                format!(
-                    "{}. Tokentray retries; the current one stays in use while it is valid.",
-                    capitalized(&said(code.as_str(), message))
+                say("notice-renew-title", account, ""),
+                say(
+                    "notice-renew-body",
+                    account,
+                    &capitalized(&said(code.as_str(), message)),
                 ),
             ),
             // Never signed in yet: the person is adding it right now, or chose not to.
-            Event::NeedsReauth { code, .. } if *code == crate::ErrorCode::LoginRequired => return None,
+            Event::NeedsReauth { code, .. } if *code == crate::ErrorCode::LoginRequired => {
+                return None
+            }
             Event::NeedsReauth {
                 account,
                 code,
@@ -87,17 +106,18 @@ impl Notices {
             } => (
                 account,
                 "reauth",
-                format!("{account} needs you"),
-                format!(
-                    "{}. Log in again or fix the account in Tokentray.",
-                    capitalized(&said(code.as_str(), message))
+                say("notice-reauth-title", account, ""),
+                say(
+                    "notice-reauth-body",
+                    account,
+                    &capitalized(&said(code.as_str(), message)),
                 ),
             ),
             Event::Expired { account, .. } => (
                 account,
                 "expired",
-                format!("{account} has expired"),
-                "The token ran out and is no longer served: paste a new one in Tokentray.".into(),
+                say("notice-expired-title", account, ""),
+                say("notice-expired-body", account, ""),
             ),
         };
         self.said

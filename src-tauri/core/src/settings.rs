@@ -22,6 +22,8 @@ pub struct Settings {
     /// A command run for what deserves a person's attention, for accounts without their own
     /// `on_event` (empty: none).
     pub on_event: Vec<String>,
+    /// The language of the window, the tray and notifications; none: the system's.
+    pub language: Option<crate::i18n::Lang>,
 }
 
 impl Default for Settings {
@@ -32,6 +34,7 @@ impl Default for Settings {
             clipboard_clear_secs: 30,
             autostart: false,
             on_event: vec![],
+            language: None,
         }
     }
 }

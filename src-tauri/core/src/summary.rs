@@ -1,7 +1,8 @@
 //! All accounts at a glance, for the tray: the worst state (its icon) and a one-line summary
 //! (its tooltip), e.g. "5 tokens ok, 1 expires in 2 d".
 
-use crate::duration::human;
+use crate::duration::human_in;
+use crate::i18n::{n, s, text, word, Lang};
 use crate::view::{AccountStatus, AccountView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -25,11 +26,11 @@ pub struct Summary {
 
 /// An *expiring* account (something it cannot renew runs out within its warning thresholds)
 /// is said with the first such end.
-pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>) -> Summary {
+pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, lang: Lang) -> Summary {
     if accounts.is_empty() {
         return Summary {
             level: Level::Ok,
-            text: "Tokentray: no accounts yet".into(),
+            text: word(lang, "summary-none"),
         };
     }
     let (mut ok, mut retrying, mut broken, mut pending) = (0, 0, 0, 0);
@@ -47,25 +48,24 @@ pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>) -> Summary {
             soonest = Some(soonest.map_or(c.expires_at, |s| s.min(c.expires_at)));
         }
     }
-    let mut parts = vec![format!("{ok} token{} ok", if ok == 1 { "" } else { "s" })];
+    let count = |id, count: u32| text(lang, id, &[("n", n(count))]);
+    let mut parts = vec![count("summary-ok", ok)];
     if let Some(at) = soonest {
-        let soon = human((at - now).num_seconds().max(0) as u64);
-        parts.push(match expiring {
-            1 => format!("1 expires in {soon}"),
-            n => format!("{n} expire soon (first in {soon})"),
-        });
+        let soon = human_in(lang, (at - now).num_seconds().max(0) as u64);
+        let id = match expiring {
+            1 => "summary-expires-one",
+            _ => "summary-expire-many",
+        };
+        parts.push(text(lang, id, &[("n", n(expiring)), ("soon", s(&soon))]));
     }
     if retrying > 0 {
-        parts.push(format!("{retrying} retrying"));
+        parts.push(count("summary-retrying", retrying));
     }
     if pending > 0 {
-        parts.push(format!("{pending} fetching"));
+        parts.push(count("summary-fetching", pending));
     }
     if broken > 0 {
-        parts.push(format!(
-            "{broken} need{} you",
-            if broken == 1 { "s" } else { "" }
-        ));
+        parts.push(count("summary-need-you", broken));
     }
     let level = if broken > 0 {
         Level::Error
@@ -117,7 +117,7 @@ mod tests {
         let mut all: Vec<_> = (0..5)
             .map(|_| account("client_credentials", AccountStatus::Ok, Some(300)))
             .collect();
-        let s = summarize(&all, t0());
+        let s = summarize(&all, t0(), Lang::En);
         assert_eq!((s.level, s.text.as_str()), (Level::Ok, "5 tokens ok"));
 
         all.push(account(
@@ -125,21 +125,47 @@ mod tests {
             AccountStatus::Expiring,
             Some(2 * 86_400 + 60),
         ));
-        let s = summarize(&all, t0());
+        let s = summarize(&all, t0(), Lang::En);
         assert_eq!(
             (s.level, s.text.as_str()),
             (Level::Warn, "6 tokens ok, 1 expires in 2d 0h")
         );
 
         all.push(account("refresh_token", AccountStatus::NeedsReauth, None));
-        let s = summarize(&all, t0());
+        let s = summarize(&all, t0(), Lang::En);
         assert_eq!(s.level, Level::Error);
         assert!(s.text.ends_with("1 needs you"), "{}", s.text);
         // A static token far from expiry is no warning (the engine says ok, not expiring).
         let s = summarize(
             &[account("static", AccountStatus::Ok, Some(30 * 86_400))],
             t0(),
+            Lang::En,
         );
         assert_eq!(s.level, Level::Ok);
+    }
+
+    #[test]
+    fn the_summary_in_norwegian_and_russian_with_their_plurals() {
+        let mut all: Vec<_> = (0..2)
+            .map(|_| account("client_credentials", AccountStatus::Ok, Some(300)))
+            .collect();
+        all.push(account(
+            "static",
+            AccountStatus::Expiring,
+            Some(86_400 + 3_600),
+        ));
+        all.push(account("refresh_token", AccountStatus::NeedsReauth, None));
+        assert_eq!(
+            summarize(&all, t0(), Lang::Ru).text,
+            "3 токена в порядке, 1 истекает через 1 д 1 ч, 1 требует внимания"
+        );
+        assert_eq!(
+            summarize(&all, t0(), Lang::Nb).text,
+            "3 tokener i orden, 1 utløper om 1 d 1 t, 1 trenger deg"
+        );
+        let many: Vec<_> = (0..5)
+            .map(|_| account("client_credentials", AccountStatus::Ok, Some(300)))
+            .collect();
+        assert_eq!(summarize(&many, t0(), Lang::Ru).text, "5 токенов в порядке");
     }
 }

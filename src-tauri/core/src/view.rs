@@ -112,6 +112,25 @@ impl AccountStatus {
         }
     }
 
+    /// [`AccountStatus::label`] in `lang`'s words.
+    pub fn label_in(self, lang: crate::i18n::Lang, grant: Option<GrantKind>) -> String {
+        let id = match self.label(grant) {
+            "needs login" => "status-needs-login",
+            "refused" => "status-refused",
+            "needs you" => "status-needs-you",
+            _ => match self {
+                AccountStatus::Pending => "status-pending",
+                AccountStatus::Ok => "status-ok",
+                AccountStatus::Retrying => "status-retrying",
+                AccountStatus::Expiring => "status-expiring",
+                AccountStatus::Failing => "status-failing",
+                AccountStatus::Expired => "status-expired",
+                AccountStatus::NeedsReauth => "status-needs-you",
+            },
+        };
+        crate::i18n::word(lang, id)
+    }
+
     /// Whether a person must act before tokens flow again.
     pub fn needs_person(self) -> bool {
         matches!(

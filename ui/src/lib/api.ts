@@ -11,6 +11,7 @@ import type { LoginPrompted } from './bindings/LoginPrompted';
 import type { Metadata } from './bindings/Metadata';
 import type { Revocation } from './bindings/Revocation';
 import type { Settings } from './bindings/Settings';
+import type { Lang } from './bindings/Lang';
 import type { TestResult } from './bindings/TestResult';
 
 export type { AccountView } from './bindings/AccountView';
@@ -51,6 +52,8 @@ export const revealToken = (name: string) => invoke<string>('reveal_token', { na
 export const startLogin = (name: string) => invoke<void>('start_login', { name });
 export const cancelLogin = (name: string) => invoke<void>('cancel_login', { name });
 export const getSettings = () => invoke<Settings>('get_settings');
+/** The system locale's language, as the tray and notifications read it. */
+export const systemLanguage = () => invoke<Lang>('system_language');
 export const saveSettings = (settings: Settings) => invoke<void>('save_settings', { settings });
 
 /** Tells the shell the list was first rendered (its log, the startup benchmark). */

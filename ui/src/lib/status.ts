@@ -2,6 +2,11 @@
 // first, and the filter.
 import type { AccountStatus, AccountView } from './api';
 import { CONTRACTS } from './contracts';
+import { t } from './i18n.svelte';
+import type { Key } from '../locales/en';
+
+/** The engine's word for a status (`needs login`) in the window's language. */
+const said = (label: string) => t(`status.${label.replace(/ /g, '_')}` as Key);
 
 /** Each status in words, for any grant, most urgent first. */
 export const STATUS_LABEL = Object.fromEntries(CONTRACTS.statuses.map((s) => [s.status, s.label])) as Record<AccountStatus, string>;
@@ -10,8 +15,11 @@ export const STATUS_LABEL = Object.fromEntries(CONTRACTS.statuses.map((s) => [s.
 export function statusLabel(a: Pick<AccountView, 'status' | 'grant'>): string {
   const contract = CONTRACTS.statuses.find((s) => s.status === a.status);
   if (!contract) throw new Error(`a status the engine does not have: ${a.status}`);
-  return contract.label_by_grant.find(([grant]) => grant === a.grant)?.[1] ?? contract.label;
+  return said(contract.label_by_grant.find(([grant]) => grant === a.grant)?.[1] ?? contract.label);
 }
+
+/** A status in words, for any grant (the filter's choices). */
+export const statusWord = (s: AccountStatus): string => said(STATUS_LABEL[s]);
 
 /** Lower comes first: the engine's order, what needs the person first. */
 const attention = (s: AccountStatus) => CONTRACTS.statuses.findIndex((c) => c.status === s);

@@ -10,7 +10,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokentray_cli::{fail, parse_duration, print_dpop, print_token};
-use tokentray_core::duration::{human, relative};
+use tokentray_core::duration::{human, relative, relative_in};
+use tokentray_core::i18n::{self, word, Lang};
 use tokentray_core::ipc::{self, Request, Response};
 use tokentray_core::login::LoginPrompt;
 use tokentray_core::{home, AccountView, EngineHandle, Error, ErrorView, Revocation, SystemClock};
@@ -259,19 +260,29 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 );
             } else {
                 let now = now();
+                // In the system's language (the JSON form is for programs, and stays as it is).
+                let lang = Lang::chosen(None);
+                let head = |id| word(lang, id);
                 println!(
-                    "{:<28} {:<20} {:<13} {:<24} RUNS OUT (CANNOT RENEW)",
-                    "ACCOUNT", "GRANT", "STATUS", "EXPIRES"
+                    "{:<28} {:<20} {:<18} {:<24} {}",
+                    head("cli-head-account"),
+                    head("cli-head-grant"),
+                    head("cli-head-status"),
+                    head("cli-head-expires"),
+                    head("cli-head-runs-out"),
                 );
                 for a in accounts {
-                    let assumed = if a.expiry_assumed { " (assumed)" } else { "" };
+                    let mut expires = relative_in(lang, a.expires_at, now);
+                    if a.expiry_assumed {
+                        expires = format!("{expires} {}", head("cli-assumed"));
+                    }
                     println!(
-                        "{:<28} {:<20} {:<13} {:<24} {}",
+                        "{:<28} {:<20} {:<18} {:<24} {}",
                         a.name,
                         a.grant,
-                        a.label(),
-                        relative(a.expires_at, now) + assumed,
-                        runs_out(&a, now)
+                        a.status.label_in(lang, Some(a.grant)),
+                        expires,
+                        runs_out(&a, now, lang)
                     );
                 }
             }
@@ -298,7 +309,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                         true => "its renew_command renews it before then",
                         false => "Tokentray cannot renew it",
                     };
-                    println!("runs out:      {} ({how})", runs_out(&a, now));
+                    println!("runs out:      {} ({how})", runs_out(&a, now, Lang::En));
                 }
                 println!(
                     "last refresh:  {}",
@@ -560,9 +571,13 @@ fn describe(event: &tokentray_core::Event, now: chrono::DateTime<chrono::Utc>) -
 }
 
 /// The credential that runs out with no way to renew it: `secret in 2d 5h`, or `-`.
-fn runs_out(a: &AccountView, now: chrono::DateTime<chrono::Utc>) -> String {
+fn runs_out(a: &AccountView, now: chrono::DateTime<chrono::Utc>, lang: Lang) -> String {
     match &a.credential {
-        Some(c) => format!("{} {}", c.name, relative(Some(c.expires_at), now)),
+        Some(c) => format!(
+            "{} {}",
+            i18n::credential(lang, &c.name),
+            relative_in(lang, Some(c.expires_at), now)
+        ),
         None => "-".into(),
     }
 }
