@@ -37,7 +37,8 @@ async function trayMenu() {
   const item = await watcher.waitForItem();
   return waitFor('the tray menu with its accounts', async () => {
     const { root } = await watcher.menu(item);
-    return root.children.length > 5 ? root.children.map((c) => c.label) : null;
+    // The first line is the summary once the engine's state has reached the tray.
+    return root.children.length > 5 && root.children[0].label !== 'Tokentray' ? root.children.map((c) => c.label) : null;
   });
 }
 
@@ -47,6 +48,7 @@ test('Russian from the system locale: the window with its plural forms, the tray
     await app.driver.wait(until.elementLocated(By.css('tr[data-account="gamma"]')), 20_000);
     assert.match(await header(app), /Учётная запись.*Тип.*Состояние.*Истекает/);
     assert.match(await summary(app), /^3 учётные записи/);
+    assert.match(await app.driver.findElement(By.css('tr[data-account="gamma"] td.grant')).getAttribute('textContent'), /^Долгоживущий токен$/);
     await app.screenshot('list-ru');
 
     const menu = await trayMenu();
@@ -61,6 +63,15 @@ test('Russian from the system locale: the window with its plural forms, the tray
     await app.driver.wait(until.elementLocated(By.css('[data-testid="overview"] li[data-account="gamma"]')), 10_000);
     assert.match(await app.driver.findElement(By.css('[data-testid="breaking"]')).getAttribute('textContent'), /за этот период истекает 1/);
     await app.screenshot('overview-ru');
+
+    // The form: the grant's words, its fields' labels and help, a check's message.
+    await app.newAccount('', 'client_credentials');
+    await app.click('[data-action="save"]');
+    const form = await app.driver.findElement(By.css('[data-testid="account-form"]')).getText();
+    for (const words of ['Учётные данные клиента', 'Адрес выдачи токенов', 'ID клиента', 'Обязательное поле.']) {
+      assert.ok(form.includes(words), `the form says ${words}`);
+    }
+    await app.screenshot('form-ru');
   } finally {
     await app.stop();
   }

@@ -8,6 +8,10 @@ import type { Field } from './bindings/Field';
 import type { GrantKind } from './bindings/GrantKind';
 import type { GrantSchema } from './bindings/GrantSchema';
 import { CONTRACTS } from './contracts';
+import { locale, t as say } from './i18n.svelte';
+import type { SchemaWords } from '../locales/schema';
+import { schemaNb } from '../locales/schema.nb';
+import { schemaRu } from '../locales/schema.ru';
 
 export type { Field, GrantSchema };
 
@@ -18,8 +22,35 @@ export const grantDef = (kind: string): GrantSchema => GRANTS.find((g) => g.kind
 /** The form's fields for a kind. */
 export const formFields = (kind: string): Field[] => grantDef(kind).fields;
 
-/** The grant's name as a person reads it. */
-export const grantLabel = (kind: GrantKind | string): string => grantDef(kind).label;
+/** The schema's words in each language; English is the schema itself. */
+export const SCHEMA_WORDS: Record<'nb' | 'ru', SchemaWords> = { nb: schemaNb, ru: schemaRu };
+const words = (): SchemaWords | null => (locale.lang === 'en' ? null : SCHEMA_WORDS[locale.lang]);
+
+/** The grant's name as a person reads it, in the window's language. */
+export const grantLabel = (kind: GrantKind | string): string => words()?.grants[kind]?.label ?? grantDef(kind).label;
+
+/** What the grant is for, in the window's language. */
+export const grantSummary = (kind: string): string => words()?.grants[kind]?.summary ?? grantDef(kind).summary;
+
+/** A field's words in `lang` (`grant.key` first, then `key`); none for English. */
+export const fieldWords = (w: SchemaWords, kind: string, key: string) => w.fields[`${kind}.${key}`] ?? w.fields[key];
+
+/** A field's label and help, in the window's language. */
+export function fieldText(kind: string, f: Field): { label: string; help: string | null } {
+  const w = words();
+  const own = w && fieldWords(w, kind, f.key);
+  return own ? { label: own.label, help: f.help === null ? null : (own.help ?? f.help) } : { label: f.label, help: f.help };
+}
+
+/** A choice's words in `lang`, by `key=value`, then by the key's last part. */
+export const choiceWords = (w: SchemaWords, key: string, value: string) =>
+  w.choices[`${key}=${value}`] ?? w.choices[`${key.split('.').pop()}=${value}`];
+
+/** A select's choice, in the window's language. */
+export function choiceLabel(f: Field, choice: { value: string; label: string }): string {
+  const w = words();
+  return (w && choiceWords(w, f.key, choice.value)) ?? choice.label;
+}
 
 /** What the person typed, by field key. */
 export type Values = Record<string, string>;
@@ -33,11 +64,11 @@ export function urlProblem(text: string): string | null {
   try {
     u = new URL(text);
   } catch {
-    return 'Not a URL.';
+    return say('valid.url');
   }
   const loopback = u.hostname === 'localhost' || u.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(u.hostname);
   if (u.protocol === 'https:' || (u.protocol === 'http:' && loopback)) return null;
-  return u.protocol === 'http:' ? 'Use https:// (plain http:// only on this machine).' : `Unsupported scheme ${u.protocol}//.`;
+  return u.protocol === 'http:' ? say('valid.https') : say('valid.scheme', { scheme: u.protocol });
 }
 
 /** The optional table (`refresh`) a field belongs to, if any. */
@@ -57,13 +88,13 @@ export function validate(kind: string, values: Values, held: string[] = []): Rec
   for (const f of formFields(kind)) {
     const v = (values[f.key] ?? '').trim();
     if (f.kind === 'secret_in' && v && v !== 'bearer' && !values[nameOf(f.key)]?.trim()) {
-      errors[nameOf(f.key)] = 'Name where the secret goes.';
+      errors[nameOf(f.key)] = say('valid.name_where');
     }
     const table = tableOf(kind, f.key);
     if (!v) {
       const excused = f.unless && f.unless.values.includes(values[f.unless.key]?.trim() ?? '');
       const needed = f.required && !excused && (!table || tableGiven(kind, values, table.table));
-      if (needed && !(f.kind === 'secret' && held.includes(f.key)) && f.kind !== 'secret_in') errors[f.key] = 'Required.';
+      if (needed && !(f.kind === 'secret' && held.includes(f.key)) && f.kind !== 'secret_in') errors[f.key] = say('form.required');
       continue;
     }
     const problem = problemWith(f, v);
@@ -72,14 +103,18 @@ export function validate(kind: string, values: Values, held: string[] = []): Rec
   for (const t of grantDef(kind).optional_tables) {
     if (t.with && tableGiven(kind, values, t.table) && !given(t.with)) {
       const first = formFields(kind).find((f) => f.key.startsWith(`${t.table}.`));
-      const needs = formFields(kind).find((f) => f.key === t.with)?.label ?? t.with;
-      if (first) errors[first.key] = `Only together with: ${needs}.`;
+      const withField = formFields(kind).find((f) => f.key === t.with);
+      const needs = withField ? fieldText(kind, withField).label : t.with;
+      if (first) errors[first.key] = say('valid.together', { field: needs });
     }
   }
   for (const group of grantDef(kind).one_of) {
     if (group.filter(given).length !== 1) {
-      const labels = group.map((k) => formFields(kind).find((f) => f.key === k)?.label ?? k);
-      errors[group[0]] = `Give exactly one of: ${labels.join(' / ')}.`;
+      const labels = group.map((k) => {
+        const f = formFields(kind).find((f) => f.key === k);
+        return f ? fieldText(kind, f).label : k;
+      });
+      errors[group[0]] = say('valid.one_of', { fields: labels.join(' / ') });
     }
   }
   return errors;
@@ -91,15 +126,15 @@ function problemWith(f: Field, text: string): string | null {
     case 'url':
       return urlProblem(text);
     case 'number':
-      return /^\d+$/.test(text) ? null : 'A whole number of seconds.';
+      return /^\d+$/.test(text) ? null : say('valid.seconds');
     case 'numbers':
-      return /^\d+([\s,]+\d+)*$/.test(text) ? null : 'Whole numbers of seconds, separated by spaces.';
+      return /^\d+([\s,]+\d+)*$/.test(text) ? null : say('valid.seconds_list');
     case 'json':
-      return parses(text) ? null : 'Not valid JSON.';
+      return parses(text) ? null : say('valid.json');
     case 'table':
-      return isTable(text) ? null : 'A JSON object of text values, e.g. {"X-Api-Version": "2"}.';
+      return isTable(text) ? null : say('valid.table');
     case 'datetime':
-      return Number.isNaN(Date.parse(text)) ? 'Not a date and time.' : null;
+      return Number.isNaN(Date.parse(text)) ? say('valid.datetime') : null;
     default:
       return null;
   }

@@ -52,3 +52,23 @@ describe('t', () => {
     expect(t('toast.copied', { name: 'gh' })).toBe('gh: token copied');
   });
 });
+
+describe('the form in every language', () => {
+  it('names every grant, field and choice of the engine’s schema, with help where English has it', async () => {
+    const { GRANTS, SCHEMA_WORDS, fieldWords, choiceWords } = await import('./grants');
+    for (const [lang, w] of Object.entries(SCHEMA_WORDS)) {
+      for (const g of GRANTS) {
+        expect(w.grants[g.kind]?.label, `${lang} ${g.kind}`).toBeTruthy();
+        expect(w.grants[g.kind]?.summary, `${lang} ${g.kind}`).toBeTruthy();
+        for (const f of g.fields) {
+          const own = fieldWords(w, g.kind, f.key);
+          expect(own?.label, `${lang} ${g.kind}.${f.key}: label`).toBeTruthy();
+          if (f.help) expect(own?.help, `${lang} ${g.kind}.${f.key}: help`).toBeTruthy();
+          for (const c of f.choices) {
+            if (c.label !== c.value) expect(choiceWords(w, f.key, c.value), `${lang} ${f.key}=${c.value}`).toBeTruthy();
+          }
+        }
+      }
+    }
+  });
+});

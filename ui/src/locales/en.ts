@@ -204,6 +204,19 @@ export const en = {
   'login.qr': 'QR code of the sign-in link',
   'login.scan': 'or scan this with your phone.',
   'login.cancel': 'Cancel',
+
+  // The form's checks
+  'valid.name_where': 'Name where the secret goes.',
+  'valid.together': 'Only together with: {field}.',
+  'valid.one_of': 'Give exactly one of: {fields}.',
+  'valid.seconds': 'A whole number of seconds.',
+  'valid.seconds_list': 'Whole numbers of seconds, separated by spaces.',
+  'valid.json': 'Not valid JSON.',
+  'valid.table': 'A JSON object of text values, e.g. {"X-Api-Version": "2"}.',
+  'valid.datetime': 'Not a date and time.',
+  'valid.url': 'Not a URL.',
+  'valid.https': 'Use https:// (plain http:// only on this machine).',
+  'valid.scheme': 'Unsupported scheme {scheme}//.',
 } as const satisfies Record<string, Message>;
 
 /** A message: one text, or its plural forms (Intl.PluralRules categories; `other` always). */

@@ -192,4 +192,16 @@ export const nb: Catalog = {
   'login.qr': 'QR-kode for innloggingslenken',
   'login.scan': 'eller skann denne med telefonen.',
   'login.cancel': 'Avbryt',
+
+  'valid.name_where': 'Navngi hvor hemmeligheten skal.',
+  'valid.together': 'Bare sammen med: {field}.',
+  'valid.one_of': 'Oppgi nøyaktig én av: {fields}.',
+  'valid.seconds': 'Et helt antall sekunder.',
+  'valid.seconds_list': 'Hele sekunder, skilt med mellomrom.',
+  'valid.json': 'Ikke gyldig JSON.',
+  'valid.table': 'Et JSON-objekt med tekstverdier, f.eks. {"X-Api-Version": "2"}.',
+  'valid.datetime': 'Ikke en dato og et klokkeslett.',
+  'valid.url': 'Ikke en URL.',
+  'valid.https': 'Bruk https:// (vanlig http:// bare på denne maskinen).',
+  'valid.scheme': 'Skjemaet {scheme}// støttes ikke.',
 };

@@ -197,4 +197,16 @@ export const ru: Catalog = {
   'login.qr': 'QR-код ссылки для входа',
   'login.scan': 'или отсканируйте его телефоном.',
   'login.cancel': 'Отмена',
+
+  'valid.name_where': 'Укажите имя, под которым передаётся секрет.',
+  'valid.together': 'Только вместе с полем «{field}».',
+  'valid.one_of': 'Укажите ровно одно из: {fields}.',
+  'valid.seconds': 'Целое число секунд.',
+  'valid.seconds_list': 'Целые числа секунд через пробел.',
+  'valid.json': 'Некорректный JSON.',
+  'valid.table': 'Объект JSON с текстовыми значениями, например {"X-Api-Version": "2"}.',
+  'valid.datetime': 'Это не дата и время.',
+  'valid.url': 'Это не URL.',
+  'valid.https': 'Используйте https:// (обычный http:// — только на этом компьютере).',
+  'valid.scheme': 'Схема {scheme}// не поддерживается.',
 };
