@@ -67,17 +67,17 @@ test('the overview is the first page: what runs out soonest first, its warnings,
   assert.equal(seen[1].end, false, 'the service token ends past the week');
   assert.equal(seen[2].renewal && seen[2].token, true, 'the renewing account shows its token and next renewal');
   const breaking = async () => driver.findElement(By.css('[data-testid="breaking"]')).getAttribute('textContent');
-  assert.match(await breaking(), /^1 runs out in the next week$/);
+  assert.match(await breaking(), /^1 runs out in this span$/);
   await app.screenshot('overview');
 
   // 90 days: both ends, the service token's with its three warnings.
   await app.click('[data-range="quarter"]');
   seen = await lanes();
   assert.deepEqual(seen.slice(0, 2).map((l) => [l.name, l.end, l.warnings]), [['pat', true, 2], ['bot', true, 3]]);
-  assert.match(await breaking(), /^2 run out in the next 90 days$/);
+  assert.match(await breaking(), /^2 run out in this span$/);
   // An hour: nothing runs out; the renewal is there.
   await app.click('[data-range="hour"]');
-  assert.match(await breaking(), /^nothing runs out in the next hour$/);
+  assert.match(await breaking(), /^nothing runs out in this span$/);
   await waitFor('the renewal within the hour', async () => (await lanes()).find((l) => l.name === 'api').renewal);
 
   // A click opens the account.

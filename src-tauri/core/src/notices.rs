@@ -178,6 +178,33 @@ mod tests {
     }
 
     #[test]
+    fn notices_are_said_in_the_chosen_language() {
+        let mut n = Notices {
+            lang: Lang::Ru,
+            ..Notices::default()
+        };
+        let t = chrono::DateTime::UNIX_EPOCH;
+        let warning = Event::ExpiryWarning {
+            account: "gh".into(),
+            credential: "refresh token".into(),
+            expires_at: t + chrono::Duration::seconds(3 * 3_600 + 60),
+            threshold_secs: 86_400,
+        };
+        let notice = n.on(&warning, None, t).unwrap();
+        assert_eq!(notice.title, "gh: скоро истечёт");
+        assert!(
+            notice.body.starts_with(
+                "gh: токен обновления истекает через 3 ч 01 мин (1970-01-01 03:01 UTC)."
+            ),
+            "{notice:?}"
+        );
+        n.lang = Lang::Nb;
+        let notice = n.on(&failed("a"), Some(AccountStatus::Failing), t).unwrap();
+        assert_eq!(notice.title, "a: ingen gyldig token");
+        assert!(notice.body.contains("refused (network)"), "{notice:?}");
+    }
+
+    #[test]
     fn reauth_and_expiry_say_what_to_do() {
         let mut n = Notices::default();
         let t = chrono::DateTime::UNIX_EPOCH;
