@@ -34,8 +34,11 @@ step "UI: svelte-check and Vitest"
 npm --prefix ui run --silent check
 npm --prefix ui test --silent
 
-step "engine and CLI tests (real test IdP, real SQLite, a real Secret Service)"
+step "engine and CLI tests (real test IdP, real SQLite, a real PostgreSQL, a real Secret Service)"
 rm -f artifacts/crash-test.txt artifacts/fault-matrix.txt artifacts/fuzz-*.txt
+# Team mode's store suite runs on a PostgreSQL of its own, gone when this script ends.
+eval "$(bash tests/postgres.sh start)"
+trap 'bash tests/postgres.sh stop "$TOKENTRAY_TEST_POSTGRES_DIR"' EXIT
 bash tests/with-keyring.sh cargo test --workspace --locked 2>&1 | grep -v -e 'Failed to set fd limit' -e '^dbus-daemon\['
 cat artifacts/crash-test.txt
 echo "fault matrix (src-tauri/core/tests/faults.rs):"

@@ -11,12 +11,13 @@ SUDO=()
 # Build: WebKitGTK, the tray, and the Secret Service client. Tests: a display, a session bus,
 # a keyring daemon, a notification daemon, a clipboard, WebKit's WebDriver, screenshots, and a
 # window manager (openbox, wmctrl) to close the window as a desktop does. The credential helpers'
-# tests run the real git, kubectl, bash and fish, and make a certificate with openssl.
+# tests run the real git, kubectl, bash and fish, and make a certificate with openssl. Team
+# mode's tests start a real PostgreSQL of their own (tests/postgres.sh).
 packages=(
   build-essential pkg-config curl wget file libssl-dev libdbus-1-dev
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev
   xvfb xauth dbus-x11 webkit2gtk-driver gnome-keyring dunst xclip imagemagick openbox wmctrl
-  git fish openssl
+  git fish openssl postgresql
 )
 # kubectl: any recent one (these machines have 1.32 from google-cloud-cli); else Debian's.
 command -v kubectl >/dev/null || packages+=(kubernetes-client)

@@ -21,7 +21,7 @@ impl Store {
                     t.error_code, t.error_message, t.last_refresh, t.refresh_expires_at,
                     t.expiry_assumed
              FROM accounts a LEFT JOIN token_state t ON t.account_id = a.id
-             WHERE ?1 IS NULL OR a.name = ?1 ORDER BY a.name",
+             WHERE CAST($1 AS TEXT) IS NULL OR a.name = $1 ORDER BY a.name",
         )
         .bind(name)
         .fetch_all(&self.pool)
@@ -29,7 +29,7 @@ impl Store {
         .map_err(self.err())?;
         let sealed = sqlx::query(
             "SELECT s.account_id, s.field, s.sealed FROM sealed_secrets s
-             JOIN accounts a ON a.id = s.account_id WHERE ?1 IS NULL OR a.name = ?1",
+             JOIN accounts a ON a.id = s.account_id WHERE CAST($1 AS TEXT) IS NULL OR a.name = $1",
         )
         .bind(name)
         .fetch_all(&self.pool)
@@ -80,7 +80,7 @@ impl Store {
                     expires_at: at(row.get("expires_at")),
                     refresh_token: refresh.clone(),
                     refresh_expires_at: at(row.get("refresh_expires_at")),
-                    expiry_assumed: row.get::<Option<bool>, _>("expiry_assumed").unwrap_or(false),
+                    expiry_assumed: row.get::<Option<i64>, _>("expiry_assumed").unwrap_or(0) != 0,
                     scope: row.get("scope"),
                 });
                 let error = row.get::<Option<String>, _>("error_code").map(|c| ErrorView {
@@ -128,9 +128,9 @@ impl Store {
         let settings = serde_json::to_string(&config.settings).expect("serialisable");
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO accounts (name, grant_kind, settings, source, source_digest, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
-             ON CONFLICT(name) DO UPDATE SET grant_kind = ?2, settings = ?3, source = ?4,
-                 source_digest = ?5, updated_at = ?6
+             VALUES ($1, $2, $3, $4, $5, $6, $6)
+             ON CONFLICT(name) DO UPDATE SET grant_kind = $2, settings = $3, source = $4,
+                 source_digest = $5, updated_at = $6
              RETURNING id",
         )
         .bind(&config.name)
@@ -143,14 +143,14 @@ impl Store {
         .await
         .map_err(self.err())?;
         for table in ["sealed_secrets", "token_state", "fired_warnings"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE account_id = ?"))
+            sqlx::query(&format!("DELETE FROM {table} WHERE account_id = $1"))
                 .bind(id)
                 .execute(&mut *tx)
                 .await
                 .map_err(self.err())?;
         }
         for (field, secret) in &config.secrets {
-            sqlx::query("INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES (?, ?, ?, ?)")
+            sqlx::query("INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(field)
                 .bind(vault.seal(id, field, secret))
@@ -164,7 +164,7 @@ impl Store {
     }
 
     pub async fn remove_account(&self, name: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM accounts WHERE name = ?")
+        let done = sqlx::query("DELETE FROM accounts WHERE name = $1")
             .bind(name)
             .execute(&self.pool)
             .await

@@ -55,8 +55,8 @@ impl Store {
         };
         for (field, secret) in sealed {
             sqlx::query(
-                "INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT(account_id, field) DO UPDATE SET sealed = ?3, updated_at = ?4",
+                "INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT(account_id, field) DO UPDATE SET sealed = $3, updated_at = $4",
             )
             .bind(r.account_id)
             .bind(field)
@@ -71,10 +71,14 @@ impl Store {
                 let claims = crate::jwt::decode(token.access_token.expose())
                     .map(|jwt| serde_json::to_string(&jwt.claims).expect("serialisable"));
                 sqlx::query(
-                    "INSERT OR REPLACE INTO token_state (account_id, status, token_type, issued_at, expires_at,
+                    "INSERT INTO token_state (account_id, status, token_type, issued_at, expires_at,
                          scope, claims, error_code, error_message, last_refresh, refresh_expires_at,
                          expiry_assumed)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, NULL, NULL, $8, $9, $10)
+                     ON CONFLICT(account_id) DO UPDATE SET status = $2, token_type = $3,
+                         issued_at = $4, expires_at = $5, scope = $6, claims = $7, error_code = NULL,
+                         error_message = NULL, last_refresh = $8, refresh_expires_at = $9,
+                         expiry_assumed = $10",
                 )
                 .bind(r.account_id)
                 .bind(r.status.as_str())
@@ -85,15 +89,15 @@ impl Store {
                 .bind(claims)
                 .bind(now)
                 .bind(token.refresh_expires_at.map(ms))
-                .bind(token.expiry_assumed)
+                .bind(i64::from(token.expiry_assumed))
                 .execute(&mut *tx)
                 .await
                 .map_err(self.err())?;
             }
             Err(e) => {
                 sqlx::query(
-                    "INSERT INTO token_state (account_id, status, error_code, error_message) VALUES (?1, ?2, ?3, ?4)
-                     ON CONFLICT(account_id) DO UPDATE SET status = ?2, error_code = ?3, error_message = ?4",
+                    "INSERT INTO token_state (account_id, status, error_code, error_message) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT(account_id) DO UPDATE SET status = $2, error_code = $3, error_message = $4",
                 )
                 .bind(r.account_id)
                 .bind(r.status.as_str())
@@ -121,7 +125,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO refresh_history (account_id, started_at, finished_at, outcome, error_code,
                  error_message, http_status, latency_ms, expires_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(r.account_id)
         .bind(ms(r.started_at))
@@ -136,8 +140,8 @@ impl Store {
         .await
         .map_err(self.err())?;
         sqlx::query(
-            "DELETE FROM refresh_history WHERE account_id = ?1 AND (started_at < ?2 OR id NOT IN
-                 (SELECT id FROM refresh_history WHERE account_id = ?1 ORDER BY started_at DESC, id DESC LIMIT ?3))",
+            "DELETE FROM refresh_history WHERE account_id = $1 AND (started_at < $2 OR id NOT IN
+                 (SELECT id FROM refresh_history WHERE account_id = $1 ORDER BY started_at DESC, id DESC LIMIT $3))",
         )
         .bind(r.account_id)
         .bind(ms(r.finished_at - self.retention.max_age))
@@ -159,7 +163,7 @@ impl Store {
             "SELECT h.id, h.started_at, h.finished_at, h.outcome, h.error_code, h.error_message,
                     h.http_status, h.latency_ms, h.expires_at
              FROM refresh_history h JOIN accounts a ON a.id = h.account_id
-             WHERE a.name = ? AND h.id < ? ORDER BY h.started_at DESC, h.id DESC LIMIT ?",
+             WHERE a.name = $1 AND h.id < $2 ORDER BY h.started_at DESC, h.id DESC LIMIT $3",
         )
         .bind(name)
         .bind(before_id.unwrap_or(i64::MAX))

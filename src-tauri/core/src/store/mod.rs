@@ -1,7 +1,10 @@
 //! The store: one SQLite file per data directory (WAL, embedded migrations, runtime-checked
-//! queries) holding accounts, their sealed secrets, token state, refresh history, settings
-//! and fired expiry warnings. Secrets go through the [`Vault`] on the way in and out, so the
-//! file never holds one in plaintext. A refresh result is written in one transaction.
+//! queries), or in team mode a PostgreSQL database several engines share, holding accounts,
+//! their sealed secrets, token state, refresh history, settings and fired expiry warnings.
+//! Secrets go through the [`Vault`] on the way in and out, so the database never holds one in
+//! plaintext. A refresh result is written in one transaction. One set of queries serves both
+//! databases (sqlx's `any` driver; `$N` parameters and `ON CONFLICT`, which both speak); each
+//! has its own migrations (`migrations/`, `migrations-pg/`).
 
 use crate::account::AccountConfig;
 use crate::error::{Error, Result};
@@ -11,11 +14,11 @@ use crate::vault::{KdfParams, KeySource, Vault};
 use crate::view::{AccountStatus, ErrorCode, ErrorView};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use sqlx::{Connection, Executor, Row};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 mod accounts;
 mod history;
@@ -43,8 +46,54 @@ impl Default for Retention {
     }
 }
 
+/// Which database the store is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One file in the data directory: one machine.
+    Sqlite,
+    /// A database a team's engines share (team mode).
+    Postgres,
+}
+
+/// Where a data directory's store lives: `TOKENTRAY_DATABASE_URL`, else `database_url` in the
+/// data directory's `config.toml`, else the SQLite file in it.
+pub fn database_url(dir: &Path) -> Result<Option<String>> {
+    if let Some(url) = std::env::var_os("TOKENTRAY_DATABASE_URL").filter(|u| !u.is_empty()) {
+        return Ok(Some(url.to_string_lossy().into_owned()));
+    }
+    let file = dir.join(CONFIG_FILE);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::InvalidConfig(format!("{}: {e}", file.display()))),
+    };
+    #[derive(serde::Deserialize)]
+    struct Config {
+        database_url: Option<String>,
+    }
+    let config: Config = toml::from_str(&text)
+        .map_err(|e| Error::InvalidConfig(format!("{}: {e}", file.display())))?;
+    Ok(config.database_url.filter(|u| !u.trim().is_empty()))
+}
+
+/// The data directory's settings file (only `database_url` so far).
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// A database URL fit for messages: without its password.
+pub fn redacted(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(a database URL that does not parse)".into(),
+    }
+}
+
 pub struct Store {
-    pool: SqlitePool,
+    pool: AnyPool,
+    pub backend: Backend,
     /// The opened vault, or why it cannot be opened (`vault_key_lost`): then the accounts are
     /// still listed, their secrets unreadable, and nothing sealed is written or overwritten.
     vault: std::result::Result<Vault, Error>,
@@ -96,26 +145,61 @@ fn db_error(path: &Path) -> impl Fn(sqlx::Error) -> Error + '_ {
 }
 
 impl Store {
-    /// Opens (creating if absent) the store in a data directory, migrates it, and opens the
-    /// vault with `key`.
+    /// Opens (creating if absent) the data directory's store (its SQLite file, or the
+    /// database its configuration names), migrates it, and opens the vault with `key`.
     pub async fn open(dir: &Path, key: KeySource) -> Result<Store> {
-        let path = dir.join(DB_FILE);
+        match database_url(dir)? {
+            Some(url) => Store::open_url(&url, key).await,
+            None => Store::open_sqlite(&dir.join(DB_FILE), key).await,
+        }
+    }
+
+    /// The SQLite store in one file.
+    pub async fn open_sqlite(path: &Path, key: KeySource) -> Result<Store> {
+        let url = url::Url::from_file_path(path)
+            .map_err(|()| Error::Storage(format!("{}: not an absolute path", path.display())))?;
+        // `rwc`: created if missing.
+        let url = format!("sqlite://{}?mode=rwc", url.path());
+        let store = Store::connect(&url, path.to_path_buf(), Backend::Sqlite, key).await?;
+        restrict_permissions(path);
+        Ok(store)
+    }
+
+    /// The store at a database URL: `postgres://…` (team mode) or `sqlite://…`.
+    pub async fn open_url(url: &str, key: KeySource) -> Result<Store> {
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            return Err(Error::InvalidConfig(format!(
+                "database_url {}: Tokentray speaks postgres:// (team mode) or sqlite://",
+                redacted(url)
+            )));
+        };
+        Store::connect(url, PathBuf::from(redacted(url)), backend, key).await
+    }
+
+    async fn connect(url: &str, path: PathBuf, backend: Backend, key: KeySource) -> Result<Store> {
+        sqlx::any::install_default_drivers();
         let err = db_error(&path);
-        let options = SqliteConnectOptions::new()
-            .filename(&path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            // A committed rotation survives a power cut, not just a crash.
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
+        // One connection first, so that a database that cannot be used (a damaged file, a
+        // refused login) says so at once instead of the pool retrying until it times out.
+        let mut first = sqlx::AnyConnection::connect(url).await.map_err(&err)?;
+        prepare(&mut first, backend).await.map_err(&err)?;
+        let _ = first.close().await;
+        let pool = AnyPoolOptions::new()
+            // Few: a team's database serves every engine (the goal is at most 5 each).
             .max_connections(4)
-            .connect_with(options)
+            .after_connect(move |conn, _| Box::pin(prepare(conn, backend)))
+            .connect(url)
             .await
             .map_err(&err)?;
-        restrict_permissions(&path);
-        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| match e {
+        let migrator = match backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations"),
+            Backend::Postgres => sqlx::migrate!("./migrations-pg"),
+        };
+        migrator.run(&pool).await.map_err(|e| match e {
             sqlx::migrate::MigrateError::VersionMissing(v) => Error::Storage(format!(
                 "{} was written by a newer Tokentray (schema version {v}); upgrade Tokentray — nothing was changed",
                 path.display()
@@ -158,6 +242,7 @@ impl Store {
         };
         Ok(Store {
             pool,
+            backend,
             vault,
             path: path.clone(),
             retention: Retention::default(),
@@ -187,7 +272,7 @@ impl Store {
     }
 
     pub async fn save_settings(&self, settings: &crate::settings::Settings) -> Result<()> {
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('app', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1")
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('app', $1) ON CONFLICT(key) DO UPDATE SET value = $1")
             .bind(serde_json::to_string(settings).expect("serialisable"))
             .execute(&self.pool)
             .await
@@ -215,7 +300,7 @@ impl Store {
         threshold_secs: i64,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        sqlx::query("INSERT OR IGNORE INTO fired_warnings (account_id, token_expires_at, threshold_secs, fired_at) VALUES (?, ?, ?, ?)")
+        sqlx::query("INSERT INTO fired_warnings (account_id, token_expires_at, threshold_secs, fired_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
             .bind(account_id)
             .bind(ms(expires_at))
             .bind(threshold_secs)
@@ -227,7 +312,7 @@ impl Store {
     }
 
     pub async fn setting(&self, key: &str) -> Result<Option<String>> {
-        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await
@@ -235,7 +320,7 @@ impl Store {
     }
 
     pub async fn set_setting(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)")
+        sqlx::query("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = $2")
             .bind(key)
             .bind(value)
             .execute(&self.pool)
@@ -244,28 +329,39 @@ impl Store {
             .map_err(self.err())
     }
 
-    /// Flushes the WAL into the main file and closes the pool.
+    /// Flushes SQLite's WAL into the main file, and closes the pool.
     pub async fn close(&self) {
-        let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await;
+        if self.backend == Backend::Sqlite {
+            let _ = sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await;
+        }
         self.pool.close().await;
     }
 }
 
-async fn meta(pool: &SqlitePool, key: &str) -> std::result::Result<Option<Vec<u8>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT value FROM vault_meta WHERE key = ?")
+/// What every connection is set to.
+async fn prepare(conn: &mut sqlx::AnyConnection, backend: Backend) -> sqlx::Result<()> {
+    if backend == Backend::Sqlite {
+        // WAL; a committed rotation survives a power cut, not just a crash.
+        conn.execute(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn meta(pool: &AnyPool, key: &str) -> std::result::Result<Option<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT value FROM vault_meta WHERE key = $1")
         .bind(key)
         .fetch_optional(pool)
         .await
 }
 
-async fn put_meta(
-    pool: &SqlitePool,
-    key: &str,
-    value: &[u8],
-) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query("INSERT OR REPLACE INTO vault_meta (key, value) VALUES (?, ?)")
+async fn put_meta(pool: &AnyPool, key: &str, value: &[u8]) -> std::result::Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO vault_meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = $2")
         .bind(key)
         .bind(value)
         .execute(pool)

@@ -1,0 +1,342 @@
+//! The store's suite, run against both backends: a SQLite file and a real PostgreSQL (team
+//! mode). The PostgreSQL is the one `tests/postgres.sh` starts (`TOKENTRAY_TEST_POSTGRES_URL`);
+//! each test gets a database of its own. Without that variable the PostgreSQL half is skipped
+//! with a message, except in CI, where it fails.
+#![allow(clippy::disallowed_methods)] // whole-system tests read the real clock
+
+mod support;
+
+use chrono::Utc;
+use std::path::PathBuf;
+use support::{clock, Idp};
+use tokentray_core::store::{Backend, RefreshRecord, Retention, Store};
+use tokentray_core::token::TokenSet;
+use tokentray_core::vault::KeySource;
+use tokentray_core::{AccountStatus, EngineHandle, Error, Profile, Secret};
+
+fn pass(p: &str) -> KeySource {
+    KeySource::Passphrase(Secret::new(p))
+}
+
+/// Where a test's store lives.
+enum Target {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Target {
+    async fn open(&self, key: KeySource) -> tokentray_core::Result<Store> {
+        match self {
+            Target::Sqlite(dir) => Store::open(dir, key).await,
+            Target::Postgres(url) => Store::open_url(url, key).await,
+        }
+    }
+
+    /// Every byte the database holds for its tables, to look for a secret in.
+    async fn raw(&self) -> Vec<u8> {
+        match self {
+            Target::Sqlite(dir) => {
+                let mut all = std::fs::read(dir.join("tokentray.db")).unwrap_or_default();
+                all.extend(std::fs::read(dir.join("tokentray.db-wal")).unwrap_or_default());
+                all
+            }
+            Target::Postgres(url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let mut all = vec![];
+                for table in [
+                    "accounts",
+                    "sealed_secrets",
+                    "token_state",
+                    "refresh_history",
+                    "settings",
+                    "vault_meta",
+                ] {
+                    let rows: Vec<(String,)> =
+                        sqlx::query_as(&format!("SELECT CAST(t AS TEXT) FROM {table} t"))
+                            .fetch_all(&pool)
+                            .await
+                            .unwrap();
+                    for (row,) in rows {
+                        all.extend(row.into_bytes());
+                    }
+                }
+                pool.close().await;
+                all
+            }
+        }
+    }
+}
+
+/// A fresh SQLite directory and, when a PostgreSQL is at hand, a fresh database on it.
+async fn targets(tag: &str) -> Vec<(&'static str, Target)> {
+    let dir = std::env::temp_dir().join(format!("tokentray-backends-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut out = vec![("sqlite", Target::Sqlite(dir))];
+    match std::env::var("TOKENTRAY_TEST_POSTGRES_URL") {
+        Ok(server) => out.push((
+            "postgres",
+            Target::Postgres(fresh_database(&server, tag).await),
+        )),
+        Err(_) if std::env::var_os("CI").is_some() => {
+            panic!("CI must run the PostgreSQL half: start one with tests/postgres.sh")
+        }
+        Err(_) => eprintln!("{tag}: PostgreSQL skipped (TOKENTRAY_TEST_POSTGRES_URL is unset)"),
+    }
+    out
+}
+
+/// A new, empty database on the server: its URL.
+async fn fresh_database(server: &str, tag: &str) -> String {
+    let name = format!("tt_{tag}_{}", std::process::id());
+    let pool = sqlx::PgPool::connect(server).await.unwrap();
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let mut url = url::Url::parse(server).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+fn token(access: &str, refresh: Option<&str>, ttl: i64) -> TokenSet {
+    let now = Utc::now();
+    TokenSet {
+        access_token: Secret::new(access),
+        token_type: "Bearer".into(),
+        issued_at: now,
+        expires_at: Some(now + chrono::Duration::seconds(ttl)),
+        refresh_token: refresh.map(Secret::new),
+        refresh_expires_at: None,
+        scope: Some("api:read".into()),
+        expiry_assumed: true,
+    }
+}
+
+#[tokio::test]
+async fn accounts_secrets_and_tokens_round_trip_sealed() {
+    for (backend, target) in targets("roundtrip").await {
+        let store = target.open(pass("team")).await.unwrap();
+        assert_eq!(
+            store.backend,
+            if backend == "sqlite" {
+                Backend::Sqlite
+            } else {
+                Backend::Postgres
+            }
+        );
+        let profile = Profile::parse(
+            "[[account]]\nname = \"svc\"\ngrant = \"refresh_token\"\ntoken_url = \"https://idp.example/token\"\nclient_id = \"c\"\nclient_secret = \"client-secret-x1\"\nrefresh_token = \"refresh-secret-x2\"\n",
+        )
+        .unwrap();
+        let now = Utc::now();
+        let id = store
+            .put_account(&profile.account[0], "user", Some("digest"), now)
+            .await
+            .unwrap();
+        let set = token("access-secret-x3", Some("rotated-secret-x4"), 300);
+        store
+            .record_refresh(RefreshRecord {
+                account_id: id,
+                started_at: now,
+                finished_at: now,
+                result: Ok(&set),
+                status: AccountStatus::Ok,
+                rotated_refresh_token: None,
+            })
+            .await
+            .unwrap();
+        // Written again (an upsert of the token state), as every refresh after the first is.
+        let set = token("access-secret-x5", Some("rotated-secret-x6"), 300);
+        store
+            .record_refresh(RefreshRecord {
+                account_id: id,
+                started_at: now,
+                finished_at: now,
+                result: Ok(&set),
+                status: AccountStatus::Ok,
+                rotated_refresh_token: None,
+            })
+            .await
+            .unwrap();
+        store.close().await;
+
+        let store = target.open(pass("team")).await.unwrap();
+        let [account]: [_; 1] = store.accounts().await.unwrap().try_into().ok().unwrap();
+        assert_eq!(
+            (account.name.as_str(), account.source_digest.as_deref()),
+            ("svc", Some("digest"))
+        );
+        let config = account.config.unwrap();
+        assert_eq!(
+            config.secrets["client_secret"].expose(),
+            "client-secret-x1",
+            "{backend}"
+        );
+        let state = account.state.unwrap();
+        let held = state.token.unwrap();
+        assert_eq!(held.access_token.expose(), "access-secret-x5", "{backend}");
+        assert_eq!(
+            held.refresh_token.unwrap().expose(),
+            "rotated-secret-x6",
+            "{backend}"
+        );
+        assert!(held.expiry_assumed, "{backend}");
+        assert_eq!(held.scope.as_deref(), Some("api:read"));
+        assert_eq!(state.status, AccountStatus::Ok);
+        assert!(store.account("nope").await.unwrap().is_none());
+        store.close().await;
+
+        let raw = target.raw().await;
+        assert!(raw.len() > 100, "{backend}: the tables were read");
+        for secret in [
+            "client-secret-x1",
+            "refresh-secret-x2",
+            "access-secret-x5",
+            "rotated-secret-x6",
+        ] {
+            assert!(
+                !raw.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                "{backend}: {secret} in the database"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn history_settings_warnings_and_removal() {
+    for (backend, target) in targets("history").await {
+        let mut store = target.open(pass("team")).await.unwrap();
+        store.retention = Retention {
+            max_age: chrono::Duration::days(90),
+            max_rows: 5,
+        };
+        let profile =
+            Profile::parse("[[account]]\nname = \"h\"\ngrant = \"static\"\ntoken = \"t\"\n")
+                .unwrap();
+        let now = Utc::now();
+        let id = store
+            .put_account(&profile.account[0], "user", None, now)
+            .await
+            .unwrap();
+        let err = Error::ServerError {
+            status: 503,
+            retry_after: None,
+        };
+        for i in 0..12 {
+            let at = now + chrono::Duration::seconds(i);
+            store
+                .record_refresh(RefreshRecord {
+                    account_id: id,
+                    started_at: at,
+                    finished_at: at,
+                    result: Err(&err),
+                    status: AccountStatus::Failing,
+                    rotated_refresh_token: None,
+                })
+                .await
+                .unwrap();
+        }
+        let all = store.history("h", None, 100).await.unwrap();
+        assert_eq!(all.len(), 5, "{backend}: trimmed to the newest 5");
+        assert!(
+            all.windows(2).all(|w| w[0].started_at > w[1].started_at),
+            "{backend}"
+        );
+        assert_eq!(all[0].http_status, Some(503));
+        assert_eq!(all[0].outcome, "transient");
+        let page = store.history("h", Some(all[1].id), 2).await.unwrap();
+        assert_eq!(page, all[2..4].to_vec(), "{backend}");
+
+        let mut settings = store.settings().await.unwrap();
+        settings.clipboard_clear_secs = 7;
+        store.save_settings(&settings).await.unwrap();
+        store.save_settings(&settings).await.unwrap();
+        assert_eq!(
+            store.settings().await.unwrap().clipboard_clear_secs,
+            7,
+            "{backend}"
+        );
+        store.set_setting("x", "1").await.unwrap();
+        store.set_setting("x", "2").await.unwrap();
+        assert_eq!(store.setting("x").await.unwrap().as_deref(), Some("2"));
+
+        // A warning is recorded once, however many engines (or restarts) record it.
+        for _ in 0..3 {
+            store.record_warning(id, now, 3_600, now).await.unwrap();
+        }
+        assert_eq!(store.fired_warnings().await.unwrap().len(), 1, "{backend}");
+
+        assert!(store.remove_account("h").await.unwrap());
+        assert!(!store.remove_account("h").await.unwrap());
+        assert!(store.history("h", None, 10).await.unwrap().is_empty());
+        assert!(
+            store.fired_warnings().await.unwrap().is_empty(),
+            "{backend}: cascaded"
+        );
+        store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_passphrase_is_refused_before_anything_is_written() {
+    for (backend, target) in targets("wrongkey").await {
+        let store = target.open(pass("right")).await.unwrap();
+        store.close().await;
+        let before = target.raw().await;
+        match target.open(pass("wrong")).await {
+            Err(Error::WrongPassphrase) => {}
+            Err(other) => panic!("{backend}: {other}"),
+            Ok(_) => panic!("{backend}: a wrong passphrase opened the store"),
+        }
+        assert_eq!(target.raw().await, before, "{backend}: nothing written");
+    }
+}
+
+#[tokio::test]
+async fn an_engine_on_postgres_keeps_its_tokens_across_restarts() {
+    let idp = Idp::start(300);
+    for (backend, target) in targets("engine").await {
+        let Target::Postgres(url) = &target else {
+            continue;
+        };
+        // The data directory names the database in its config.toml.
+        let home =
+            std::env::temp_dir().join(format!("tokentray-backends-home-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(
+            home.join("config.toml"),
+            format!("database_url = \"{url}\"\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            home.join("profile.toml"),
+            format!("[[account]]\nname = \"a\"\ngrant = \"client_credentials\"\ntoken_url = \"{}\"\nclient_id = \"cc-basic\"\nclient_secret = \"cc-basic-secret\"\n", idp.token_url()),
+        )
+        .unwrap();
+        let engine = EngineHandle::open(&home, pass("team"), clock())
+            .await
+            .unwrap();
+        let token = engine.get_token("a").await.unwrap();
+        engine.close().await;
+        drop(engine);
+        assert!(
+            !home.join("tokentray.db").exists(),
+            "{backend}: no SQLite file beside it"
+        );
+        let engine = EngineHandle::open(&home, pass("team"), clock())
+            .await
+            .unwrap();
+        assert_eq!(
+            engine.get_token("a").await.unwrap().expose(),
+            token.expose()
+        );
+        engine.close().await;
+    }
+}
