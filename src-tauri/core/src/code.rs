@@ -55,6 +55,12 @@ words! {
         System = "system",
         /// The account does not do what was asked (a login for a client-credentials account).
         Unsupported = "unsupported",
+        /// Team mode: another engine of the team is refreshing the account.
+        TeamBusy = "team_busy",
+        /// Team mode: the team's database cannot be reached; nothing needing a lease is refreshed.
+        TeamUnreachable = "team_unreachable",
+        /// Team mode: a newer lease holder's result stands; this engine's was dropped.
+        Fenced = "fenced",
     }
 }
 
@@ -109,7 +115,7 @@ impl ErrorCode {
             // A garbled answer (an HTML page, a cut body) is the server's or a proxy's bad
             // moment, not a refusal: retried, never a reason to ask for a login.
             Network | Timeout | ServerError | RateLimited | InvalidResponse | CommandFailed
-            | UseDpopNonce => ErrorClass::Transient,
+            | UseDpopNonce | TeamBusy | TeamUnreachable | Fenced => ErrorClass::Transient,
             InvalidGrant | InvalidClient | UnauthorizedClient | InvalidScope | InvalidRequest
             | UnsupportedGrantType | InvalidTarget | AccessDenied | ExpiredToken
             | InvalidDpopProof | Refused | LoginRequired | Expired | CertificateExpired

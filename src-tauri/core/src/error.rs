@@ -96,6 +96,19 @@ pub enum Error {
     /// The account does not do what was asked.
     #[error("{0}")]
     Unsupported(String),
+    /// Team mode: another engine of the team holds the account's lease (it is refreshing it).
+    #[error(
+        "another engine of the team is refreshing it; its token is taken as soon as it is written"
+    )]
+    TeamBusy,
+    /// Team mode: the shared database cannot be reached. Valid tokens are still served;
+    /// nothing that needs a lease is refreshed until it is back.
+    #[error("the team's database cannot be reached ({0}); valid tokens are still served, and nothing is refreshed until it is back")]
+    TeamUnreachable(String),
+    /// Team mode: the lease this result was obtained under was taken over before it was
+    /// written (the holder was too slow); the result was dropped for the newer one.
+    #[error("this engine's lease (epoch {0}) was taken over before its result was written; the newer result stands")]
+    Fenced(i64),
     /// An error the running engine reported over the socket, code and words unchanged.
     #[error("{}", .0.message)]
     Engine(ErrorView),
@@ -145,6 +158,9 @@ impl Error {
             Error::ProtocolMismatch(_) => ErrorCode::ProtocolMismatch,
             Error::System(_) => ErrorCode::System,
             Error::Unsupported(_) => ErrorCode::Unsupported,
+            Error::TeamBusy => ErrorCode::TeamBusy,
+            Error::TeamUnreachable(_) => ErrorCode::TeamUnreachable,
+            Error::Fenced(_) => ErrorCode::Fenced,
             Error::Engine(view) => view.code,
         }
     }

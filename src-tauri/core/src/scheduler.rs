@@ -34,6 +34,9 @@ impl EngineHandle {
 }
 
 async fn run(engine: EngineHandle) {
+    if engine.team().is_some() {
+        tokio::spawn(engine.clone().run_team());
+    }
     let mut last_wall = engine.now();
     let mut last_mono = tokio::time::Instant::now();
     loop {

@@ -148,6 +148,8 @@ async fn accounts_secrets_and_tokens_round_trip_sealed() {
                 result: Ok(&set),
                 status: AccountStatus::Ok,
                 rotated_refresh_token: None,
+                lease: None,
+                engine: None,
             })
             .await
             .unwrap();
@@ -161,6 +163,8 @@ async fn accounts_secrets_and_tokens_round_trip_sealed() {
                 result: Ok(&set),
                 status: AccountStatus::Ok,
                 rotated_refresh_token: None,
+                lease: None,
+                engine: None,
             })
             .await
             .unwrap();
@@ -238,6 +242,8 @@ async fn history_settings_warnings_and_removal() {
                     result: Err(&err),
                     status: AccountStatus::Failing,
                     rotated_refresh_token: None,
+                    lease: None,
+                    engine: None,
                 })
                 .await
                 .unwrap();
@@ -338,5 +344,141 @@ async fn an_engine_on_postgres_keeps_its_tokens_across_restarts() {
             token.expose()
         );
         engine.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_lease_has_one_holder_and_a_stale_holder_is_fenced_off() {
+    for (_, target) in targets("lease").await {
+        let Target::Postgres(url) = &target else {
+            continue;
+        };
+        let a = Store::open_url(url, pass("team")).await.unwrap();
+        let b = Store::open_url(url, pass("team")).await.unwrap();
+        assert!(a.is_team() && b.is_team());
+        let profile =
+            Profile::parse("[[account]]\nname = \"svc\"\ngrant = \"static\"\ntoken = \"t\"\n")
+                .unwrap();
+        let now = Utc::now();
+        let id = a
+            .put_account(&profile.account[0], "user", None, now)
+            .await
+            .unwrap();
+
+        let first = a
+            .take_lease(id, "engine-a", 1.0)
+            .await
+            .unwrap()
+            .expect("a free lease");
+        assert_eq!(
+            b.take_lease(id, "engine-b", 1.0).await.unwrap(),
+            None,
+            "held by a"
+        );
+        // a stalls past its lease (the database's clock decides); b takes over, a newer epoch.
+        tokio::time::sleep(std::time::Duration::from_millis(1300)).await;
+        let second = b
+            .take_lease(id, "engine-b", 30.0)
+            .await
+            .unwrap()
+            .expect("a run-out lease");
+        assert!(second.epoch > first.epoch);
+
+        let record = |set: &'static TokenSet, lease, engine| RefreshRecord {
+            account_id: id,
+            started_at: now,
+            finished_at: now,
+            result: Ok(set),
+            status: AccountStatus::Ok,
+            rotated_refresh_token: None,
+            lease: Some(lease),
+            engine: Some(engine),
+        };
+        let stale: &'static TokenSet = Box::leak(Box::new(token("stale-token", None, 300)));
+        let newer: &'static TokenSet = Box::leak(Box::new(token("newer-token", None, 300)));
+        match a
+            .record_refresh(record(stale, &first, "host/engine-a"))
+            .await
+        {
+            Err(Error::Fenced(epoch)) => assert_eq!(epoch, first.epoch),
+            other => panic!("a stale holder wrote: {other:?}"),
+        }
+        assert!(
+            a.history("svc", None, 10).await.unwrap().is_empty(),
+            "nothing of it written"
+        );
+        b.record_refresh(record(newer, &second, "host/engine-b"))
+            .await
+            .unwrap();
+        let held = a
+            .account("svc")
+            .await
+            .unwrap()
+            .unwrap()
+            .state
+            .unwrap()
+            .token
+            .unwrap();
+        assert_eq!(held.access_token.expose(), "newer-token");
+        let history = b.history("svc", None, 10).await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(
+            history[0].engine.as_deref(),
+            Some("host/engine-b"),
+            "who refreshed"
+        );
+        // Written, the lease is released: the next taker gets it at once, a newer epoch again.
+        let third = a
+            .take_lease(id, "engine-a", 1.0)
+            .await
+            .unwrap()
+            .expect("released");
+        assert!(third.epoch > second.epoch);
+        a.release_lease(&third).await.unwrap();
+        assert!(b.take_lease(id, "engine-b", 1.0).await.unwrap().is_some());
+        a.close().await;
+        b.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_token_written_by_one_engine_is_announced_to_the_others() {
+    for (_, target) in targets("notify").await {
+        let Target::Postgres(url) = &target else {
+            continue;
+        };
+        let a = Store::open_url(url, pass("team")).await.unwrap();
+        let b = Store::open_url(url, pass("team")).await.unwrap();
+        let mut heard = b.listen().await.unwrap();
+        let profile =
+            Profile::parse("[[account]]\nname = \"svc\"\ngrant = \"static\"\ntoken = \"t\"\n")
+                .unwrap();
+        let now = Utc::now();
+        let id = a
+            .put_account(&profile.account[0], "user", None, now)
+            .await
+            .unwrap();
+        let set = token("announced", None, 300);
+        a.record_refresh(RefreshRecord {
+            account_id: id,
+            started_at: now,
+            finished_at: now,
+            result: Ok(&set),
+            status: AccountStatus::Ok,
+            rotated_refresh_token: None,
+            lease: None,
+            engine: Some("host/engine-a"),
+        })
+        .await
+        .unwrap();
+        let n = tokio::time::timeout(std::time::Duration::from_secs(5), heard.recv())
+            .await
+            .expect("announced within 5 s")
+            .unwrap();
+        assert_eq!(n.payload(), format!("{id} host/engine-a"));
+        a.heartbeat("engine-a", "host").await.unwrap();
+        let engines = b.team_engines().await.unwrap();
+        assert_eq!(engines.len(), 1);
+        assert_eq!((engines[0].id.as_str(), engines[0].leases), ("engine-a", 0));
     }
 }

@@ -272,6 +272,8 @@ async fn history_is_bounded_newest_first_and_paged() {
                 result: Err(&err),
                 status: tokentray_core::AccountStatus::Failing,
                 rotated_refresh_token: None,
+                lease: None,
+                engine: None,
             })
             .await
             .unwrap();

@@ -364,13 +364,17 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                     "STARTED", "OUTCOME", "LATENCY"
                 );
                 for h in entries {
-                    let detail = match (&h.error_code, &h.error_message) {
+                    let mut detail = match (&h.error_code, &h.error_message) {
                         (Some(code), Some(message)) => format!("[{code}] {message}"),
                         _ => h
                             .expires_at
                             .map(|t| format!("expires {}", t.to_rfc3339()))
                             .unwrap_or_default(),
                     };
+                    // Team mode: which engine did it.
+                    if let Some(engine) = &h.engine {
+                        detail = format!("{detail} (by {engine})");
+                    }
                     println!(
                         "{:<26} {:<10} {:>6}ms  {detail}",
                         h.started_at.to_rfc3339(),

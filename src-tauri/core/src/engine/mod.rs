@@ -13,6 +13,7 @@ mod open;
 mod plans;
 mod refresh;
 mod renew;
+mod team;
 mod tools;
 
 pub(crate) use entry::{lifetime, Account};
@@ -61,6 +62,8 @@ pub struct EngineHandle {
 struct Inner {
     clock: Arc<dyn Clock>,
     store: Option<Store>,
+    /// Team mode (the store is a database other engines share): this engine's identity.
+    team: Option<team::Team>,
     /// Problems found while opening (an unreadable profile, say), for the window to show.
     problems: Vec<ErrorView>,
     _lock: Option<DirLock>,

@@ -210,9 +210,15 @@ impl EngineHandle {
             .into_iter()
             .map(|a| (a.name.clone(), Arc::new(a)))
             .collect();
+        // Several engines share a PostgreSQL store: each refresh takes the account's lease.
+        let team = store
+            .as_ref()
+            .filter(|s| s.is_team())
+            .map(|_| super::team::Team::new());
         EngineHandle {
             inner: Arc::new(Inner {
                 clock,
+                team,
                 store,
                 problems,
                 _lock: lock,

@@ -6,7 +6,7 @@ use super::{Account, EngineHandle};
 use crate::error::{Error, Result};
 use crate::grant;
 use crate::secret::Secret;
-use crate::store::RefreshRecord;
+use crate::store::{Lease, RefreshRecord};
 use crate::token::TokenSet;
 use crate::transition::{self, Before};
 use crate::view::{Event, Revocation};
@@ -22,25 +22,33 @@ impl EngineHandle {
             .await
             .map_err(|_| Error::ShuttingDown)?;
         let started = self.now();
+        if let (Some(team), Some(store), Some(id), Ok(_)) =
+            (self.team(), self.store(), account.id, &account.config)
+        {
+            return self
+                .refresh_in_team(account, team, store, id, started)
+                .await;
+        }
+        let result = self.obtain(account).await;
+        self.record(account, started, result, None).await
+    }
+
+    /// The token request (the subject account's token first, for token exchange).
+    pub(super) async fn obtain(&self, account: &Account) -> Result<TokenSet> {
         let grant = match &account.config {
             Ok(config) => &config.grant,
-            Err(e) => return self.record(account, started, Err(e.clone())).await,
+            Err(e) => return Err(e.clone()),
         };
         // Token exchange needs the subject account's token first (cycles are refused at load).
         let subject = match grant.depends_on() {
-            Some(other) => match Box::pin(self.get_token(other)).await {
-                Ok(token) => Some(token),
-                Err(e) => return self.record(account, started, Err(e)).await,
-            },
+            Some(other) => Some(Box::pin(self.get_token(other)).await?),
             None => None,
         };
         let current = account.state.lock().expect("state poisoned").token.clone();
-        let result = self
-            .inner
+        self.inner
             .renewer
             .renew(grant, current.as_ref(), subject)
-            .await;
-        self.record(account, started, result).await
+            .await
     }
 
     /// Takes in the tokens a login obtained, as a refresh's.
@@ -51,18 +59,23 @@ impl EngineHandle {
         tokens: TokenSet,
     ) -> Result<()> {
         let _flight = account.flight.lock().await;
-        self.record(account, started, Ok(tokens)).await.map(drop)
+        self.record(account, started, Ok(tokens), None)
+            .await
+            .map(drop)
     }
 
     /// Takes a refresh's outcome into the account's state and tells the subscribers.
     /// The store is written first: a rotated refresh token is on disk before anyone uses
     /// the new access token. If it cannot be written (a full disk), the new tokens are still
-    /// held and served, and the failure is logged and reported.
-    async fn record(
+    /// held and served, and the failure is logged and reported. In team mode the write is
+    /// fenced by `lease`: when a newer holder took the account over, this result is dropped
+    /// and the team's state taken instead.
+    pub(super) async fn record(
         &self,
         account: &Account,
         started: DateTime<Utc>,
         result: Result<TokenSet>,
+        lease: Option<&Lease>,
     ) -> Result<Secret> {
         let now = self.now();
         // Whatever a grant that renews itself obtained, it is never served forever.
@@ -94,6 +107,7 @@ impl EngineHandle {
             _ => None,
         };
         if let (Some(store), Some(id)) = (self.store(), account.id) {
+            let engine = self.team().map(|t| t.label());
             let record = RefreshRecord {
                 account_id: id,
                 started_at: started,
@@ -101,8 +115,16 @@ impl EngineHandle {
                 result: result.as_ref(),
                 status: step.status,
                 rotated_refresh_token: rotated,
+                lease,
+                engine: engine.as_deref(),
             };
-            if let Err(e) = store.record_refresh(record).await {
+            let written = store.record_refresh(record).await;
+            if let Err(Error::Fenced(epoch)) = written {
+                tracing::warn!(account = %account.name, epoch, "fenced: a newer lease holder's result stands");
+                let _ = self.adopt(account, store).await;
+                return Err(Error::Fenced(epoch));
+            }
+            if let Err(e) = written {
                 tracing::error!(account = %account.name, code = %e.code(), "could not save the refresh: {e}");
                 self.emit(Event::RefreshFailed {
                     account: account.name.clone(),

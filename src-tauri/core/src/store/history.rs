@@ -20,6 +20,9 @@ pub struct HistoryEntry {
     #[cfg_attr(feature = "ts", ts(type = "number"))]
     pub latency_ms: i64,
     pub expires_at: Option<DateTime<Utc>>,
+    /// Which engine of a team did it (host/id); none on one machine.
+    #[serde(default)]
+    pub engine: Option<String>,
 }
 
 /// What one refresh did, to be written at once.
@@ -32,6 +35,11 @@ pub struct RefreshRecord<'a> {
     /// A failed refresh whose answer still carried a new refresh token: sealed in place of
     /// the old one, in the same transaction.
     pub rotated_refresh_token: Option<&'a crate::secret::Secret>,
+    /// Team mode: the lease it was done under. The result is written only if that lease's
+    /// epoch is still the account's; else `fenced`, and nothing is written.
+    pub lease: Option<&'a Lease>,
+    /// Team mode: which engine did it (host/id), for the history.
+    pub engine: Option<&'a str>,
 }
 
 impl Store {
@@ -40,6 +48,18 @@ impl Store {
     pub async fn record_refresh(&self, r: RefreshRecord<'_>) -> Result<()> {
         let vault = self.vault()?;
         let mut tx = self.pool.begin().await.map_err(self.err())?;
+        if let Some(lease) = r.lease {
+            // Locks the lease row until the commit: no one takes it over meanwhile.
+            let held: Option<(i64, String)> =
+                sqlx::query_as("SELECT epoch, holder FROM leases WHERE account_id = $1 FOR UPDATE")
+                    .bind(r.account_id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(self.err())?;
+            if held != Some((lease.epoch, lease.holder.clone())) {
+                return Err(Error::Fenced(lease.epoch));
+            }
+        }
         let latency = (r.finished_at - r.started_at).num_milliseconds().max(0);
         let now = ms(r.finished_at);
         // The secrets to seal: a new token set, or a failure's rotated refresh token.
@@ -124,8 +144,8 @@ impl Store {
         };
         sqlx::query(
             "INSERT INTO refresh_history (account_id, started_at, finished_at, outcome, error_code,
-                 error_message, http_status, latency_ms, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                 error_message, http_status, latency_ms, expires_at, engine)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(r.account_id)
         .bind(ms(r.started_at))
@@ -136,6 +156,7 @@ impl Store {
         .bind(http_status)
         .bind(latency)
         .bind(expires_at)
+        .bind(r.engine)
         .execute(&mut *tx)
         .await
         .map_err(self.err())?;
@@ -149,6 +170,25 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(self.err())?;
+        if let Some(lease) = r.lease {
+            sqlx::query(
+                "UPDATE leases SET expires_at = now() WHERE account_id = $1 AND epoch = $2",
+            )
+            .bind(r.account_id)
+            .bind(lease.epoch)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.err())?;
+        }
+        if self.is_team() {
+            // Delivered at the commit: the other engines read the new state at once.
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(CHANNEL)
+                .bind(format!("{} {}", r.account_id, r.engine.unwrap_or("")))
+                .execute(&mut *tx)
+                .await
+                .map_err(self.err())?;
+        }
         tx.commit().await.map_err(self.err())
     }
 
@@ -161,7 +201,7 @@ impl Store {
     ) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(
             "SELECT h.id, h.started_at, h.finished_at, h.outcome, h.error_code, h.error_message,
-                    h.http_status, h.latency_ms, h.expires_at
+                    h.http_status, h.latency_ms, h.expires_at, h.engine
              FROM refresh_history h JOIN accounts a ON a.id = h.account_id
              WHERE a.name = $1 AND h.id < $2 ORDER BY h.started_at DESC, h.id DESC LIMIT $3",
         )
@@ -183,6 +223,7 @@ impl Store {
                 http_status: row.get(6),
                 latency_ms: row.get(7),
                 expires_at: at(row.get(8)),
+                engine: row.get(9),
             })
             .collect())
     }

@@ -22,8 +22,10 @@ use std::path::{Path, PathBuf};
 
 mod accounts;
 mod history;
+mod team;
 
 pub use history::{HistoryEntry, RefreshRecord};
+pub use team::{Lease, TeamEngine, CHANNEL};
 
 pub const DB_FILE: &str = "tokentray.db";
 /// Fields of the token state that hold secrets.
@@ -94,6 +96,8 @@ pub fn redacted(url: &str) -> String {
 pub struct Store {
     pool: AnyPool,
     pub backend: Backend,
+    /// A team's database URL (its listener connects outside the pool).
+    url: Option<String>,
     /// The opened vault, or why it cannot be opened (`vault_key_lost`): then the accounts are
     /// still listed, their secrets unreadable, and nothing sealed is written or overwritten.
     vault: std::result::Result<Vault, Error>,
@@ -243,6 +247,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            url: (backend == Backend::Postgres).then(|| url.to_string()),
             vault,
             path: path.clone(),
             retention: Retention::default(),

@@ -7,4 +7,8 @@ export type HistoryEntry = { id: number, started_at: string, finished_at: string
 /**
  * `ok`, `transient` or `permanent`.
  */
-outcome: string, error_code: string | null, error_message: string | null, http_status: number | null, latency_ms: number, expires_at: string | null, };
+outcome: string, error_code: string | null, error_message: string | null, http_status: number | null, latency_ms: number, expires_at: string | null, 
+/**
+ * Which engine of a team did it (host/id); none on one machine.
+ */
+engine: string | null, };

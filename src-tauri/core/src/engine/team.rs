@@ -1,0 +1,251 @@
+//! Team mode in the engine (a PostgreSQL store several engines share): an account is refreshed
+//! only under its lease, from the team's newest state, and its result is written only while
+//! the lease is still this engine's (the store fences it). The others take a new token from
+//! the database as soon as it is announced (LISTEN/NOTIFY), and whenever they reconnect; they
+//! keep serving valid tokens from memory meanwhile. With the database away nothing that needs
+//! a lease is refreshed (no split brain): the account says `team_unreachable` and is retried.
+
+use super::{Account, EngineHandle};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::store::{Store, StoredState};
+use crate::view::{AccountStatus, Event};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+/// A holder gives up on its token request this long before its lease runs out, so that its
+/// result is written (or dropped) before anyone else can take the lease.
+const LEASE_MARGIN: Duration = Duration::from_secs(15);
+/// The default lease: the HTTP request timeout (30 s) and the margin, with room to spare.
+const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+/// How often an engine says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(10);
+/// How soon an engine looks again at an account another engine is refreshing.
+const BUSY_RETRY_SECS: i64 = 2;
+
+/// This engine as the team knows it.
+pub(crate) struct Team {
+    /// Random per start: two engines on one host are two.
+    pub(crate) id: String,
+    pub(crate) host: String,
+    /// `TOKENTRAY_TEAM_LEASE_SECS` (tests shorten it), else 60 s.
+    lease: Duration,
+}
+
+impl Team {
+    pub(crate) fn new() -> Team {
+        let lease = std::env::var("TOKENTRAY_TEAM_LEASE_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .map(Duration::from_secs)
+            .filter(|d| *d > LEASE_MARGIN + Duration::from_secs(1))
+            .unwrap_or(DEFAULT_LEASE);
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .ok()
+            .or_else(|| std::env::var("HOSTNAME").ok())
+            .map(|h| h.trim().to_string())
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "unknown".into());
+        Team {
+            id: format!("{:012x}", fastrand::u64(..) >> 16),
+            host,
+            lease,
+        }
+    }
+
+    /// `host/id`, as the history says who refreshed.
+    pub(crate) fn label(&self) -> String {
+        format!("{}/{}", self.host, self.id)
+    }
+}
+
+impl EngineHandle {
+    pub(crate) fn team(&self) -> Option<&Team> {
+        self.inner.team.as_ref()
+    }
+
+    /// One refresh under the account's lease; the caller holds `account.flight`.
+    pub(super) async fn refresh_in_team(
+        &self,
+        account: &Account,
+        team: &Team,
+        store: &Store,
+        account_id: i64,
+        started: DateTime<Utc>,
+    ) -> Result<Secret> {
+        let lease = match store
+            .take_lease(account_id, &team.id, team.lease.as_secs_f64())
+            .await
+        {
+            Ok(Some(lease)) => lease,
+            Ok(None) => return self.busy(account).await,
+            Err(e) => {
+                let unreachable = Err(Error::TeamUnreachable(e.to_string()));
+                return self.record(account, started, unreachable, None).await;
+            }
+        };
+        // The team's newest state first: another engine may have refreshed it since this one
+        // last looked, and its refresh token is the only one the server still takes.
+        match self.adopt(account, store).await {
+            Ok(_) => {
+                if let Some(token) = account.fresh(self.now(), chrono::Duration::zero()) {
+                    let _ = store.release_lease(&lease).await;
+                    return Ok(token);
+                }
+            }
+            Err(e) => {
+                let _ = store.release_lease(&lease).await;
+                let unreachable = Err(Error::TeamUnreachable(e.to_string()));
+                return self.record(account, started, unreachable, None).await;
+            }
+        }
+        let deadline = team.lease - LEASE_MARGIN;
+        let result = match tokio::time::timeout(deadline, self.obtain(account)).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::Timeout(format!(
+                "no answer within {} s: given up before this engine's lease runs out",
+                deadline.as_secs()
+            ))),
+        };
+        self.record(account, started, result, Some(&lease)).await
+    }
+
+    /// Another engine holds the lease: its token, if it is already in, else a look again soon.
+    async fn busy(&self, account: &Account) -> Result<Secret> {
+        if let Some(store) = self.store() {
+            let _ = self.adopt(account, store).await;
+        }
+        if let Some(token) = account.fresh(self.now(), chrono::Duration::zero()) {
+            return Ok(token);
+        }
+        let again = self.now() + chrono::Duration::seconds(BUSY_RETRY_SECS);
+        account.state.lock().expect("state poisoned").next_attempt = Some(again);
+        self.plan(&account.name, again);
+        Err(Error::TeamBusy)
+    }
+
+    /// Takes the account's state from the team's database when it holds another token than
+    /// this engine does: the database is the truth, every write to it being fenced. Says
+    /// whether something was taken.
+    pub(crate) async fn adopt(&self, account: &Account, store: &Store) -> Result<bool> {
+        let stored = store.account(&account.name).await?;
+        Ok(match stored.and_then(|s| s.state) {
+            Some(state) => self.take(account, state),
+            None => false,
+        })
+    }
+
+    /// Every account's state from the database (after a reconnect: announcements were missed).
+    async fn adopt_all(&self, store: &Store) -> Result<()> {
+        for stored in store.accounts().await? {
+            if let (Ok(account), Some(state)) = (self.account(&stored.name), stored.state) {
+                self.take(&account, state);
+            }
+        }
+        Ok(())
+    }
+
+    fn take(&self, account: &Account, stored: StoredState) -> bool {
+        let now = self.now();
+        let rules = account.rules(&self.settings());
+        let expires_at = {
+            let mut state = account.state.lock().expect("state poisoned");
+            let same = match (&state.token, &stored.token) {
+                (Some(ours), Some(theirs)) => {
+                    ours.access_token.expose() == theirs.access_token.expose()
+                }
+                (None, None) => state.status == stored.status,
+                _ => false,
+            };
+            if same {
+                return false;
+            }
+            state.next_attempt = match (&stored.token, stored.status) {
+                (_, AccountStatus::NeedsReauth | AccountStatus::Expired) => None,
+                (Some(t), _) => rules.next_look(t, fastrand::f64()),
+                (None, _) => Some(now),
+            };
+            state.status = stored.status;
+            state.error = stored.error;
+            state.last_refresh = stored.last_refresh;
+            state.failures = 0;
+            let expires_at = stored.token.as_ref().and_then(|t| t.expires_at);
+            state.token = stored.token;
+            if let Some(at) = state.next_attempt {
+                self.plan(&account.name, at);
+            }
+            expires_at
+        };
+        tracing::debug!(account = %account.name, "took the team's newer token");
+        self.emit(Event::Refreshed {
+            account: account.name.clone(),
+            expires_at,
+        });
+        true
+    }
+
+    /// The team's side of the engine until it stops: the heartbeat, and the announcements of
+    /// new tokens (listened to again after a lost connection, everything re-read then).
+    pub(crate) async fn run_team(self) {
+        let (Some(team), Some(store)) = (self.team(), self.store()) else {
+            return;
+        };
+        let stop = self.stopped();
+        let mut beat = tokio::time::interval(HEARTBEAT);
+        loop {
+            let mut listener = match store.listen().await {
+                Ok(listener) => listener,
+                Err(e) => {
+                    tracing::warn!(code = %e.code(), "team: {e}");
+                    tokio::select! {
+                        _ = stop.cancelled() => return,
+                        _ = tokio::time::sleep(Duration::from_secs(2)) => continue,
+                    }
+                }
+            };
+            if let Err(e) = self.adopt_all(store).await {
+                tracing::warn!(code = %e.code(), "team: {e}");
+            }
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = beat.tick() => {
+                        if let Err(e) = store.heartbeat(&team.id, &team.host).await {
+                            tracing::warn!(code = %e.code(), "team heartbeat: {e}");
+                        }
+                    }
+                    heard = listener.try_recv() => match heard {
+                        Ok(Some(n)) => self.announced(store, &team.id, n.payload()).await,
+                        // The connection went: listen again, and re-read what was missed.
+                        Ok(None) | Err(_) => break,
+                    },
+                }
+            }
+        }
+    }
+
+    /// `account_id engine`: another engine wrote that account's state.
+    async fn announced(&self, store: &Store, me: &str, payload: &str) {
+        let mut parts = payload.split(' ');
+        let (Some(id), Some(engine)) = (parts.next(), parts.next()) else {
+            return;
+        };
+        if engine.ends_with(&format!("/{me}")) {
+            return;
+        }
+        let Ok(id) = id.parse::<i64>() else { return };
+        let account = self
+            .inner
+            .accounts
+            .read()
+            .expect("poisoned")
+            .values()
+            .find(|a| a.id == Some(id))
+            .cloned();
+        if let Some(account) = account {
+            if let Err(e) = self.adopt(&account, store).await {
+                tracing::warn!(account = %account.name, code = %e.code(), "team: {e}");
+            }
+        }
+    }
+}

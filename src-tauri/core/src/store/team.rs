@@ -1,0 +1,128 @@
+//! Team mode's coordination, on PostgreSQL: a lease per account with a fencing epoch, so that
+//! exactly one engine of the team refreshes an account and a stale one cannot write over a
+//! newer token; engines' heartbeats; and a notification when an account's token changes, so
+//! the others take it at once. Lease times are the database's clock (`now()`). No advisory
+//! locks: they do not survive poolers such as PgBouncer.
+
+use super::*;
+
+/// The channel token changes are announced on (payload: `account_id engine`).
+pub const CHANNEL: &str = "tokentray_tokens";
+
+/// An account's lease as taken: its epoch fences the result's write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub account_id: i64,
+    pub holder: String,
+    pub epoch: i64,
+}
+
+/// An engine of the team, as `tokentray team status` lists it.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct TeamEngine {
+    pub id: String,
+    pub host: String,
+    pub started_at: DateTime<Utc>,
+    pub heartbeat: DateTime<Utc>,
+    /// Leases it holds now.
+    pub leases: i64,
+}
+
+impl Store {
+    /// Whether several engines share this store (PostgreSQL).
+    pub fn is_team(&self) -> bool {
+        self.backend == Backend::Postgres
+    }
+
+    /// Takes the account's lease for `secs`, unless another holder's has not run out: then
+    /// `None`. Each take raises the epoch.
+    pub async fn take_lease(
+        &self,
+        account_id: i64,
+        holder: &str,
+        secs: f64,
+    ) -> Result<Option<Lease>> {
+        let epoch: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO leases (account_id, holder, epoch, expires_at)
+             VALUES ($1, $2, 1, now() + make_interval(secs => $3))
+             ON CONFLICT (account_id) DO UPDATE
+                 SET holder = $2, epoch = leases.epoch + 1, expires_at = now() + make_interval(secs => $3)
+                 WHERE leases.expires_at <= now()
+             RETURNING epoch",
+        )
+        .bind(account_id)
+        .bind(holder)
+        .bind(secs)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(self.err())?;
+        Ok(epoch.map(|epoch| Lease {
+            account_id,
+            holder: holder.into(),
+            epoch,
+        }))
+    }
+
+    /// Ends a lease early (nothing was refreshed): it runs out now, its epoch stays.
+    pub async fn release_lease(&self, lease: &Lease) -> Result<()> {
+        sqlx::query("UPDATE leases SET expires_at = now() WHERE account_id = $1 AND holder = $2 AND epoch = $3")
+            .bind(lease.account_id)
+            .bind(&lease.holder)
+            .bind(lease.epoch)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    /// Says this engine is alive (every few seconds).
+    pub async fn heartbeat(&self, engine: &str, host: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO engines (id, host) VALUES ($1, $2)
+             ON CONFLICT (id) DO UPDATE SET heartbeat = now()",
+        )
+        .bind(engine)
+        .bind(host)
+        .execute(&self.pool)
+        .await
+        .map(drop)
+        .map_err(self.err())
+    }
+
+    /// The team's engines, the last heard from first, with the leases each holds now.
+    pub async fn team_engines(&self) -> Result<Vec<TeamEngine>> {
+        let rows = sqlx::query(
+            "SELECT e.id, e.host,
+                    CAST(EXTRACT(EPOCH FROM e.started_at) * 1000 AS BIGINT),
+                    CAST(EXTRACT(EPOCH FROM e.heartbeat) * 1000 AS BIGINT),
+                    (SELECT COUNT(*) FROM leases l WHERE l.holder = e.id AND l.expires_at > now())
+             FROM engines e ORDER BY e.heartbeat DESC",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(self.err())?;
+        Ok(rows
+            .into_iter()
+            .map(|r| TeamEngine {
+                id: r.get(0),
+                host: r.get(1),
+                started_at: at(r.get(2)).unwrap_or_default(),
+                heartbeat: at(r.get(3)).unwrap_or_default(),
+                leases: r.get(4),
+            })
+            .collect())
+    }
+
+    /// A connection that hears token changes (its own, outside the pool).
+    pub async fn listen(&self) -> Result<sqlx::postgres::PgListener> {
+        let url = self
+            .url
+            .as_deref()
+            .ok_or_else(|| Error::Storage("only a team's database announces changes".into()))?;
+        let mut listener = sqlx::postgres::PgListener::connect(url)
+            .await
+            .map_err(self.err())?;
+        listener.listen(CHANNEL).await.map_err(self.err())?;
+        Ok(listener)
+    }
+}
