@@ -14,8 +14,15 @@ case "${1:-}" in
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
     port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     as_postgres "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync >/dev/null
-    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+    # In its configuration, so that a test that stops and starts it gets the same server.
+    cat >>"$dir/data/postgresql.conf" <<CONF
+port = $port
+unix_socket_directories = '$dir'
+listen_addresses = '127.0.0.1'
+fsync = off
+max_connections = 200
+CONF
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w start >/dev/null
     echo "export TOKENTRAY_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:$port/postgres"
     echo "export TOKENTRAY_TEST_POSTGRES_DIR=$dir"
     ;;

@@ -4,6 +4,7 @@
 //! `--standalone` opens the data directory's engine in-process for the one call instead.
 
 mod backend;
+mod team;
 
 use backend::{ask, view, Backend, Result};
 use clap::{CommandFactory, Parser, Subcommand};
@@ -160,6 +161,11 @@ enum Command {
     /// Run the engine in the foreground, with no window: for servers and CI. Logs go to
     /// stderr; SIGTERM or Ctrl+C stops it cleanly.
     Daemon,
+    /// Team mode: several engines share one PostgreSQL (init, join, status).
+    Team {
+        #[command(subcommand)]
+        action: team::Team,
+    },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
 }
@@ -185,6 +191,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Daemon => return daemon().await.map(|()| ExitCode::SUCCESS),
+        Command::Team { action } => return team::run(action, now()).await.map(|()| ExitCode::SUCCESS),
         Command::Kubeconfig { name, server, ca } => {
             let ca = match ca {
                 Some(file) => Some(std::fs::read(&file).map_err(|e| {
@@ -507,6 +514,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             })?;
         }
         Command::Daemon
+        | Command::Team { .. }
         | Command::Completions { .. }
         | Command::Kubeconfig { .. }
         | Command::KubectlCredential { .. }

@@ -106,9 +106,19 @@ impl EngineHandle {
         }
     }
 
-    /// Stops the loop and flushes the store.
+    /// Stops the loop, lets the refreshes under way finish and be written (a refresh token
+    /// the server has just rotated is not dropped at a clean stop; at most 10 s), then
+    /// flushes the store.
     pub async fn close(&self) {
         self.shutdown();
+        let all = self.inner.in_flight.acquire_many(MAX_IN_FLIGHT as u32);
+        let held = tokio::time::timeout(std::time::Duration::from_secs(10), all).await;
+        if held.is_err() {
+            tracing::warn!("refreshes still under way after 10 s: stopping without them");
+        }
+        // No refresh starts after this: each is told the engine is shutting down.
+        self.inner.in_flight.close();
+        drop(held);
         if let Some(store) = &self.inner.store {
             store.close().await;
         }

@@ -106,7 +106,9 @@ impl EngineHandle {
             }
             _ => None,
         };
-        if let (Some(store), Some(id)) = (self.store(), account.id) {
+        // The team's database away: there is nothing to write to (and no wait for it).
+        let unreachable = matches!(result, Err(Error::TeamUnreachable(_)));
+        if let (Some(store), Some(id), false) = (self.store(), account.id, unreachable) {
             let engine = self.team().map(|t| t.label());
             let record = RefreshRecord {
                 account_id: id,

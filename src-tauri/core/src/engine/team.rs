@@ -22,6 +22,9 @@ const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 const HEARTBEAT: Duration = Duration::from_secs(10);
 /// How soon an engine looks again at an account another engine is refreshing.
 const BUSY_RETRY_SECS: i64 = 2;
+/// After the database failed to answer, refreshes do not ask it again for this long: every
+/// caller is told at once (and served a still-valid token) instead of each waiting for it.
+const DOWN_SECS: i64 = 2;
 
 /// This engine as the team knows it.
 pub(crate) struct Team {
@@ -30,6 +33,8 @@ pub(crate) struct Team {
     pub(crate) host: String,
     /// `TOKENTRAY_TEAM_LEASE_SECS` (tests shorten it), else 60 s.
     lease: Duration,
+    /// The database did not answer: not asked again for refreshes before then.
+    down_until: std::sync::Mutex<Option<DateTime<Utc>>>,
 }
 
 impl Team {
@@ -50,7 +55,19 @@ impl Team {
             id: format!("{:012x}", fastrand::u64(..) >> 16),
             host,
             lease,
+            down_until: std::sync::Mutex::new(None),
         }
+    }
+
+    fn down(&self, now: DateTime<Utc>) -> bool {
+        self.down_until
+            .lock()
+            .expect("poisoned")
+            .is_some_and(|t| t > now)
+    }
+
+    fn set_down(&self, until: Option<DateTime<Utc>>) {
+        *self.down_until.lock().expect("poisoned") = until;
     }
 
     /// `host/id`, as the history says who refreshed.
@@ -73,6 +90,12 @@ impl EngineHandle {
         account_id: i64,
         started: DateTime<Utc>,
     ) -> Result<Secret> {
+        if team.down(started) {
+            let unreachable = Err(Error::TeamUnreachable(
+                "it did not answer a moment ago".into(),
+            ));
+            return self.record(account, started, unreachable, None).await;
+        }
         let lease = match store
             .take_lease(account_id, &team.id, team.lease.as_secs_f64())
             .await
@@ -80,19 +103,33 @@ impl EngineHandle {
             Ok(Some(lease)) => lease,
             Ok(None) => return self.busy(account).await,
             Err(e) => {
+                team.set_down(Some(self.now() + chrono::Duration::seconds(DOWN_SECS)));
                 let unreachable = Err(Error::TeamUnreachable(e.to_string()));
                 return self.record(account, started, unreachable, None).await;
             }
         };
         // The team's newest state first: another engine may have refreshed it since this one
-        // last looked, and its refresh token is the only one the server still takes.
-        match self.adopt(account, store).await {
-            Ok(_) => {
+        // last looked, and its refresh token is the only one the server still takes. (The
+        // announcements keep this engine current; the lease says when they did not.)
+        let held = account.state.lock().expect("state poisoned").last_refresh;
+        let current =
+            held.map(|t| t.timestamp_millis()) == lease.last_refresh.map(|t| t.timestamp_millis());
+        let adopted = match current {
+            true => Ok(false),
+            false => self.adopt(account, store).await,
+        };
+        tracing::debug!(account = %account.name, epoch = lease.epoch, current, ?adopted, "lease taken");
+        match adopted {
+            // Another engine refreshed it meanwhile: its token, if not already due again (the
+            // newer state was planned when taken; the loop's own plan was cleared for this).
+            Ok(true) => {
                 if let Some(token) = account.fresh(self.now(), chrono::Duration::zero()) {
                     let _ = store.release_lease(&lease).await;
                     return Ok(token);
                 }
             }
+            // This engine's state is the team's newest: refresh, as asked.
+            Ok(false) => {}
             Err(e) => {
                 let _ = store.release_lease(&lease).await;
                 let unreachable = Err(Error::TeamUnreachable(e.to_string()));
@@ -112,11 +149,15 @@ impl EngineHandle {
 
     /// Another engine holds the lease: its token, if it is already in, else a look again soon.
     async fn busy(&self, account: &Account) -> Result<Secret> {
-        if let Some(store) = self.store() {
-            let _ = self.adopt(account, store).await;
-        }
-        if let Some(token) = account.fresh(self.now(), chrono::Duration::zero()) {
-            return Ok(token);
+        let adopted = match self.store() {
+            Some(store) => self.adopt(account, store).await.unwrap_or(false),
+            None => false,
+        };
+        // Taken, the newer state was planned; else this engine must look again itself.
+        if adopted {
+            if let Some(token) = account.fresh(self.now(), chrono::Duration::zero()) {
+                return Ok(token);
+            }
         }
         let again = self.now() + chrono::Duration::seconds(BUSY_RETRY_SECS);
         account.state.lock().expect("state poisoned").next_attempt = Some(again);
@@ -203,6 +244,8 @@ impl EngineHandle {
                     }
                 }
             };
+            // Listening again: the database is back.
+            team.set_down(None);
             if let Err(e) = self.adopt_all(store).await {
                 tracing::warn!(code = %e.code(), "team: {e}");
             }

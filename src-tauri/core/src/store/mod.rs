@@ -25,7 +25,7 @@ mod history;
 mod team;
 
 pub use history::{HistoryEntry, RefreshRecord};
-pub use team::{Lease, TeamEngine, CHANNEL};
+pub use team::{team_exists, Lease, TeamEngine, CHANNEL};
 
 pub const DB_FILE: &str = "tokentray.db";
 /// Fields of the token state that hold secrets.
@@ -80,6 +80,22 @@ pub fn database_url(dir: &Path) -> Result<Option<String>> {
 
 /// The data directory's settings file (only `database_url` so far).
 pub const CONFIG_FILE: &str = "config.toml";
+
+/// Points the data directory at a team's database (`tokentray team init|join`): its
+/// `config.toml`, readable by the user alone (the URL may hold a password).
+pub fn write_database_url(dir: &Path, url: &str) -> Result<()> {
+    #[derive(Serialize)]
+    struct Config<'a> {
+        database_url: &'a str,
+    }
+    let text = toml::to_string(&Config { database_url: url }).expect("serialisable");
+    let file = dir.join(CONFIG_FILE);
+    std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&file, text))
+        .map_err(|e| Error::Storage(format!("{}: {e}", file.display())))?;
+    restrict_permissions(&file);
+    Ok(())
+}
 
 /// A database URL fit for messages: without its password.
 pub fn redacted(url: &str) -> String {
@@ -172,6 +188,11 @@ impl Store {
     /// The store at a database URL: `postgres://…` (team mode) or `sqlite://…`.
     pub async fn open_url(url: &str, key: KeySource) -> Result<Store> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // Every engine of the team must open the same vault: a key in one machine's
+            // keyring would lock the others out.
+            if matches!(key, KeySource::Store(_)) {
+                return Err(Error::InvalidConfig("team mode takes its vault key from the passphrase the team shares: set TOKENTRAY_PASSPHRASE or TOKENTRAY_PASSPHRASE_FILE".into()));
+            }
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -192,9 +213,16 @@ impl Store {
         let mut first = sqlx::AnyConnection::connect(url).await.map_err(&err)?;
         prepare(&mut first, backend).await.map_err(&err)?;
         let _ = first.close().await;
+        // A team's database that is away must say so soon: a caller waiting for a token is
+        // told `team_unreachable` (and served a still-valid one) rather than kept waiting.
+        let acquire = match backend {
+            Backend::Sqlite => std::time::Duration::from_secs(30),
+            Backend::Postgres => std::time::Duration::from_secs(2),
+        };
         let pool = AnyPoolOptions::new()
             // Few: a team's database serves every engine (the goal is at most 5 each).
             .max_connections(4)
+            .acquire_timeout(acquire)
             .after_connect(move |conn, _| Box::pin(prepare(conn, backend)))
             .connect(url)
             .await

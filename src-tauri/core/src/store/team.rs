@@ -6,6 +6,22 @@
 
 use super::*;
 
+/// Whether the database at `url` already holds a team's vault: `tokentray team join` needs
+/// one, `tokentray team init` refuses to make a second.
+pub async fn team_exists(url: &str) -> Result<bool> {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let err = db_error(Path::new("the team's database"));
+    let mut conn = sqlx::AnyConnection::connect(url).await.map_err(&err)?;
+    // Before any migration the table is missing: no team.
+    let check: std::result::Result<Option<Vec<u8>>, _> =
+        sqlx::query_scalar("SELECT value FROM vault_meta WHERE key = 'check'")
+            .fetch_optional(&mut conn)
+            .await;
+    let _ = conn.close().await;
+    Ok(matches!(check, Ok(Some(_))))
+}
+
 /// The channel token changes are announced on (payload: `account_id engine`).
 pub const CHANNEL: &str = "tokentray_tokens";
 
@@ -15,6 +31,9 @@ pub struct Lease {
     pub account_id: i64,
     pub holder: String,
     pub epoch: i64,
+    /// The account's last refresh as the database has it: when it is the one the engine
+    /// holds, the engine's state is the team's newest and need not be read again.
+    pub last_refresh: Option<DateTime<Utc>>,
 }
 
 /// An engine of the team, as `tokentray team status` lists it.
@@ -56,10 +75,24 @@ impl Store {
         .fetch_optional(&self.pool)
         .await
         .map_err(self.err())?;
-        Ok(epoch.map(|epoch| Lease {
+        let Some(epoch) = epoch else {
+            return Ok(None);
+        };
+        // A statement of its own: the one above may have waited for the previous holder's
+        // commit, but it reads with the snapshot it started with (READ COMMITTED), which
+        // misses that commit. This one sees it.
+        let last_refresh: Option<i64> =
+            sqlx::query_scalar("SELECT last_refresh FROM token_state WHERE account_id = $1")
+                .bind(account_id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(self.err())?
+                .flatten();
+        Ok(Some(Lease {
             account_id,
             holder: holder.into(),
             epoch,
+            last_refresh: at(last_refresh),
         }))
     }
 
