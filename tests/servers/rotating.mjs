@@ -8,7 +8,7 @@
 //   works after its rotation, answered with the same next refresh token: a "reuse grace")
 //   POST /token  grant_type=refresh_token&refresh_token=fam-N-K
 //   GET  /check?token=…&at=MS  {active (then), expires_at_ms}
-//   GET  /stats  {rotations, reuses, revoked, graces}
+//   GET  /stats  {rotations, reuses, revoked, graces, lateness: {p50, p99, max, after_expiry, of}}
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
@@ -22,6 +22,10 @@ const reuses = {};
 const graces = {};
 /** access token → expiry (ms) */
 const access = new Map();
+/** Per rotation: how long after the family's previous access token ran out it came (ms;
+ * negative: that many ms before). */
+const lateness = [];
+const lastExpiry = new Map();
 
 function family(name) {
   if (!families.has(name)) families.set(name, { current: `${name}-0`, revoked: false });
@@ -53,6 +57,8 @@ function token(res, form) {
     f.previousUntil = Date.now() + grace;
     f.current = `${name}-${n}`;
     rotations[name] = (rotations[name] ?? 0) + 1;
+    if (lastExpiry.has(name)) lateness.push(Date.now() - lastExpiry.get(name));
+    lastExpiry.set(name, Date.now() + ttl * 1000);
     return json(res, 200, { ...issue(name), refresh_token: f.current });
   }
   if (presented === f.previous && Date.now() < f.previousUntil) {
@@ -72,7 +78,10 @@ const server = createServer((req, res) => {
   const url = new URL(req.url, 'http://x');
   if (req.method === 'GET' && url.pathname === '/stats') {
     const revoked = [...families].filter(([, f]) => f.revoked).map(([n]) => n);
-    return json(res, 200, { rotations, reuses, revoked, graces });
+    const sorted = [...lateness].sort((a, b) => a - b);
+    const at = (q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null);
+    const late = { p50: at(0.5), p99: at(0.99), max: at(1), after_expiry: sorted.filter((x) => x > 0).length, of: sorted.length };
+    return json(res, 200, { rotations, reuses, revoked, graces, lateness: late });
   }
   if (req.method === 'GET' && url.pathname === '/check') {
     const until = access.get(url.searchParams.get('token') ?? '');

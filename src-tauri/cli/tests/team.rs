@@ -374,6 +374,30 @@ async fn a_team_of_three_refreshes_each_rotating_token_exactly_once() {
         "every engine refreshed, and the history says which"
     );
 
+    // Accounts added on one member show on the others at once; removed, they go everywhere.
+    let extra = root.join("extra.toml");
+    std::fs::write(&extra, format!("[[account]]\nname = \"late\"\ngrant = \"refresh_token\"\ntoken_url = \"{}/token\"\nclient_id = \"team\"\nrefresh_token = \"fam-late-0\"\n", server.url)).unwrap();
+    stdout(&run(&members[0].home, &["import", extra.to_str().unwrap()]));
+    let listed = |m: &Member| stdout(&run(&m.home, &["list", "--json"])).contains("\"late\"");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !(listed(&members[1]) && listed(&members[2])) {
+        assert!(
+            Instant::now() < deadline,
+            "the new account did not reach the others"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(!stdout(&run(&members[2].home, &["token", "late"])).is_empty());
+    stdout(&run(&members[1].home, &["remove", "late"]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while listed(&members[0]) || listed(&members[2]) {
+        assert!(
+            Instant::now() < deadline,
+            "the removed account stayed on the others"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
     // 2. SIGKILL at random moments; each killed daemon restarts at once.
     let kills = std::env::var("TEAM_KILLS")
         .ok()

@@ -152,6 +152,7 @@ impl EngineHandle {
         }
         self.replace_settings(settings);
         self.replan_all(self.now());
+        self.announce("settings").await;
         Ok(())
     }
 

@@ -228,6 +228,7 @@ impl EngineHandle {
         self.inner.warned.forget(&name);
         self.plan(&name, now);
         self.emit(Event::AccountChanged { account: name });
+        self.announce("accounts").await;
         Ok(())
     }
 
@@ -273,6 +274,7 @@ impl EngineHandle {
         self.emit(Event::AccountChanged {
             account: name.to_string(),
         });
+        self.announce("accounts").await;
         Ok(revocation)
     }
 

@@ -186,6 +186,47 @@ impl EngineHandle {
         Ok(())
     }
 
+    /// The team's accounts: the ones another engine added are loaded, the ones it removed go.
+    async fn sync_accounts(&self, store: &Store) -> Result<()> {
+        let stored = store.accounts().await?;
+        let now = self.now();
+        let settings = self.settings();
+        let names: std::collections::HashSet<String> =
+            stored.iter().map(|s| s.name.clone()).collect();
+        let mut changed = vec![];
+        {
+            let mut accounts = self.inner.accounts.write().expect("poisoned");
+            accounts.retain(|name, _| {
+                let kept = names.contains(name);
+                if !kept {
+                    changed.push(name.clone());
+                }
+                kept
+            });
+            for s in stored {
+                if accounts.contains_key(&s.name) {
+                    continue;
+                }
+                changed.push(s.name.clone());
+                let account = super::Account::from_stored(
+                    Some(s.id),
+                    s.name.clone(),
+                    s.grant_kind,
+                    s.config,
+                    s.state,
+                    now,
+                    &settings,
+                );
+                accounts.insert(s.name, std::sync::Arc::new(account));
+            }
+        }
+        for name in changed {
+            self.plan(&name, now);
+            self.emit(Event::AccountChanged { account: name });
+        }
+        Ok(())
+    }
+
     fn take(&self, account: &Account, stored: StoredState) -> bool {
         let now = self.now();
         let rules = account.rules(&self.settings());
@@ -267,16 +308,41 @@ impl EngineHandle {
         }
     }
 
-    /// `account_id engine`: another engine wrote that account's state.
+    /// Tells the others that this engine changed the accounts or the settings.
+    pub(crate) async fn announce(&self, what: &str) {
+        if let (Some(team), Some(store)) = (self.team(), self.store()) {
+            if let Err(e) = store.announce(what, &team.label()).await {
+                tracing::warn!(code = %e.code(), "team: {e}");
+            }
+        }
+    }
+
+    /// `ACCOUNT_ID engine`: another engine wrote that account's state; `accounts engine` or
+    /// `settings engine`: it added or removed accounts, or saved the settings.
     async fn announced(&self, store: &Store, me: &str, payload: &str) {
         let mut parts = payload.split(' ');
-        let (Some(id), Some(engine)) = (parts.next(), parts.next()) else {
+        let (Some(what), Some(engine)) = (parts.next(), parts.next()) else {
             return;
         };
         if engine.ends_with(&format!("/{me}")) {
             return;
         }
-        let Ok(id) = id.parse::<i64>() else { return };
+        let done = match what {
+            "accounts" => self.sync_accounts(store).await,
+            "settings" => match store.settings().await {
+                Ok(settings) => {
+                    self.replace_settings(settings);
+                    self.replan_all(self.now());
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
+            _ => Ok(()),
+        };
+        if let Err(e) = done {
+            tracing::warn!(code = %e.code(), "team: {e}");
+        }
+        let Ok(id) = what.parse::<i64>() else { return };
         let account = self
             .inner
             .accounts

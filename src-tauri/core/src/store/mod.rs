@@ -375,6 +375,13 @@ impl Store {
 
 /// What every connection is set to.
 async fn prepare(conn: &mut sqlx::AnyConnection, backend: Backend) -> sqlx::Result<()> {
+    if backend == Backend::Postgres {
+        // A member that stalls inside a transaction (paused, cut off) must not hold a lease
+        // row's lock for ever: the database ends such a session after 10 s (well inside a
+        // lease), and no one waits more than 2 s for a row lock.
+        conn.execute("SET idle_in_transaction_session_timeout = '10s'; SET lock_timeout = '2s'")
+            .await?;
+    }
     if backend == Backend::Sqlite {
         // WAL; a committed rotation survives a power cut, not just a crash.
         conn.execute(

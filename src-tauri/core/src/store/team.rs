@@ -22,8 +22,12 @@ pub async fn team_exists(url: &str) -> Result<bool> {
     Ok(matches!(check, Ok(Some(_))))
 }
 
-/// The channel token changes are announced on (payload: `account_id engine`).
+/// The channel changes are announced on (payload: `ACCOUNT_ID engine` for a token,
+/// `accounts engine` or `settings engine`).
 pub const CHANNEL: &str = "tokentray_tokens";
+
+/// PostgreSQL's SQLSTATE for a lock not granted within `lock_timeout`.
+const LOCK_NOT_AVAILABLE: &str = "55P03";
 
 /// An account's lease as taken: its epoch fences the result's write.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,7 +65,7 @@ impl Store {
         holder: &str,
         secs: f64,
     ) -> Result<Option<Lease>> {
-        let epoch: Option<i64> = sqlx::query_scalar(
+        let epoch: std::result::Result<Option<i64>, _> = sqlx::query_scalar(
             "INSERT INTO leases (account_id, holder, epoch, expires_at)
              VALUES ($1, $2, 1, now() + make_interval(secs => $3))
              ON CONFLICT (account_id) DO UPDATE
@@ -73,8 +77,15 @@ impl Store {
         .bind(holder)
         .bind(secs)
         .fetch_optional(&self.pool)
-        .await
-        .map_err(self.err())?;
+        .await;
+        let epoch = match epoch {
+            // The lease row is locked by a holder writing its result (or stalled doing so):
+            // held, as far as this engine is concerned.
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some(LOCK_NOT_AVAILABLE) => {
+                return Ok(None)
+            }
+            other => other.map_err(self.err())?,
+        };
         let Some(epoch) = epoch else {
             return Ok(None);
         };
@@ -102,6 +113,21 @@ impl Store {
             .bind(lease.account_id)
             .bind(&lease.holder)
             .bind(lease.epoch)
+            .execute(&self.pool)
+            .await
+            .map(drop)
+            .map_err(self.err())
+    }
+
+    /// Tells the team's other engines that the accounts or the settings changed (`what`:
+    /// `accounts` or `settings`). Nothing on one machine.
+    pub async fn announce(&self, what: &str, engine: &str) -> Result<()> {
+        if !self.is_team() {
+            return Ok(());
+        }
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(format!("{what} {engine}"))
             .execute(&self.pool)
             .await
             .map(drop)
