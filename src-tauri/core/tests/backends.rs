@@ -118,6 +118,21 @@ fn token(access: &str, refresh: Option<&str>, ttl: i64) -> TokenSet {
     }
 }
 
+/// A successful refresh of account `id`, now, by `engine`.
+fn ok<'a>(id: i64, set: &'a TokenSet, engine: Option<&'a str>) -> RefreshRecord<'a> {
+    let now = Utc::now();
+    RefreshRecord {
+        account_id: id,
+        started_at: now,
+        finished_at: now,
+        result: Ok(set),
+        status: AccountStatus::Ok,
+        rotated_refresh_token: None,
+        lease: None,
+        engine,
+    }
+}
+
 #[tokio::test]
 async fn accounts_secrets_and_tokens_round_trip_sealed() {
     for (backend, target) in targets("roundtrip").await {
@@ -140,34 +155,10 @@ async fn accounts_secrets_and_tokens_round_trip_sealed() {
             .await
             .unwrap();
         let set = token("access-secret-x3", Some("rotated-secret-x4"), 300);
-        store
-            .record_refresh(RefreshRecord {
-                account_id: id,
-                started_at: now,
-                finished_at: now,
-                result: Ok(&set),
-                status: AccountStatus::Ok,
-                rotated_refresh_token: None,
-                lease: None,
-                engine: None,
-            })
-            .await
-            .unwrap();
+        store.record_refresh(ok(id, &set, None)).await.unwrap();
         // Written again (an upsert of the token state), as every refresh after the first is.
         let set = token("access-secret-x5", Some("rotated-secret-x6"), 300);
-        store
-            .record_refresh(RefreshRecord {
-                account_id: id,
-                started_at: now,
-                finished_at: now,
-                result: Ok(&set),
-                status: AccountStatus::Ok,
-                rotated_refresh_token: None,
-                lease: None,
-                engine: None,
-            })
-            .await
-            .unwrap();
+        store.record_refresh(ok(id, &set, None)).await.unwrap();
         store.close().await;
 
         let store = target.open(pass("team")).await.unwrap();
@@ -384,20 +375,17 @@ async fn a_lease_has_one_holder_and_a_stale_holder_is_fenced_off() {
             .expect("a run-out lease");
         assert!(second.epoch > first.epoch);
 
-        let record = |set: &'static TokenSet, lease, engine| RefreshRecord {
-            account_id: id,
-            started_at: now,
-            finished_at: now,
-            result: Ok(set),
-            status: AccountStatus::Ok,
-            rotated_refresh_token: None,
+        let record = |set, lease, engine| RefreshRecord {
             lease: Some(lease),
             engine: Some(engine),
+            ..ok(id, set, None)
         };
-        let stale: &'static TokenSet = Box::leak(Box::new(token("stale-token", None, 300)));
-        let newer: &'static TokenSet = Box::leak(Box::new(token("newer-token", None, 300)));
+        let (stale, newer) = (
+            token("stale-token", None, 300),
+            token("newer-token", None, 300),
+        );
         match a
-            .record_refresh(record(stale, &first, "host/engine-a"))
+            .record_refresh(record(&stale, &first, "host/engine-a"))
             .await
         {
             Err(Error::Fenced(epoch)) => assert_eq!(epoch, first.epoch),
@@ -407,7 +395,7 @@ async fn a_lease_has_one_holder_and_a_stale_holder_is_fenced_off() {
             a.history("svc", None, 10).await.unwrap().is_empty(),
             "nothing of it written"
         );
-        b.record_refresh(record(newer, &second, "host/engine-b"))
+        b.record_refresh(record(&newer, &second, "host/engine-b"))
             .await
             .unwrap();
         let held = a
@@ -459,18 +447,9 @@ async fn a_token_written_by_one_engine_is_announced_to_the_others() {
             .await
             .unwrap();
         let set = token("announced", None, 300);
-        a.record_refresh(RefreshRecord {
-            account_id: id,
-            started_at: now,
-            finished_at: now,
-            result: Ok(&set),
-            status: AccountStatus::Ok,
-            rotated_refresh_token: None,
-            lease: None,
-            engine: Some("host/engine-a"),
-        })
-        .await
-        .unwrap();
+        a.record_refresh(ok(id, &set, Some("host/engine-a")))
+            .await
+            .unwrap();
         let n = tokio::time::timeout(std::time::Duration::from_secs(5), heard.recv())
             .await
             .expect("announced within 5 s")

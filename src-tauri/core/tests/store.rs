@@ -6,9 +6,8 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use support::{clock, custom_api, Idp};
-use tokentray_core::store::{RefreshRecord, Retention, Store};
 use tokentray_core::vault::{KeySource, MemoryKeyStore};
-use tokentray_core::{EngineHandle, Profile, Secret};
+use tokentray_core::{EngineHandle, Secret};
 
 fn temp_home(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tokentray-store-{tag}-{}", std::process::id()));
@@ -243,56 +242,7 @@ async fn sqlx_exec(pool: &sqlx::SqlitePool, sql: &str) {
     pool.close().await;
 }
 
-#[tokio::test]
-async fn history_is_bounded_newest_first_and_paged() {
-    let home = temp_home("history");
-    let mut store = Store::open(&home, pass("pw")).await.unwrap();
-    store.retention = Retention {
-        max_age: chrono::Duration::days(90),
-        max_rows: 5,
-    };
-    let profile =
-        Profile::parse("[[account]]\nname = \"h\"\ngrant = \"static\"\ntoken = \"t\"\n").unwrap();
-    let now = chrono::Utc::now();
-    let id = store
-        .put_account(&profile.account[0], "user", None, now)
-        .await
-        .unwrap();
-    let err = tokentray_core::Error::ServerError {
-        status: 503,
-        retry_after: None,
-    };
-    for i in 0..12 {
-        let at = now + chrono::Duration::seconds(i);
-        store
-            .record_refresh(RefreshRecord {
-                account_id: id,
-                started_at: at,
-                finished_at: at,
-                result: Err(&err),
-                status: tokentray_core::AccountStatus::Failing,
-                rotated_refresh_token: None,
-                lease: None,
-                engine: None,
-            })
-            .await
-            .unwrap();
-    }
-    // An old row beyond 90 days goes too.
-    let all = store.history("h", None, 100).await.unwrap();
-    assert_eq!(all.len(), 5);
-    assert!(
-        all.windows(2).all(|w| w[0].started_at > w[1].started_at),
-        "newest first"
-    );
-    assert_eq!(
-        all[0].started_at.timestamp(),
-        (now + chrono::Duration::seconds(11)).timestamp()
-    );
-    assert_eq!(all[0].http_status, Some(503));
-    let page = store.history("h", Some(all[1].id), 2).await.unwrap();
-    assert_eq!(page, all[2..4].to_vec());
-}
+// History paging and trimming: tests/backends.rs, on SQLite and PostgreSQL alike.
 
 /// A tiny tmpfs of our own (root only: CI and these machines run tests as root).
 struct TinyDisk(PathBuf);

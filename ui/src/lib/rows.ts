@@ -1,4 +1,5 @@
-// The list's windowing arithmetic: where each item starts, and which item is at a height.
+// The windowing of the list and the overview: where each item starts, which item is at a
+// height, and which part of an element the window shows.
 
 /** Running offsets: `offsets[i]` is where item i starts; the last entry is the total height. */
 export function offsetsOf(heights: number[]): number[] {
@@ -17,4 +18,22 @@ export function indexAt(offsets: number[], y: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * Follows which part of `element` is in the window (its top, scrolled past, and the window's
+ * height) as the window scrolls and resizes; returns the cleanup, for an `$effect`.
+ */
+export function followView(element: () => HTMLElement | undefined, seen: (top: number, height: number) => void): () => void {
+  const measure = () => {
+    const el = element();
+    if (el) seen(Math.max(0, -el.getBoundingClientRect().top), window.innerHeight);
+  };
+  measure();
+  window.addEventListener('scroll', measure, { passive: true });
+  window.addEventListener('resize', measure);
+  return () => {
+    window.removeEventListener('scroll', measure);
+    window.removeEventListener('resize', measure);
+  };
 }
