@@ -4,8 +4,8 @@
 # tokens. Prints: tokens served expired (goal 0), refreshes per family exactly once, lateness
 # (rotation time against the previous token's end; p50, p99), each daemon's RSS (goal ≤ 100 MB)
 # and the database connections each holds (goal ≤ 5). Then KILLS (default 1,000) SIGKILLs at
-# random moments against a strict server (no grace): families lost by a kill between the
-# server's rotation and the commit are counted.
+# random moments against a strict server (no grace), with the CI test's 300 accounts and 5 s
+# tokens: families lost by a kill between the server's rotation and the commit are counted.
 #   bash tests/bench/team.sh [ACCOUNTS=10000] [SECONDS=300] [KILLS=1000]
 # Release binaries (built here if missing); a throwaway PostgreSQL of its own.
 set -euo pipefail
@@ -21,8 +21,8 @@ cleanup() { pkill -P $$ 2>/dev/null || true; bash tests/postgres.sh stop "$TOKEN
 trap cleanup EXIT
 export TOKENTRAY_PASSPHRASE=bench-team TOKENTRAY_TEAM_LEASE_SECS=${LEASE_SECS:-20}
 
-run_team() { # TTL GRACE SECONDS KILLS
-  local ttl=$1 grace=$2 secs=$3 nkills=$4 db="bench_$RANDOM"
+run_team() { # ACCOUNTS TTL GRACE SECONDS KILLS
+  local accounts=$1 ttl=$2 grace=$3 secs=$4 nkills=$5 db="bench_$RANDOM"
   psql "$TOKENTRAY_TEST_POSTGRES_URL" -qc "CREATE DATABASE $db"
   local url=${TOKENTRAY_TEST_POSTGRES_URL%/postgres}/$db
   ROTATING_TTL=$ttl ROTATING_GRACE=$grace node tests/servers/rotating.mjs >"$work/server.json" &
@@ -93,6 +93,6 @@ print(f\"lateness (rotation against the previous token's end, ms): {s['lateness'
 }
 
 echo "== $accounts accounts, 3 daemons, 60 s tokens, $seconds s, no kills"
-run_team 60 0 "$seconds" 0
-echo "== $kills SIGKILLs at random moments, strict server (no grace), 5 s tokens"
-run_team 5 0 "$seconds" "$kills"
+run_team "$accounts" 60 0 "$seconds" 0
+echo "== $kills SIGKILLs at random moments, strict server (no grace): 300 accounts, 5 s tokens, $seconds s"
+run_team 300 5 0 "$seconds" "$kills"

@@ -374,7 +374,8 @@ async fn a_team_of_three_refreshes_each_rotating_token_exactly_once() {
         "every engine refreshed, and the history says which"
     );
 
-    // Accounts added on one member show on the others at once; removed, they go everywhere.
+    // Accounts added on one member show on the others at once, edits too; removed, they go
+    // everywhere.
     let extra = root.join("extra.toml");
     std::fs::write(&extra, format!("[[account]]\nname = \"late\"\ngrant = \"refresh_token\"\ntoken_url = \"{}/token\"\nclient_id = \"team\"\nrefresh_token = \"fam-late-0\"\n", server.url)).unwrap();
     stdout(&run(&members[0].home, &["import", extra.to_str().unwrap()]));
@@ -388,6 +389,17 @@ async fn a_team_of_three_refreshes_each_rotating_token_exactly_once() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(!stdout(&run(&members[2].home, &["token", "late"])).is_empty());
+    // Edited on another member (a new refresh token): the first one serves the edited account.
+    std::fs::write(&extra, format!("[[account]]\nname = \"late\"\ngrant = \"refresh_token\"\ntoken_url = \"{}/token\"\nclient_id = \"team\"\nrefresh_token = \"fam-edited-0\"\n", server.url)).unwrap();
+    stdout(&run(&members[2].home, &["import", extra.to_str().unwrap()]));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !stdout(&run(&members[0].home, &["token", "late"])).starts_with("at-fam-edited-") {
+        assert!(
+            Instant::now() < deadline,
+            "the edit did not reach the others"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     stdout(&run(&members[1].home, &["remove", "late"]));
     let deadline = Instant::now() + Duration::from_secs(10);
     while listed(&members[0]) || listed(&members[2]) {

@@ -186,7 +186,8 @@ impl EngineHandle {
         Ok(())
     }
 
-    /// The team's accounts: the ones another engine added are loaded, the ones it removed go.
+    /// The team's accounts: the ones another engine added or edited are loaded (an edited
+    /// one starts afresh, as where it was edited), the ones it removed go.
     async fn sync_accounts(&self, store: &Store) -> Result<()> {
         let stored = store.accounts().await?;
         let now = self.now();
@@ -204,7 +205,10 @@ impl EngineHandle {
                 kept
             });
             for s in stored {
-                if accounts.contains_key(&s.name) {
+                if accounts
+                    .get(&s.name)
+                    .is_some_and(|held| same_settings(&held.config, &s.config))
+                {
                     continue;
                 }
                 changed.push(s.name.clone());
@@ -356,5 +360,24 @@ impl EngineHandle {
                 tracing::warn!(account = %account.name, code = %e.code(), "team: {e}");
             }
         }
+    }
+}
+
+/// Whether two readings of an account's settings are the same: its written settings and its
+/// secrets (an edit changes one or the other).
+fn same_settings(
+    held: &std::result::Result<crate::AccountConfig, Error>,
+    stored: &std::result::Result<crate::AccountConfig, Error>,
+) -> bool {
+    match (held, stored) {
+        (Ok(a), Ok(b)) => {
+            a.settings == b.settings
+                && a.secrets.len() == b.secrets.len()
+                && a.secrets
+                    .iter()
+                    .all(|(k, v)| b.secrets.get(k).is_some_and(|w| w.expose() == v.expose()))
+        }
+        (Err(a), Err(b)) => a == b,
+        _ => false,
     }
 }
