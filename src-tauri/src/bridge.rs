@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_notification::NotificationExt;
-use tokentray_core::i18n::Lang;
 use tokentray_core::notices::Notices;
 use tokentray_core::{EngineHandle, Event};
 use tokio::sync::broadcast::{error::RecvError, Receiver};
@@ -21,7 +20,7 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
         let mut lang = None;
         loop {
             // A new language in the settings is drawn at once too.
-            let now_lang = Lang::chosen(tray_app.state::<EngineHandle>().settings().language);
+            let now_lang = crate::tray::language(&tray_app);
             let relabelled = lang.replace(now_lang) != Some(now_lang);
             if dirty.swap(false, Ordering::SeqCst) || relabelled || ticks.is_multiple_of(30) {
                 crate::tray::update(&tray_app);
@@ -50,7 +49,7 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
                 .map(|v| v.status);
             #[allow(clippy::disallowed_methods)] // "expires in 2 days" is said at the edge
             let now = chrono::Utc::now();
-            notices.lang = Lang::chosen(app.state::<EngineHandle>().settings().language);
+            notices.lang = crate::tray::language(&app);
             if let Some(notice) = notices.on(&event, status, now) {
                 let shown = app
                     .notification()

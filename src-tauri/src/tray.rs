@@ -70,7 +70,7 @@ fn icon(level: Level) -> tauri::Result<Image<'static>> {
 }
 
 /// The settings' language, else the system's.
-fn language(app: &AppHandle) -> Lang {
+pub(crate) fn language(app: &AppHandle) -> Lang {
     Lang::chosen(app.state::<EngineHandle>().settings().language)
 }
 

@@ -75,6 +75,15 @@ impl Pg {
     }
 }
 
+/// The database stopped: started again when dropped.
+struct Down<'a>(&'a Pg);
+
+impl Drop for Down<'_> {
+    fn drop(&mut self) {
+        self.0.pg_ctl("start");
+    }
+}
+
 fn running_as_root() -> bool {
     Command::new("id")
         .arg("-u")
@@ -444,6 +453,8 @@ async fn a_team_of_three_refreshes_each_rotating_token_exactly_once() {
 
     // 3. The database away for 10 s: valid tokens still served, nothing refreshed.
     pg.pg_ctl("stop");
+    // Started again whatever happens (a failed assertion too), for the tests after this one.
+    let down = Down(&pg);
     // Refreshes already past their lease when it stopped end now (their writes fail: the
     // engine keeps the new tokens in memory); from here nothing may rotate.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -458,7 +469,7 @@ async fn a_team_of_three_refreshes_each_rotating_token_exactly_once() {
     )
     .await;
     let during = stats(&http, &server.url).await["rotations"].clone();
-    pg.pg_ctl("start");
+    drop(down);
     eprintln!("database down: {seen:?}");
     assert_eq!(seen.expired, 0);
     assert!(seen.served > 0, "valid tokens still served at first");

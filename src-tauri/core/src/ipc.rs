@@ -235,9 +235,7 @@ async fn handle(
                     Some(clipboard) => {
                         crate::clipboard::copy(&engine, clipboard.as_ref(), &name, &what).await
                     }
-                    None => Err(Error::Unsupported(
-                        "only the desktop app has a clipboard to copy to".into(),
-                    )),
+                    None => Err(no_clipboard()),
                 };
                 match copied {
                     Ok(clear_after_secs) => Response::Copied { clear_after_secs },
@@ -322,7 +320,7 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Login { .. } | Request::Events => {
             Err(Error::BadRequest("login and events are answered as a stream".into()))
         }
-        Request::Copy { .. } => Err(Error::Unsupported("only the desktop app has a clipboard to copy to".into())),
+        Request::Copy { .. } => Err(no_clipboard()),
         Request::Hello { version } if version == PROTOCOL_VERSION => Ok(Response::Hello { version }),
         Request::Hello { version } => Err(Error::ProtocolMismatch(format!(
             "protocol version {version} is not spoken here (this engine speaks {PROTOCOL_VERSION}): use matching versions of the app and the CLI"
@@ -425,13 +423,7 @@ impl Client {
             return Ok(None);
         };
         use std::io::Write;
-        let mut out = serde_json::to_vec(&Request::Hello {
-            version: PROTOCOL_VERSION,
-        })
-        .expect("serialisable");
-        out.push(b'\n');
-        serde_json::to_writer(&mut out, request).expect("serialisable");
-        out.push(b'\n');
+        let out = greeting_and(request);
         client.write.write_all(&out).map_err(socket_error)?;
         client.greeted()?;
         let answer = client.receive()?;
@@ -461,6 +453,23 @@ impl Client {
         serde_json::from_str(&line)
             .map_err(|e| Error::InvalidResponse(format!("the engine answered garbage: {e}")))
     }
+}
+
+/// The greeting and a request as one write: one round trip for a question.
+pub(crate) fn greeting_and(request: &Request) -> Vec<u8> {
+    let mut out = serde_json::to_vec(&Request::Hello {
+        version: PROTOCOL_VERSION,
+    })
+    .expect("serialisable");
+    out.push(b'\n');
+    serde_json::to_writer(&mut out, request).expect("serialisable");
+    out.push(b'\n');
+    out
+}
+
+/// `copy` asked of an engine with no clipboard (the daemon, `--standalone`).
+fn no_clipboard() -> Error {
+    Error::Unsupported("only the desktop app has a clipboard to copy to".into())
 }
 
 fn socket_error(e: std::io::Error) -> Error {

@@ -7,7 +7,7 @@ use crate::clipboard::Copyable;
 use crate::edit::{AccountDetail, AccountList, TestResult};
 use crate::error::{Error, Result};
 use crate::grant::discovery::Metadata;
-use crate::ipc::{Request, Response, PROTOCOL_VERSION};
+use crate::ipc::{Request, Response};
 use crate::login::LoginPrompt;
 use crate::settings::Settings;
 use crate::store::HistoryEntry;
@@ -85,13 +85,7 @@ impl Remote {
             Err(e) => return Err(socket_error(e)),
         };
         let (read, mut write) = stream.into_split();
-        let mut out = serde_json::to_vec(&Request::Hello {
-            version: PROTOCOL_VERSION,
-        })
-        .expect("serialisable");
-        out.push(b'\n');
-        serde_json::to_writer(&mut out, request).expect("serialisable");
-        out.push(b'\n');
+        let out = crate::ipc::greeting_and(request);
         write.write_all(&out).await.map_err(socket_error)?;
         let mut stream = Stream {
             lines: BufReader::new(read).lines(),
