@@ -30,7 +30,8 @@ impl FakeClock {
     }
 
     pub fn advance(&self, by: chrono::Duration) {
-        *self.0.lock().expect("fake clock poisoned") += by;
+        let mut now = self.0.lock().expect("fake clock poisoned");
+        *now = crate::time::after(*now, by);
     }
 }
 

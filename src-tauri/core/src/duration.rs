@@ -27,7 +27,7 @@ pub fn human(secs: u64) -> String {
 /// `in 4m 12s`, `3s ago`, or `-` when there is no time.
 pub fn relative(at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     let Some(at) = at else { return "-".into() };
-    let secs = (at - now).num_seconds();
+    let secs = crate::time::between(now, at).num_seconds();
     if secs >= 0 {
         format!("in {}", human(secs as u64))
     } else {
@@ -68,7 +68,7 @@ pub fn human_in(lang: Lang, secs: u64) -> String {
 /// [`relative`] in `lang`'s words.
 pub fn relative_in(lang: Lang, at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> String {
     let Some(at) = at else { return "-".into() };
-    let secs = (at - now).num_seconds();
+    let secs = crate::time::between(now, at).num_seconds();
     let (id, left) = if secs >= 0 {
         ("relative-in", human_in(lang, secs as u64))
     } else {

@@ -325,10 +325,13 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Hello { version } => Err(Error::ProtocolMismatch(format!(
             "protocol version {version} is not spoken here (this engine speaks {PROTOCOL_VERSION}): use matching versions of the app and the CLI"
         ))),
-        Request::Token { name, min_valid_secs } => engine
-            .get_token_valid_for(&name, chrono::Duration::seconds(min_valid_secs as i64))
-            .await
-            .map(|t| Response::Token { token: t.expose().to_string() }),
+        Request::Token { name, min_valid_secs } => match min_valid(min_valid_secs) {
+            Ok(min) => engine
+                .get_token_valid_for(&name, min)
+                .await
+                .map(|t| Response::Token { token: t.expose().to_string() }),
+            Err(e) => Err(e),
+        },
         Request::List => Ok(Response::Accounts { accounts: engine.list(), problems: engine.problems().to_vec() }),
         Request::Refresh { name } => engine.refresh(&name).await.map(|()| Response::Done),
         Request::Remove { name } => engine.remove_account(&name).await.map(Response::Removed),
@@ -336,19 +339,26 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::Export { with_secrets } => {
             engine.export(with_secrets).await.map(|toml| Response::Exported { toml })
         }
-        Request::Lend { want, min_valid_secs } => engine
-            .lend(&want, chrono::Duration::seconds(min_valid_secs as i64))
-            .await
-            .map(Response::Lent),
+        Request::Lend { want, min_valid_secs } => match min_valid(min_valid_secs) {
+            Ok(min) => engine.lend(&want, min).await.map(Response::Lent),
+            Err(e) => Err(e),
+        },
         Request::Rejected { want, token } => engine.rejected(&want, &token).await.map(|_| Response::Done),
         Request::Registries => Ok(Response::Registries { registries: engine.registries() }),
         Request::PublicKey { name } => engine.public_key(&name).map(Response::PublicKey),
         Request::Dpop { name, method, url } => {
             engine.dpop_headers(&name, &method, &url).await.map(Response::Dpop)
         }
-        Request::History { name, limit, before_id } => {
-            engine.history(&name, before_id, limit).await.map(|entries| Response::History { entries })
-        }
+        Request::History { name, limit, before_id } => match limit {
+            1..=crate::limits::MAX_HISTORY_PAGE => engine
+                .history(&name, before_id, limit)
+                .await
+                .map(|entries| Response::History { entries }),
+            _ => Err(Error::BadRequest(format!(
+                "limit is {limit}; a page of history holds 1 to {} entries",
+                crate::limits::MAX_HISTORY_PAGE
+            ))),
+        },
         Request::Detail { name } => engine.detail(&name).await.map(|d| Response::Detail(Box::new(d))),
         Request::Save { name, fields, editing } => {
             engine.save_account(&name, fields, editing).await.map(|()| Response::Done)
@@ -361,6 +371,19 @@ pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
         Request::SaveSettings { settings } => engine.save_settings(settings).await.map(|()| Response::Done),
     };
     result.unwrap_or_else(|e| Response::Error((&e).into()))
+}
+
+/// How long a token must stay valid, as a request asks (`--min-valid`): up to the longest
+/// lifetime a token is taken to have.
+fn min_valid(secs: u64) -> Result<chrono::Duration> {
+    crate::limits::seconds(
+        "min_valid_secs (--min-valid)",
+        secs,
+        0,
+        crate::limits::MAX_LIFETIME_SECS,
+    )
+    .map(crate::time::secs)
+    .map_err(Error::BadRequest)
 }
 
 /// A connection to a running engine. Blocking (std only): `tokentray token` starts no async

@@ -248,7 +248,10 @@ pub fn self_signed_certificate(
         rcgen::date_time_ymd(t.year(), t.month() as u8, t.day() as u8)
     };
     params.not_before = day(from);
-    params.not_after = day(from + chrono::Duration::days(days));
+    params.not_after = day(crate::time::after(
+        from,
+        crate::time::secs(days.unsigned_abs().saturating_mul(86_400)),
+    ));
     let cert = params
         .self_signed(&key)
         .map_err(|e| format!("certificate: {e}"))?;

@@ -3,6 +3,11 @@
 //! desktop shell, the CLI and the daemon are all clients of [`engine::EngineHandle`].
 //! docs/architecture.md has the map of the modules and the flow of data.
 
+// Time arithmetic that could panic is refused in the engine (src/time.rs says why); the
+// tests may panic, that is what they are for.
+#![cfg_attr(not(test), deny(clippy::arithmetic_side_effects))]
+#![cfg_attr(test, allow(clippy::disallowed_methods))]
+
 pub mod account;
 pub mod clipboard;
 pub mod clock;
@@ -22,6 +27,7 @@ pub mod i18n;
 pub mod ipc;
 pub mod jws;
 pub mod jwt;
+pub mod limits;
 pub mod lock;
 pub mod login;
 pub mod notices;
@@ -33,6 +39,8 @@ pub mod secret;
 pub mod settings;
 pub mod store;
 pub mod summary;
+pub mod text;
+pub mod time;
 pub mod timing;
 pub mod token;
 pub mod tools;

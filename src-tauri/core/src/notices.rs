@@ -53,7 +53,10 @@ impl Notices {
                 ..
             } => {
                 // Each threshold is sent once by the engine already; keep them all.
-                let left = human_in(lang, (*expires_at - now).num_seconds().max(0) as u64);
+                let left = human_in(
+                    lang,
+                    crate::time::between(now, *expires_at).num_seconds().max(0) as u64,
+                );
                 let at = expires_at.format("%Y-%m-%d %H:%M UTC").to_string();
                 let credential = crate::i18n::credential(lang, credential);
                 let args = [

@@ -18,7 +18,7 @@ use tokio::sync::OwnedSemaphorePermit;
 /// The longest the loop sleeps without looking at the wall clock.
 pub const WATCHDOG: Duration = Duration::from_secs(5);
 /// A wall-clock move this much larger than the monotonic one is a jump (suspend, NTP).
-const JUMP: chrono::Duration = chrono::Duration::seconds(2);
+const JUMP: chrono::Duration = chrono::Duration::milliseconds(2_000);
 
 impl EngineHandle {
     /// Starts the background loop that refreshes every token before it expires. Call it
@@ -42,10 +42,11 @@ async fn run(engine: EngineHandle) {
     loop {
         let now = engine.now();
         let mono = tokio::time::Instant::now();
-        let wall_moved = now - last_wall;
-        let mono_moved = chrono::Duration::from_std(mono - last_mono).unwrap_or_default();
-        if (wall_moved - mono_moved).abs() > JUMP {
-            tracing::info!(by = %(wall_moved - mono_moved), "the wall clock jumped (suspend or clock change): re-planning");
+        let wall_moved = crate::time::between(last_wall, now);
+        let mono_moved = crate::time::from_std(mono.saturating_duration_since(last_mono));
+        let jumped = crate::time::difference(wall_moved, mono_moved);
+        if jumped.abs() > JUMP {
+            tracing::info!(by = %jumped, "the wall clock jumped (suspend or clock change): re-planning");
             engine.replan_all(now);
         }
         (last_wall, last_mono) = (now, mono);
@@ -76,7 +77,7 @@ async fn run(engine: EngineHandle) {
         let sleep = engine
             .plans()
             .next()
-            .and_then(|at| (at - now).to_std().ok())
+            .and_then(|at| crate::time::between(now, at).to_std().ok())
             .map_or(WATCHDOG, |d| d.min(WATCHDOG));
         tokio::select! {
             _ = engine.cancelled() => return,
@@ -93,15 +94,21 @@ fn visit(
     now: DateTime<Utc>,
     slot: Option<OwnedSemaphorePermit>,
 ) {
-    let (due, watched) = {
+    let (next_attempt, watched) = {
         let state = account.state.lock().expect("state poisoned");
-        let due = state.next_attempt.is_some_and(|at| at <= now);
-        (due, account.watched(&state))
+        (state.next_attempt, account.watched(&state))
     };
-    if due {
-        if let Some(slot) = slot {
-            spawn_refresh(engine, account.clone(), slot);
+    match next_attempt {
+        Some(at) if at <= now => {
+            if let Some(slot) = slot {
+                spawn_refresh(engine, account.clone(), slot);
+            }
         }
+        // A look that finds the account not yet due plans its refresh: whoever planned this
+        // look (the start, a clock jump, new settings, a warning) may have been the only plan
+        // the account had, and an account with no plan is never refreshed again.
+        Some(at) => engine.plan(&account.name, at),
+        None => {}
     }
     // Warn at each threshold, once per token.
     let Some(Credential {
@@ -116,7 +123,7 @@ fn visit(
     let settings = engine.settings();
     let thresholds = account.warn_before(&settings);
     for &threshold in thresholds {
-        let at = expires_at - chrono::Duration::seconds(threshold as i64);
+        let at = crate::time::before(expires_at, crate::time::secs(threshold));
         if at > now {
             next_warning = Some(next_warning.map_or(at, |n| n.min(at)));
             continue;
@@ -128,7 +135,7 @@ fn visit(
         // restart or a suspend); the others are recorded as said.
         let nearest = thresholds
             .iter()
-            .filter(|&&t| now >= expires_at - chrono::Duration::seconds(t as i64))
+            .filter(|&&t| now >= crate::time::before(expires_at, crate::time::secs(t)))
             .min()
             == Some(&threshold);
         let engine2 = engine.clone();

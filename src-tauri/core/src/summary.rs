@@ -51,7 +51,10 @@ pub fn summarize(accounts: &[AccountView], now: DateTime<Utc>, lang: Lang) -> Su
     let count = |id, count: u32| text(lang, id, &[("n", n(count))]);
     let mut parts = vec![count("summary-ok", ok)];
     if let Some(at) = soonest {
-        let soon = human_in(lang, (at - now).num_seconds().max(0) as u64);
+        let soon = human_in(
+            lang,
+            crate::time::between(now, at).num_seconds().max(0) as u64,
+        );
         let id = match expiring {
             1 => "summary-expires-one",
             _ => "summary-expire-many",

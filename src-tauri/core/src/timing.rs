@@ -3,10 +3,10 @@
 use chrono::{DateTime, Duration, Utc};
 
 /// Default refresh margin: refresh at least this long before expiry.
-pub const DEFAULT_MARGIN: Duration = Duration::minutes(5);
+pub const DEFAULT_MARGIN: Duration = Duration::milliseconds(5 * 60_000);
 /// The lifetime assumed for a token whose server states none (and that is no JWT with
 /// `exp`): the common 15 minutes.
-pub const DEFAULT_LIFETIME: Duration = Duration::minutes(15);
+pub const DEFAULT_LIFETIME: Duration = Duration::milliseconds(15 * 60_000);
 
 /// Due time = expiry − lead, lead = max(margin, 25% of lifetime) capped at half the lifetime,
 /// minus a jitter of up to 10% of the lead (`jitter` in [0, 1)) so that many accounts with the
@@ -18,10 +18,11 @@ pub fn due_at(
     margin: Duration,
     jitter: f64,
 ) -> DateTime<Utc> {
-    let lifetime = (expires_at - issued_at).max(Duration::zero());
+    let lifetime = crate::time::between(issued_at, expires_at).max(Duration::zero());
     let lead = margin.max(lifetime / 4).min(lifetime / 2);
     let jitter_ms = (lead.num_milliseconds() as f64 * 0.1 * jitter.clamp(0.0, 1.0)) as i64;
-    expires_at - lead - Duration::milliseconds(jitter_ms)
+    let lead = crate::time::sum(lead, Duration::milliseconds(jitter_ms));
+    crate::time::before(expires_at, lead)
 }
 
 /// Backoff after `failures` consecutive transient failures: capped exponential (1 s, 2 s,

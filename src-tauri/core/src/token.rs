@@ -38,19 +38,37 @@ impl TokenSet {
         if self.expires_at.is_none() {
             let exp = crate::jwt::decode(self.access_token.expose()).and_then(|j| j.expires_at());
             self.expiry_assumed = exp.is_none();
-            self.expires_at = Some(exp.unwrap_or(self.issued_at + default_lifetime));
+            // A JWT's `exp` is believed as far as a stated lifetime is.
+            let longest = crate::time::after(self.issued_at, longest_lifetime());
+            let assumed = crate::time::after(self.issued_at, default_lifetime);
+            self.expires_at = Some(exp.map_or(assumed, |e| e.min(longest)));
         }
         self
     }
 
     pub fn lifetime(&self) -> Option<chrono::Duration> {
-        self.expires_at.map(|e| e - self.issued_at)
+        self.expires_at
+            .map(|e| crate::time::between(self.issued_at, e))
     }
 }
 
 /// Longer than this is not a lifetime a server means; treat the token as not expiring soon
-/// but re-check it daily rather than trusting a decade.
-const MAX_EXPIRES_IN: i64 = 366 * 24 * 3600;
+/// but re-check it after a year and a day rather than trusting a decade.
+fn longest_lifetime() -> chrono::Duration {
+    crate::time::secs(crate::limits::MAX_LIFETIME_SECS)
+}
+
+/// What a value of the answer is, for a message that must not quote it (it may be a token).
+pub fn shape(v: &Value) -> String {
+    match v {
+        Value::String(s) => format!("a string of {} characters", s.chars().count()),
+        Value::Number(n) => format!("the number {n}"),
+        Value::Bool(b) => format!("{b}"),
+        Value::Null => "null".into(),
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
 
 #[derive(Deserialize)]
 struct OAuthError {
@@ -127,9 +145,12 @@ pub fn success_body(response: &Response, received_at: DateTime<Utc>) -> Result<V
         .and_then(|v| OAuthError::deserialize(v).ok())
         .filter(|e| !e.error.is_empty());
     if let Some(e) = oauth_error {
+        // The server's own words, as a person may see them: escaped, and not too many.
         return Err(Error::Refused {
-            error: e.error,
-            description: e.error_description,
+            error: crate::text::shown(&e.error, 64),
+            description: e
+                .error_description
+                .map(|d| crate::text::shown(&d, crate::text::MAX_DESCRIPTION_CHARS)),
             status,
         });
     }
@@ -177,7 +198,15 @@ fn read_token_set(body: &Value, map: &ResponseMap, received_at: DateTime<Utc>) -
             .filter(|v| !v.is_null())
     };
     let access_token = match body.pointer(&map.access_token) {
-        Some(Value::String(t)) if !t.is_empty() => Secret::new(t.clone()),
+        // RFC 6750's characters only: a token that holds a line break would forge a header
+        // in every script that prints it after `Bearer `.
+        Some(Value::String(t)) if crate::text::is_b64token(t) => Secret::new(t.clone()),
+        Some(Value::String(t)) if !t.is_empty() => {
+            return Err(Error::InvalidResponse(format!(
+                "the access token at {} holds characters a token cannot have (RFC 6750 b64token)",
+                map.access_token
+            )))
+        }
         _ => {
             return Err(Error::InvalidResponse(format!(
                 "no access token at {} in the answer",
@@ -185,20 +214,25 @@ fn read_token_set(body: &Value, map: &ResponseMap, received_at: DateTime<Utc>) -
             )))
         }
     };
+    let longest = crate::time::after(received_at, longest_lifetime());
     let expires_at = if let Some(v) = at(&map.expires_in) {
         let secs = parse_seconds(v).ok_or_else(|| {
-            Error::InvalidResponse(format!("expires_in is not a number of seconds: {v}"))
+            Error::InvalidResponse(format!(
+                "expires_in is not a number of seconds: {}",
+                shape(v)
+            ))
         })?;
         if secs <= 0 {
             return Err(Error::InvalidResponse(format!(
                 "expires_in is {secs}: the token is already expired"
             )));
         }
-        Some(received_at + chrono::Duration::seconds(secs.min(MAX_EXPIRES_IN)))
+        Some(crate::time::after(received_at, crate::time::signed_secs(secs)).min(longest))
     } else if let Some(v) = at(&map.expires_at) {
-        let when = parse_instant(v)
-            .ok_or_else(|| Error::InvalidResponse(format!("expires_at is not a time: {v}")))?;
-        Some(when.min(received_at + chrono::Duration::seconds(MAX_EXPIRES_IN)))
+        let when = parse_instant(v).ok_or_else(|| {
+            Error::InvalidResponse(format!("expires_at is not a time: {}", shape(v)))
+        })?;
+        Some(when.min(longest))
     } else {
         None
     };
@@ -210,7 +244,14 @@ fn read_token_set(body: &Value, map: &ResponseMap, received_at: DateTime<Utc>) -
     };
     Ok(TokenSet {
         access_token,
-        token_type: text(&map.token_type).unwrap_or_else(|| "Bearer".to_string()),
+        // A word (what RFC 6749 §7.1 means by a type); anything else is taken as Bearer.
+        token_type: text(&map.token_type)
+            .filter(|t| {
+                t.len() <= 32
+                    && t.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            })
+            .unwrap_or_else(|| "Bearer".to_string()),
         issued_at: received_at,
         expires_at,
         refresh_token: text(&map.refresh_token).map(Secret::new),
@@ -222,8 +263,8 @@ fn read_token_set(body: &Value, map: &ResponseMap, received_at: DateTime<Utc>) -
             })
             .and_then(parse_seconds)
             .filter(|s| *s > 0)
-            .map(|s| received_at + chrono::Duration::seconds(s.min(MAX_EXPIRES_IN))),
-        scope: text(&map.scope),
+            .map(|s| crate::time::after(received_at, crate::time::signed_secs(s)).min(longest)),
+        scope: text(&map.scope).map(|s| crate::text::shown(&s, crate::text::MAX_MESSAGE_CHARS)),
         expiry_assumed: false,
     })
 }
@@ -257,16 +298,21 @@ fn parse_seconds(v: &Value) -> Option<i64> {
     }
 }
 
-/// `Retry-After` is either seconds or an HTTP date (RFC 9110 §10.2.3).
+/// `Retry-After` is either seconds or an HTTP date (RFC 9110 §10.2.3); obeyed for a day at
+/// most, then the server is asked again.
 pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
+    let longest = Duration::from_secs(crate::limits::MAX_RETRY_AFTER_SECS);
     if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
+        return Some(Duration::from_secs(secs).min(longest));
     }
     let at = DateTime::parse_from_rfc2822(value)
         .ok()?
         .with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
+    let wait = crate::time::between(now, at)
+        .to_std()
+        .unwrap_or(Duration::ZERO);
+    Some(wait.min(longest))
 }
 
 fn describe_non_json(body: &[u8]) -> String {

@@ -77,7 +77,7 @@ pub fn apply(
                 } else {
                     AccountStatus::Failing
                 },
-                next_attempt: Some(now + chrono::Duration::from_std(wait).unwrap_or_default()),
+                next_attempt: Some(crate::time::after(now, crate::time::from_std(wait))),
                 failures,
                 error: Some(e.into()),
                 event: Event::RefreshFailed {

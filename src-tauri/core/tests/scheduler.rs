@@ -1,6 +1,9 @@
 //! The scheduler on a fake clock (tokio's paused time for sleeps, a FakeClock for the wall
 //! clock), with a scripted stand-in for the token server; then single-flight and transient
 //! failures against the project's real custom API server.
+// The tests build their spans with chrono's constructors that panic on huge numbers (refused
+// in the engine itself): a panic here is a failed test.
+#![allow(clippy::disallowed_methods)]
 
 mod support;
 
@@ -412,5 +415,255 @@ async fn a_refresh_token_with_a_known_expiry_is_warned_about() {
         warnings,
         [7 * 86_400, 86_400],
         "each threshold once, in order"
+    );
+}
+
+// Restarts: a data directory's engine stopped and opened again on one fake clock, the scripted
+// server counting, as a reboot or a new login does it. Whatever the account held at the stop,
+// refreshing goes on by itself afterwards (the invariant: every account has a next look that
+// covers its refresh and its warnings).
+
+/// One data directory across restarts, with the scripted server behind its client.
+struct Restarts {
+    home: std::path::PathBuf,
+    clock: FakeClock,
+    scripted: Arc<Scripted>,
+}
+
+const CC: &str = "[[account]]\nname = \"a\"\ngrant = \"client_credentials\"\ntoken_url = \"https://idp.example/token\"\nclient_id = \"c\"\nclient_secret = \"s\"\n";
+
+impl Restarts {
+    fn new(tag: &str, profile: &str, ttl_secs: i64) -> Restarts {
+        let home =
+            std::env::temp_dir().join(format!("tokentray-restart-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&home);
+        std::fs::create_dir_all(&home).unwrap();
+        std::fs::write(home.join("profile.toml"), profile).unwrap();
+        let clock = FakeClock::new(start());
+        let scripted = Arc::new(Scripted {
+            clock: clock.clone(),
+            ttl: chrono::Duration::seconds(ttl_secs),
+            calls: AtomicUsize::new(0),
+            failures: Mutex::new(VecDeque::new()),
+            refresh_expires_at: None,
+        });
+        Restarts {
+            home,
+            clock,
+            scripted,
+        }
+    }
+
+    /// The engine started as the daemon starts it: opened, its loop running.
+    async fn open(&self) -> EngineHandle {
+        let key = KeySource::Passphrase(Secret::new("pw"));
+        let engine = EngineHandle::open_with_renewer(
+            &self.home,
+            key,
+            Arc::new(self.clock.clone()),
+            self.scripted.clone(),
+        )
+        .await
+        .unwrap();
+        engine.spawn_refresh_loop();
+        engine
+    }
+
+    /// The engine as the grants run it (static tokens and renew commands need no server).
+    async fn open_real(&self) -> EngineHandle {
+        let key = KeySource::Passphrase(Secret::new("pw"));
+        let engine = EngineHandle::open(&self.home, key, Arc::new(self.clock.clone()))
+            .await
+            .unwrap();
+        engine.spawn_refresh_loop();
+        engine
+    }
+
+    fn calls(&self) -> usize {
+        self.scripted.calls.load(Ordering::SeqCst)
+    }
+
+    /// Moves the wall clock by `d` in half-second steps, each a little real time later, so the
+    /// loop sees time pass as it does (no jump) and runs what became due. Every step checks
+    /// that the account never holds an expired token while it says nothing is wrong.
+    async fn pass(&self, engine: &EngineHandle, d: chrono::Duration) {
+        let step = chrono::Duration::milliseconds(500);
+        let mut left = d;
+        while left > chrono::Duration::zero() {
+            self.clock.advance(step.min(left));
+            left -= step;
+            engine.nudge();
+            tokio::time::sleep(Duration::from_millis(25)).await;
+            let now = self.clock.now();
+            for v in engine.list() {
+                if v.status == AccountStatus::Failing || v.status == AccountStatus::Retrying {
+                    assert!(
+                        v.error.is_some(),
+                        "{} is {:?} with no error",
+                        v.name,
+                        v.status
+                    );
+                }
+                let renews = v.grant != tokentray_core::GrantKind::Static;
+                if renews && v.status == AccountStatus::Ok {
+                    let exp = v.expires_at.expect("a held token");
+                    assert!(
+                        exp > now,
+                        "{}: an expired token held as ok at {now}",
+                        v.name
+                    );
+                }
+            }
+        }
+    }
+
+    /// Stops the engine: a clean stop, or (`killed`) the loop cut off with nothing flushed.
+    async fn stop(&self, engine: EngineHandle, killed: bool) {
+        match killed {
+            true => engine.shutdown(),
+            false => engine.close().await,
+        }
+        drop(engine);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+impl Drop for Restarts {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
+
+#[tokio::test]
+async fn after_a_restart_a_still_valid_token_is_refreshed_before_it_expires() {
+    for killed in [false, true] {
+        let r = Restarts::new(&format!("valid-{killed}"), CC, 20);
+        let engine = r.open().await;
+        r.pass(&engine, chrono::Duration::seconds(1)).await;
+        assert_eq!(r.calls(), 1, "the first token at start");
+        r.pass(&engine, chrono::Duration::seconds(5)).await;
+        r.stop(engine, killed).await;
+        // 14 s left of 20: the next refresh is due in about 4 s, by the engine's own loop.
+        let engine = r.open().await;
+        r.pass(&engine, chrono::Duration::seconds(6)).await;
+        assert_eq!(
+            r.calls(),
+            2,
+            "refreshed after the restart (killed: {killed})"
+        );
+        r.pass(&engine, chrono::Duration::seconds(30)).await;
+        assert!(
+            r.calls() >= 5,
+            "and on and on: {} token requests",
+            r.calls()
+        );
+        assert_eq!(engine.list()[0].status, AccountStatus::Ok);
+    }
+}
+
+#[tokio::test]
+async fn after_a_restart_a_token_inside_its_margin_or_expired_is_refreshed_at_once() {
+    for (tag, away) in [("margin", 6), ("expired", 60)] {
+        let r = Restarts::new(tag, CC, 20);
+        let engine = r.open().await;
+        r.pass(&engine, chrono::Duration::seconds(6)).await;
+        assert_eq!(r.calls(), 1);
+        r.stop(engine, false).await;
+        // Away long enough that the token is due (12 s old of 20), or gone (66 s old).
+        r.clock.advance(chrono::Duration::seconds(away));
+        let engine = r.open().await;
+        r.pass(&engine, chrono::Duration::seconds(1)).await;
+        assert_eq!(r.calls(), 2, "{tag}: refreshed at once");
+        assert_eq!(engine.list()[0].status, AccountStatus::Ok, "{tag}");
+        r.pass(&engine, chrono::Duration::seconds(25)).await;
+        assert!(r.calls() >= 4, "{tag}: {} token requests", r.calls());
+    }
+}
+
+#[tokio::test]
+async fn after_a_restart_a_clock_jump_or_a_settings_save_keeps_the_refreshes_going() {
+    for tag in ["jump", "settings"] {
+        let r = Restarts::new(tag, CC, 20);
+        let engine = r.open().await;
+        r.pass(&engine, chrono::Duration::seconds(2)).await;
+        r.stop(engine, false).await;
+        let engine = r.open().await;
+        r.pass(&engine, chrono::Duration::seconds(1)).await;
+        match tag {
+            // A suspend of 3 s: the loop re-plans every account at once.
+            "jump" => {
+                r.clock.advance(chrono::Duration::seconds(3));
+                engine.nudge();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            _ => engine.save_settings(engine.settings()).await.unwrap(),
+        }
+        r.pass(&engine, chrono::Duration::seconds(30)).await;
+        assert!(r.calls() >= 4, "{tag}: {} token requests", r.calls());
+        assert_eq!(engine.list()[0].status, AccountStatus::Ok, "{tag}");
+    }
+}
+
+#[tokio::test]
+async fn after_a_restart_a_pasted_tokens_warnings_and_its_end_come_on_time() {
+    let expires = start() + chrono::Duration::seconds(100);
+    let profile = format!("[[account]]\nname = \"pat\"\ngrant = \"static\"\ntoken = \"ghp_x\"\nexpires_at = \"{}\"\nwarn_before_secs = [60, 30]\n", expires.to_rfc3339());
+    let r = Restarts::new("static", &profile, 20);
+    let said = |events: &mut tokio::sync::broadcast::Receiver<Event>| {
+        let mut out = vec![];
+        while let Ok(e) = events.try_recv() {
+            match e {
+                Event::ExpiryWarning { threshold_secs, .. } => out.push(threshold_secs),
+                Event::Expired { .. } => out.push(0),
+                _ => {}
+            }
+        }
+        out
+    };
+    let engine = r.open_real().await;
+    r.pass(&engine, chrono::Duration::seconds(10)).await;
+    r.stop(engine, true).await;
+    r.clock.advance(chrono::Duration::seconds(10));
+    let engine = r.open_real().await;
+    let mut events = engine.subscribe();
+    r.pass(&engine, chrono::Duration::seconds(21)).await; // 100 - 20 - 21 = 59 s left
+    assert_eq!(
+        said(&mut events),
+        [60],
+        "the first warning, after the restart"
+    );
+    r.pass(&engine, chrono::Duration::seconds(30)).await;
+    assert_eq!(said(&mut events), [30]);
+    r.pass(&engine, chrono::Duration::seconds(30)).await;
+    assert_eq!(said(&mut events), [0], "its end");
+    assert_eq!(engine.list()[0].status, AccountStatus::Expired);
+}
+
+#[tokio::test]
+async fn after_a_restart_a_renew_command_runs_when_its_window_comes() {
+    let expires = start() + chrono::Duration::seconds(100);
+    let profile = format!(
+        "[[account]]\nname = \"pat\"\ngrant = \"static\"\ntoken = \"old-token\"\nexpires_at = \"{}\"\nwarn_before_secs = [10]\nrenew_before_secs = 50\nrenew_command = [\"sh\", \"-c\", \"echo renewed-token\"]\n",
+        expires.to_rfc3339()
+    );
+    let r = Restarts::new("renew", &profile, 20);
+    let engine = r.open_real().await;
+    r.pass(&engine, chrono::Duration::seconds(10)).await;
+    assert_eq!(engine.get_token("pat").await.unwrap().expose(), "old-token");
+    r.stop(engine, false).await;
+    r.clock.advance(chrono::Duration::seconds(10));
+    let engine = r.open_real().await;
+    r.pass(&engine, chrono::Duration::seconds(35)).await; // the window opened at 50 s
+    let mut renewed = String::new();
+    for _ in 0..100 {
+        renewed = engine.get_token("pat").await.unwrap().expose().to_string();
+        if renewed == "renewed-token" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        renewed, "renewed-token",
+        "the renew command ran after the restart"
     );
 }

@@ -209,7 +209,7 @@ impl Account {
         let state = self.state.lock().expect("state poisoned");
         let due = state.next_attempt.is_some_and(|at| at <= now);
         state
-            .valid_token(now + min)
+            .valid_token(crate::time::after(now, min))
             .filter(|_| !due)
             .map(|t| t.access_token.clone())
     }
@@ -298,7 +298,8 @@ impl Account {
             ..c
         });
         let running_out = credential.as_ref().is_some_and(|c| {
-            c.expires_at > now && (c.expires_at - now).num_seconds() <= warn_within as i64
+            c.expires_at > now
+                && crate::time::between(now, c.expires_at) <= crate::time::secs(warn_within)
         });
         // A held token that has run out while retries go on is no longer "retrying" but failing.
         let status = match state.status {
@@ -329,9 +330,7 @@ impl Account {
 pub(crate) fn lifetime(config: Option<&AccountConfig>) -> chrono::Duration {
     config
         .and_then(|c| c.policy.default_expires_in)
-        .map_or(crate::timing::DEFAULT_LIFETIME, |s| {
-            chrono::Duration::seconds(s as i64)
-        })
+        .map_or(crate::timing::DEFAULT_LIFETIME, crate::time::secs)
 }
 
 /// The account's refresh margin, else the app's.
@@ -339,5 +338,5 @@ fn margin(config: Option<&AccountConfig>, settings: &Settings) -> chrono::Durati
     let secs = config
         .and_then(|c| c.policy.margin_secs)
         .unwrap_or(settings.refresh_margin_secs);
-    chrono::Duration::seconds(secs as i64)
+    crate::time::secs(secs)
 }

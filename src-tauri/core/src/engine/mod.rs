@@ -187,7 +187,9 @@ impl EngineHandle {
         }
         match self.refresh_locked(&account).await {
             Ok(token) => Ok(token),
-            Err(e) => account.valid_token(self.now() + min).ok_or(e),
+            Err(e) => account
+                .valid_token(crate::time::after(self.now(), min))
+                .ok_or(e),
         }
     }
 

@@ -121,6 +121,27 @@ impl EngineHandle {
         clock: Arc<dyn Clock>,
         http: reqwest::Client,
     ) -> Result<EngineHandle> {
+        EngineHandle::open_parts(home, key, clock, http, None).await
+    }
+
+    /// As [`EngineHandle::open`], with tokens from `renewer` instead of the grants: for tests
+    /// of the scheduler across restarts (a real store, a scripted server, a fake clock).
+    pub async fn open_with_renewer(
+        home: &Path,
+        key: KeySource,
+        clock: Arc<dyn Clock>,
+        renewer: Arc<dyn Renew>,
+    ) -> Result<EngineHandle> {
+        EngineHandle::open_parts(home, key, clock, http::client(), Some(renewer)).await
+    }
+
+    async fn open_parts(
+        home: &Path,
+        key: KeySource,
+        clock: Arc<dyn Clock>,
+        http: reqwest::Client,
+        renewer: Option<Arc<dyn Renew>>,
+    ) -> Result<EngineHandle> {
         create_private_dir(home)?;
         let lock = lock::acquire(home)?;
         let store = Store::open(home, key).await?;
@@ -161,9 +182,9 @@ impl EngineHandle {
             store: Some(store),
             problems,
             lock: Some(lock),
+            renewer,
             http,
             settings,
-            ..Parts::bare()
         };
         let engine = EngineHandle::assemble(clock, accounts, parts);
         for (id, expires_at, threshold) in said {

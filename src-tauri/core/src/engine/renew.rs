@@ -26,7 +26,7 @@ impl EngineHandle {
         let renewal = config.grant.renewal()?;
         let first_threshold = account.warn_within(&self.settings());
         let before = renewal.before_secs.unwrap_or(first_threshold);
-        let window = expires_at - chrono::Duration::seconds(before as i64);
+        let window = crate::time::before(expires_at, crate::time::secs(before));
         let mut state = account.state.lock().expect("state poisoned");
         if state.renewing {
             return None;
@@ -66,7 +66,7 @@ impl EngineHandle {
                     state.renewing = false;
                     state.renew_failures += 1;
                     let wait = backoff(state.renew_failures, fastrand::f64(), None);
-                    let next = now + chrono::Duration::from_std(wait).unwrap_or_default();
+                    let next = crate::time::after(now, crate::time::from_std(wait));
                     state.next_renew = Some(next);
                     next
                 };

@@ -21,10 +21,10 @@ const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 /// How often an engine says it is alive.
 const HEARTBEAT: Duration = Duration::from_secs(10);
 /// How soon an engine looks again at an account another engine is refreshing.
-const BUSY_RETRY_SECS: i64 = 2;
+const BUSY_RETRY_SECS: u64 = 2;
 /// After the database failed to answer, refreshes do not ask it again for this long: every
 /// caller is told at once (and served a still-valid token) instead of each waiting for it.
-const DOWN_SECS: i64 = 2;
+const DOWN_SECS: u64 = 2;
 
 /// This engine as the team knows it.
 pub(crate) struct Team {
@@ -43,7 +43,7 @@ impl Team {
             .ok()
             .and_then(|s| s.parse().ok())
             .map(Duration::from_secs)
-            .filter(|d| *d > LEASE_MARGIN + Duration::from_secs(1))
+            .filter(|d| d.as_secs() > LEASE_MARGIN.as_secs().saturating_add(1))
             .unwrap_or(DEFAULT_LEASE);
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .ok()
@@ -103,7 +103,10 @@ impl EngineHandle {
             Ok(Some(lease)) => lease,
             Ok(None) => return self.busy(account).await,
             Err(e) => {
-                team.set_down(Some(self.now() + chrono::Duration::seconds(DOWN_SECS)));
+                team.set_down(Some(crate::time::after(
+                    self.now(),
+                    crate::time::secs(DOWN_SECS),
+                )));
                 let unreachable = Err(Error::TeamUnreachable(e.to_string()));
                 return self.record(account, started, unreachable, None).await;
             }
@@ -136,7 +139,7 @@ impl EngineHandle {
                 return self.record(account, started, unreachable, None).await;
             }
         }
-        let deadline = team.lease - LEASE_MARGIN;
+        let deadline = team.lease.saturating_sub(LEASE_MARGIN);
         let result = match tokio::time::timeout(deadline, self.obtain(account)).await {
             Ok(result) => result,
             Err(_) => Err(Error::Timeout(format!(
@@ -159,7 +162,7 @@ impl EngineHandle {
                 return Ok(token);
             }
         }
-        let again = self.now() + chrono::Duration::seconds(BUSY_RETRY_SECS);
+        let again = crate::time::after(self.now(), crate::time::secs(BUSY_RETRY_SECS));
         account.state.lock().expect("state poisoned").next_attempt = Some(again);
         self.plan(&account.name, again);
         Err(Error::TeamBusy)

@@ -133,14 +133,24 @@ pub fn parse_output(out: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<To
                     .or_else(|| v.as_str()?.parse().ok())
                     .ok_or_else(|| {
                         Error::InvalidResponse(format!(
-                            "expires_in is not a number of seconds: {v}"
+                            "expires_in is not a number of seconds: {}",
+                            crate::token::shape(v)
                         ))
                     })?;
-                Some(now + chrono::Duration::seconds(secs))
+                if secs <= 0 {
+                    return Err(Error::InvalidResponse(format!(
+                        "expires_in is {secs}: the token is already expired"
+                    )));
+                }
+                let secs = secs.unsigned_abs().min(crate::limits::MAX_LIFETIME_SECS);
+                Some(crate::time::after(now, crate::time::secs(secs)))
             }
             None => match first(&["/expires_at", "/status/expirationTimestamp", "/Expiration"]) {
                 Some(v) => Some(parse_instant(v).ok_or_else(|| {
-                    Error::InvalidResponse(format!("expires_at is not a time: {v}"))
+                    Error::InvalidResponse(format!(
+                        "expires_at is not a time: {}",
+                        crate::token::shape(v)
+                    ))
                 })?),
                 None => None,
             },

@@ -15,6 +15,9 @@ use url::Url;
 pub const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 const SLOW_DOWN_STEP: Duration = Duration::from_secs(5);
+/// A server's `interval` is taken within 1 s to 5 min; its `expires_in` up to a day.
+const MAX_INTERVAL: Duration = Duration::from_secs(300);
+const MAX_EXPIRES_IN_SECS: u64 = 86_400;
 
 // With the client settings every grant that authenticates a client shares (`auth_method`,
 // keys, DPoP, mutual TLS): `client_config!`.
@@ -74,17 +77,49 @@ pub async fn start(ctx: Context<'_>, c: &Config) -> Result<DeviceAuthorization> 
     let body = crate::token::success_body(&response, ctx.clock.now())?;
     let a: Answer = serde_json::from_value(body)
         .map_err(|e| Error::InvalidResponse(format!("not a device authorization answer: {e}")))?;
+    // What is shown to the person (and drawn as a QR code) is the server's text: a link must
+    // be https (http only on this machine) like every other URL, and the code a short line.
+    let verification_uri = shown_link("verification_uri", &a.verification_uri)?;
+    let complete = match &a.verification_uri_complete {
+        Some(link) => Some(shown_link("verification_uri_complete", link)?),
+        None => None,
+    };
+    // The QR code goes where the text says, or it is not drawn.
+    let complete = complete.filter(|c| c.origin() == verification_uri.origin());
+    let user_code = a.user_code.trim();
+    if user_code.is_empty()
+        || user_code.chars().count() > 64
+        || user_code.chars().any(char::is_control)
+    {
+        return Err(Error::InvalidResponse(
+            "the user_code is not a short code on one line".into(),
+        ));
+    }
+    if a.expires_in == 0 {
+        return Err(Error::InvalidResponse(
+            "expires_in is 0: the code expired before it was shown".into(),
+        ));
+    }
     Ok(DeviceAuthorization {
-        user_code: a.user_code,
-        verification_uri: a.verification_uri,
-        verification_uri_complete: a.verification_uri_complete,
-        expires_in: Duration::from_secs(a.expires_in),
+        user_code: user_code.to_string(),
+        verification_uri: verification_uri.to_string(),
+        verification_uri_complete: complete.map(|c| c.to_string()),
+        expires_in: Duration::from_secs(a.expires_in.min(MAX_EXPIRES_IN_SECS)),
         interval: a
             .interval
-            .map(Duration::from_secs)
+            .map(|s| Duration::from_secs(s.clamp(1, MAX_INTERVAL.as_secs())))
             .unwrap_or(DEFAULT_INTERVAL),
         device_code: Secret::new(a.device_code),
     })
+}
+
+/// A link of the server's to show a person: parsed, and https (plain http only on loopback).
+fn shown_link(what: &str, link: &str) -> Result<Url> {
+    let url = Url::parse(link.trim())
+        .map_err(|e| Error::InvalidResponse(format!("{what} is not a URL: {e}")))?;
+    crate::http::check_endpoint(&url)
+        .map_err(|m| Error::InvalidResponse(format!("{what}: {m}")))?;
+    Ok(url)
 }
 
 /// Polls until the person approves (tokens), refuses, the code expires, or `cancel` fires.
@@ -95,7 +130,8 @@ pub async fn poll(
     cancel: CancellationToken,
 ) -> Result<TokenSet> {
     let mut interval = auth.interval;
-    let deadline = tokio::time::Instant::now() + auth.expires_in;
+    let started = tokio::time::Instant::now();
+    let deadline = started.checked_add(auth.expires_in).unwrap_or(started);
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return Err(Error::Cancelled),
@@ -114,7 +150,9 @@ pub async fn poll(
         ];
         match token_request(ctx, &c.token_url, &c.client(), form).await {
             Err(Error::Refused { error, .. }) if error == "authorization_pending" => {}
-            Err(Error::Refused { error, .. }) if error == "slow_down" => interval += SLOW_DOWN_STEP,
+            Err(Error::Refused { error, .. }) if error == "slow_down" => {
+                interval = interval.saturating_add(SLOW_DOWN_STEP).min(MAX_INTERVAL)
+            }
             // A passing network failure does not end a login the person is busy approving.
             Err(e) if e.is_transient() => {}
             other => return other,

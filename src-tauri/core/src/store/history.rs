@@ -60,7 +60,9 @@ impl Store {
                 return Err(Error::Fenced(lease.epoch));
             }
         }
-        let latency = (r.finished_at - r.started_at).num_milliseconds().max(0);
+        let latency = crate::time::between(r.started_at, r.finished_at)
+            .num_milliseconds()
+            .max(0);
         let now = ms(r.finished_at);
         // The secrets to seal: a new token set, or a failure's rotated refresh token.
         let sealed = match r.result {
@@ -165,7 +167,7 @@ impl Store {
                  (SELECT id FROM refresh_history WHERE account_id = $1 ORDER BY started_at DESC, id DESC LIMIT $3))",
         )
         .bind(r.account_id)
-        .bind(ms(r.finished_at - self.retention.max_age))
+        .bind(ms(crate::time::before(r.finished_at, self.retention.max_age)))
         .bind(self.retention.max_rows)
         .execute(&mut *tx)
         .await

@@ -42,7 +42,7 @@ pub struct Retention {
 impl Default for Retention {
     fn default() -> Self {
         Retention {
-            max_age: chrono::Duration::days(90),
+            max_age: crate::time::secs(90 * 86_400),
             max_rows: 1000,
         }
     }
