@@ -39,7 +39,8 @@ pub fn unexpected(response: Response) -> ErrorView {
     )))
 }
 
-/// `90`, `90s`, `5m`, `1h`, `1d` → seconds.
+/// `90`, `90s`, `5m`, `1h`, `1d` → seconds, up to a year and a day (the longest a token is
+/// taken to live).
 pub fn parse_duration(text: &str) -> std::result::Result<u64, String> {
     let text = text.trim();
     let (number, unit) = text.split_at(
@@ -56,5 +57,13 @@ pub fn parse_duration(text: &str) -> std::result::Result<u64, String> {
         "d" => 86_400,
         _ => return Err(format!("{text:?}: the unit must be s, m, h or d")),
     };
-    Ok(n * scale)
+    let longest = tokentray_core::limits::MAX_LIFETIME_SECS;
+    n.checked_mul(scale)
+        .filter(|secs| *secs <= longest)
+        .ok_or_else(|| {
+            format!(
+                "{text:?} is longer than a token lives: at most {}d",
+                longest / 86_400
+            )
+        })
 }

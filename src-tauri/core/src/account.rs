@@ -71,8 +71,19 @@ pub const POLICY_KEYS: &[&str] = &[
 ];
 
 impl Policy {
-    /// The credential-helper settings ([`crate::tools`]) as a tool will read them.
-    fn check_tools(&self) -> std::result::Result<(), String> {
+    /// Every setting within its range, and the credential-helper settings
+    /// ([`crate::tools`]) as a tool will read them.
+    fn check(&self) -> std::result::Result<(), String> {
+        use crate::limits::{seconds, thresholds, MAX_LIFETIME_SECS, MAX_MARGIN_SECS};
+        if let Some(secs) = self.margin_secs {
+            seconds("refresh_margin_secs", secs, 0, MAX_MARGIN_SECS)?;
+        }
+        if let Some(secs) = self.default_expires_in {
+            seconds("default_expires_in", secs, 1, MAX_LIFETIME_SECS)?;
+        }
+        if let Some(values) = &self.warn_before_secs {
+            thresholds("warn_before_secs", values)?;
+        }
         for (key, patterns) in [
             ("git_hosts", &self.git_hosts),
             ("registry_hosts", &self.registry_hosts),
@@ -126,7 +137,7 @@ impl AccountConfig {
                 ));
             }
         }
-        policy.check_tools()?;
+        policy.check()?;
         let grant: GrantConfig =
             serde_json::from_value(Value::Object(all)).map_err(|e| e.to_string())?;
         grant.check().map_err(|m| format!("{name}: {m}"))?;

@@ -1,6 +1,7 @@
 //! Time comes in through [`Clock`]: the engine never reads the system clock inside its logic,
 //! so tests can run on a fake clock.
 
+use crate::held::Held;
 use chrono::{DateTime, Utc};
 use std::sync::{Arc, Mutex};
 
@@ -30,13 +31,13 @@ impl FakeClock {
     }
 
     pub fn advance(&self, by: chrono::Duration) {
-        let mut now = self.0.lock().expect("fake clock poisoned");
+        let mut now = self.0.held();
         *now = crate::time::after(*now, by);
     }
 }
 
 impl Clock for FakeClock {
     fn now(&self) -> DateTime<Utc> {
-        *self.0.lock().expect("fake clock poisoned")
+        *self.0.held()
     }
 }

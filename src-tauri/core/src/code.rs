@@ -61,6 +61,8 @@ words! {
         TeamUnreachable = "team_unreachable",
         /// Team mode: a newer lease holder's result stands; this engine's was dropped.
         Fenced = "fenced",
+        /// A bug in Tokentray (a part of the engine panicked); the rest goes on.
+        Internal = "internal",
     }
 }
 
@@ -115,7 +117,9 @@ impl ErrorCode {
             // A garbled answer (an HTML page, a cut body) is the server's or a proxy's bad
             // moment, not a refusal: retried, never a reason to ask for a login.
             Network | Timeout | ServerError | RateLimited | InvalidResponse | CommandFailed
-            | UseDpopNonce | TeamBusy | TeamUnreachable | Fenced => ErrorClass::Transient,
+            | UseDpopNonce | TeamBusy | TeamUnreachable | Fenced | Internal => {
+                ErrorClass::Transient
+            }
             InvalidGrant | InvalidClient | UnauthorizedClient | InvalidScope | InvalidRequest
             | UnsupportedGrantType | InvalidTarget | AccessDenied | ExpiredToken
             | InvalidDpopProof | Refused | LoginRequired | Expired | CertificateExpired

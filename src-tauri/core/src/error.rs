@@ -109,6 +109,13 @@ pub enum Error {
     /// written (the holder was too slow); the result was dropped for the newer one.
     #[error("this engine's lease (epoch {0}) was taken over before its result was written; the newer result stands")]
     Fenced(i64),
+    /// A bug: a part of the engine panicked. Only the one request or account it was for is
+    /// affected (an account's refresh is retried later, like a passing failure); the engine
+    /// goes on.
+    #[error(
+        "a bug in Tokentray: {0} (only this request or account was affected; please report it)"
+    )]
+    Internal(String),
     /// An error the running engine reported over the socket, code and words unchanged.
     #[error("{}", .0.message)]
     Engine(ErrorView),
@@ -161,6 +168,7 @@ impl Error {
             Error::TeamBusy => ErrorCode::TeamBusy,
             Error::TeamUnreachable(_) => ErrorCode::TeamUnreachable,
             Error::Fenced(_) => ErrorCode::Fenced,
+            Error::Internal(_) => ErrorCode::Internal,
             Error::Engine(view) => view.code,
         }
     }

@@ -2,6 +2,7 @@
 //! endpoints are `https://` (plain `http://` only on loopback), and a bounded body reader.
 
 use crate::error::{Error, Result};
+use crate::held::Held;
 use std::net::IpAddr;
 use std::time::Duration;
 use url::{Host, Url};
@@ -78,7 +79,7 @@ pub fn for_tls(
     id.extend_from_slice(ca.unwrap_or_default());
     let id = crate::jws::sha256_b64(&id);
     let clients = CLIENTS.get_or_init(Default::default);
-    if let Some(client) = clients.lock().expect("poisoned").get(&id) {
+    if let Some(client) = clients.held().get(&id) {
         return Ok(client.clone());
     }
     let bad = |what: &str, e: reqwest::Error| Error::InvalidConfig(format!("the {what}: {e}"));
@@ -97,7 +98,7 @@ pub fn for_tls(
         builder = builder.add_root_certificate(certificate);
     }
     let client = builder.build().map_err(|e| bad("TLS settings", e))?;
-    clients.lock().expect("poisoned").insert(id, client.clone());
+    clients.held().insert(id, client.clone());
     Ok(client)
 }
 

@@ -316,6 +316,13 @@ async fn login(
 /// The answer to one request (not `login`, which streams): what the socket sends, and what the
 /// CLI's `--standalone` engine answers in-process, so both go through this one dispatcher.
 pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
+    // A bug in one answer is that request's error; the engine and its other callers go on.
+    let engine = engine.clone();
+    let answered = crate::engine::isolated(async move { dispatch(&engine, request).await }).await;
+    answered.unwrap_or_else(|bug| Response::Error((&bug).into()))
+}
+
+async fn dispatch(engine: &EngineHandle, request: Request) -> Response {
     let result = match request {
         Request::Login { .. } | Request::Events => {
             Err(Error::BadRequest("login and events are answered as a stream".into()))

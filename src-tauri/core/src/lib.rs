@@ -19,6 +19,7 @@ pub mod edit;
 pub mod engine;
 pub mod error;
 pub mod grant;
+mod held;
 pub mod home;
 mod hooks;
 pub mod http;

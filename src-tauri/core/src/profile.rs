@@ -406,6 +406,40 @@ auth_method = "client_secret_post"
     }
 
     #[test]
+    fn out_of_range_numbers_are_refused_naming_the_setting_and_its_range() {
+        let pasted = "[[account]]\nname = \"pat\"\ngrant = \"static\"\ntoken = \"t\"\n";
+        let max = i64::MAX;
+        for (text, setting) in [
+            (
+                format!("{pasted}renew_before_secs = 99999999999999999\n"),
+                "renew_before_secs",
+            ),
+            (
+                format!("{ONE}refresh_margin_secs = {max}\n"),
+                "refresh_margin_secs",
+            ),
+            (
+                format!("{ONE}default_expires_in = {max}\n"),
+                "default_expires_in",
+            ),
+            (
+                format!("{ONE}default_expires_in = 0\n"),
+                "default_expires_in",
+            ),
+            (
+                format!("{ONE}warn_before_secs = [{max}]\n"),
+                "warn_before_secs",
+            ),
+            (format!("{ONE}warn_before_secs = [0]\n"), "warn_before_secs"),
+        ] {
+            let e = Profile::parse(&text).unwrap_err().to_string();
+            assert!(e.contains(setting) && e.contains(" to "), "{setting}: {e}");
+        }
+        let ok = format!("{ONE}refresh_margin_secs = 86400\ndefault_expires_in = 31622400\n");
+        assert!(Profile::parse(&ok).is_ok());
+    }
+
+    #[test]
     fn a_top_level_on_event_is_every_accounts_default() {
         let text = format!(
             "on_event = [\"forward\", \"--to\", \"chat\"]\n{ONE}{}",

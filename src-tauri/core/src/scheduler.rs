@@ -9,6 +9,7 @@
 //! whatever became due runs at once.
 
 use crate::engine::{Account, EngineHandle};
+use crate::held::Held;
 use crate::view::{Credential, Event};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -59,8 +60,7 @@ async fn run(engine: EngineHandle) {
             };
             let due = account
                 .state
-                .lock()
-                .expect("state poisoned")
+                .held()
                 .next_attempt
                 .is_some_and(|at| at <= now);
             let slot = if due {
@@ -71,7 +71,10 @@ async fn run(engine: EngineHandle) {
             } else {
                 None
             };
-            visit(&engine, account, now, slot);
+            // A bug in one account's look stays that account's: the loop goes on.
+            if let Err(bug) = crate::engine::caught(|| visit(&engine, account.clone(), now, slot)) {
+                engine.after_panic(&account, bug);
+            }
         }
 
         let sleep = engine
@@ -95,7 +98,7 @@ fn visit(
     slot: Option<OwnedSemaphorePermit>,
 ) {
     let (next_attempt, watched) = {
-        let state = account.state.lock().expect("state poisoned");
+        let state = account.state.held();
         (state.next_attempt, account.watched(&state))
     };
     match next_attempt {
@@ -172,18 +175,13 @@ fn visit(
 
 fn spawn_refresh(engine: &EngineHandle, account: Arc<Account>, slot: OwnedSemaphorePermit) {
     // Planned again when this refresh finishes; until then the loop leaves it alone.
-    account.state.lock().expect("state poisoned").next_attempt = None;
+    account.state.held().next_attempt = None;
     let engine = engine.clone();
     tokio::spawn(async move {
         let _slot = slot;
         let _flight = account.flight.lock().await;
         // A caller that refreshed while we waited has planned the next attempt already.
-        let still_ours = account
-            .state
-            .lock()
-            .expect("state poisoned")
-            .next_attempt
-            .is_none();
+        let still_ours = account.state.held().next_attempt.is_none();
         if still_ours {
             let _ = engine.refresh_locked(&account).await;
         }

@@ -67,6 +67,11 @@ pub struct Field {
     /// A required setting that is not required when this other setting has one of these
     /// values (`client_secret`, unless `auth_method` is `private_key_jwt` or mutual TLS).
     pub unless: Option<Unless>,
+    /// The range of a number (each of numbers), as the engine checks it ([`crate::limits`]).
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub min: Option<u64>,
+    #[cfg_attr(feature = "ts", ts(type = "number | null"))]
+    pub max: Option<u64>,
 }
 
 #[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
@@ -117,7 +122,13 @@ impl Field {
             placeholder: None,
             advanced: false,
             unless: None,
+            min: None,
+            max: None,
         }
+    }
+    fn range(mut self, min: u64, max: u64) -> Field {
+        (self.min, self.max) = (Some(min), Some(max));
+        self
     }
     fn unless(mut self, key: &str, values: &[&str]) -> Field {
         self.unless = Some(Unless {

@@ -40,20 +40,51 @@ impl Default for Settings {
 }
 
 impl Settings {
+    /// These settings with every value that [`Settings::check`] refuses put back to its
+    /// default, each one told to `said`.
+    pub fn bounded(mut self, mut said: impl FnMut(String)) -> Settings {
+        use crate::limits::{seconds, thresholds, MAX_MARGIN_SECS};
+        let defaults = Settings::default();
+        if let Err(problem) = thresholds("warn_before_secs", &self.warn_before_secs) {
+            said(problem);
+            self.warn_before_secs = defaults.warn_before_secs;
+        }
+        let margin = seconds(
+            "refresh_margin_secs",
+            self.refresh_margin_secs,
+            0,
+            MAX_MARGIN_SECS,
+        );
+        if let Err(problem) = margin {
+            said(problem);
+            self.refresh_margin_secs = defaults.refresh_margin_secs;
+        }
+        let clear = seconds("clipboard_clear_secs", self.clipboard_clear_secs, 0, 3_600);
+        if let Err(problem) = clear {
+            said(problem);
+            self.clipboard_clear_secs = defaults.clipboard_clear_secs;
+        }
+        if self.on_event.first().is_some_and(String::is_empty) {
+            said("on_event names no program".into());
+            self.on_event = vec![];
+        }
+        self
+    }
+
     /// Refuses values that would make no sense, with a message for the form.
     pub fn check(&self) -> Result<(), String> {
-        if self.warn_before_secs.len() > 10 {
-            return Err("at most 10 warning thresholds".into());
-        }
-        if self.refresh_margin_secs > 86_400 {
-            return Err("the refresh margin is at most a day (86400 s)".into());
-        }
+        use crate::limits::{seconds, thresholds, MAX_MARGIN_SECS};
+        thresholds("warn_before_secs", &self.warn_before_secs)?;
+        seconds(
+            "refresh_margin_secs",
+            self.refresh_margin_secs,
+            0,
+            MAX_MARGIN_SECS,
+        )?;
         if self.on_event.first().is_some_and(String::is_empty) {
             return Err("on_event must name a program first".into());
         }
-        if self.clipboard_clear_secs > 3_600 {
-            return Err("the clipboard is cleared within an hour at most (3600 s)".into());
-        }
+        seconds("clipboard_clear_secs", self.clipboard_clear_secs, 0, 3_600)?;
         Ok(())
     }
 }

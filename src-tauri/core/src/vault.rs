@@ -5,6 +5,7 @@
 //! with Argon2id. Never a silent plaintext fallback.
 
 use crate::error::{Error, Result};
+use crate::held::Held;
 use crate::secret::Secret;
 use chacha20poly1305::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
@@ -101,11 +102,11 @@ pub struct MemoryKeyStore(Arc<Mutex<Option<Vec<u8>>>>);
 
 impl KeyStore for MemoryKeyStore {
     fn load(&self) -> Result<Option<Zeroizing<Vec<u8>>>> {
-        Ok(self.0.lock().expect("poisoned").clone().map(Zeroizing::new))
+        Ok(self.0.held().clone().map(Zeroizing::new))
     }
 
     fn save(&self, key: &[u8]) -> Result<()> {
-        *self.0.lock().expect("poisoned") = Some(key.to_vec());
+        *self.0.held() = Some(key.to_vec());
         Ok(())
     }
 

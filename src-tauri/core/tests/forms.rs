@@ -45,9 +45,10 @@ fn sample(f: &Field, rng: &mut fastrand::Rng) -> Value {
         FieldKind::Url => json!(format!("https://h{}.example.com/{}", rng.u8(..), word(rng))),
         FieldKind::Secret => json!(format!("s-{}", word(rng))),
         FieldKind::Select => json!(f.choices[rng.usize(..f.choices.len())].value),
-        FieldKind::Number => json!(rng.u32(..100_000)),
+        // Within the range the schema states (what the engine checks).
+        FieldKind::Number => json!(rng.u64(f.min.unwrap_or(0)..=f.max.unwrap_or(100_000))),
         FieldKind::Numbers => json!((0..rng.usize(1..4))
-            .map(|_| rng.u32(..))
+            .map(|_| rng.u64(f.min.unwrap_or(0)..=f.max.unwrap_or(u32::MAX.into())))
             .collect::<Vec<_>>()),
         FieldKind::Bool => json!(rng.bool()),
         FieldKind::Lines => json!((0..rng.usize(1..4))

@@ -667,3 +667,64 @@ async fn after_a_restart_a_renew_command_runs_when_its_window_comes() {
         "the renew command ran after the restart"
     );
 }
+
+/// Panics for the client `boom` (a bug in one account's work); a fresh token for the others.
+struct Buggy(FakeClock, AtomicUsize);
+
+impl Renew for Buggy {
+    fn renew<'a>(
+        &'a self,
+        grant: &'a GrantConfig,
+        _: Option<&'a TokenSet>,
+        _: Option<Secret>,
+    ) -> Pin<Box<dyn Future<Output = tokentray_core::Result<TokenSet>> + Send + 'a>> {
+        Box::pin(async move {
+            if matches!(grant, GrantConfig::ClientCredentials(c) if c.client_id == "boom") {
+                panic!("a bug in one account's refresh");
+            }
+            self.1.fetch_add(1, Ordering::SeqCst);
+            let now = self.0.now();
+            Ok(TokenSet {
+                access_token: Secret::new("fine"),
+                token_type: "Bearer".into(),
+                issued_at: now,
+                expires_at: Some(now + chrono::Duration::seconds(20)),
+                refresh_token: None,
+                refresh_expires_at: None,
+                scope: None,
+                expiry_assumed: false,
+            })
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panic_in_one_accounts_refresh_stays_that_accounts() {
+    let clock = FakeClock::new(start());
+    let buggy = Arc::new(Buggy(clock.clone(), AtomicUsize::new(0)));
+    let profile = Profile::parse(&format!(
+        "{CC}{}",
+        CC.replace("\"a\"", "\"b\"").replace("\"c\"", "\"boom\"")
+    ))
+    .unwrap();
+    let engine = EngineHandle::with_renewer(profile, Arc::new(clock.clone()), buggy.clone());
+    engine.spawn_refresh_loop();
+    pass(&clock, Duration::from_secs(60)).await;
+    // The other account was refreshed all along (20 s tokens: about every 10 s).
+    let fine = buggy.1.load(Ordering::SeqCst);
+    assert!(fine >= 5, "{fine} refreshes of the healthy account");
+    let views = engine.list();
+    let b = views.iter().find(|v| v.name == "b").unwrap();
+    assert_eq!(b.status, AccountStatus::Failing);
+    let error = b.error.as_ref().expect("the bug is shown on the account");
+    assert_eq!(error.code, "internal");
+    assert!(
+        error.message.contains("a bug in one account's refresh"),
+        "{}",
+        error.message
+    );
+    // It is looked at again later (not dropped from the schedule), and a caller is told.
+    assert!(b.next_refresh.is_some());
+    assert_eq!(engine.get_token("b").await.unwrap_err().code(), "internal");
+    assert_eq!(engine.get_token("a").await.unwrap().expose(), "fine");
+}

@@ -38,6 +38,12 @@ describe('validate', () => {
     );
     expect(validate('static', { token: 't', warn_before_secs: '86400, 3600' })).toEqual({});
     expect(validate('static', { token: 't', warn_before_secs: 'a day' })).toHaveProperty('warn_before_secs');
+    // The engine's ranges, as the schema states them: a threshold past 366 days, a margin past a day.
+    expect(validate('static', { token: 't', warn_before_secs: '86400 99999999999999' })['warn_before_secs']).toMatch(/31622400/);
+    expect(validate('static', { token: 't', warn_before_secs: '0' })).toHaveProperty('warn_before_secs');
+    const cc = { token_url: 'https://x/t', client_id: 'c', client_secret: 's' };
+    expect(validate('client_credentials', { ...cc, refresh_margin_secs: '86401' })).toHaveProperty('refresh_margin_secs');
+    expect(validate('client_credentials', { ...cc, refresh_margin_secs: '86400' })).toEqual({});
     expect(validate('custom', { secret: 's', 'request.url': 'https://x', 'request.headers': '{nope' })).toHaveProperty(
       'request.headers',
     );

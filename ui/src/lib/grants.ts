@@ -126,9 +126,9 @@ function problemWith(f: Field, text: string): string | null {
     case 'url':
       return urlProblem(text);
     case 'number':
-      return /^\d+$/.test(text) ? null : say('valid.seconds');
+      return /^\d+$/.test(text) ? outOfRange(f, [text]) : say('valid.seconds');
     case 'numbers':
-      return /^\d+([\s,]+\d+)*$/.test(text) ? null : say('valid.seconds_list');
+      return /^\d+([\s,]+\d+)*$/.test(text) ? outOfRange(f, text.split(/[\s,]+/)) : say('valid.seconds_list');
     case 'json':
       return parses(text) ? null : say('valid.json');
     case 'table':
@@ -138,6 +138,13 @@ function problemWith(f: Field, text: string): string | null {
     default:
       return null;
   }
+}
+
+/** The engine's range for the setting (the schema states it), as the form says it. */
+function outOfRange(f: Field, numbers: string[]): string | null {
+  const [min, max] = [f.min ?? 0, f.max ?? Number.MAX_SAFE_INTEGER];
+  const outside = numbers.some((n) => Number(n) < min || Number(n) > max);
+  return outside ? say('valid.range', { min: String(min), max: String(max) }) : null;
 }
 
 function isTable(text: string): boolean {

@@ -211,6 +211,7 @@ export const en = {
   'valid.one_of': 'Give exactly one of: {fields}.',
   'valid.seconds': 'A whole number of seconds.',
   'valid.seconds_list': 'Whole numbers of seconds, separated by spaces.',
+  'valid.range': 'From {min} to {max} seconds.',
   'valid.json': 'Not valid JSON.',
   'valid.table': 'A JSON object of text values, e.g. {"X-Api-Version": "2"}.',
   'valid.datetime': 'Not a date and time.',

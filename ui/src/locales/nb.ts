@@ -198,6 +198,7 @@ export const nb: Catalog = {
   'valid.one_of': 'Oppgi nøyaktig én av: {fields}.',
   'valid.seconds': 'Et helt antall sekunder.',
   'valid.seconds_list': 'Hele sekunder, skilt med mellomrom.',
+  'valid.range': 'Fra {min} til {max} sekunder.',
   'valid.json': 'Ikke gyldig JSON.',
   'valid.table': 'Et JSON-objekt med tekstverdier, f.eks. {"X-Api-Version": "2"}.',
   'valid.datetime': 'Ikke en dato og et klokkeslett.',

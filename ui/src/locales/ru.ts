@@ -203,6 +203,7 @@ export const ru: Catalog = {
   'valid.one_of': 'Укажите ровно одно из: {fields}.',
   'valid.seconds': 'Целое число секунд.',
   'valid.seconds_list': 'Целые числа секунд через пробел.',
+  'valid.range': 'От {min} до {max} секунд.',
   'valid.json': 'Некорректный JSON.',
   'valid.table': 'Объект JSON с текстовыми значениями, например {"X-Api-Version": "2"}.',
   'valid.datetime': 'Это не дата и время.',

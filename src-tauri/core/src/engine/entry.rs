@@ -5,6 +5,7 @@
 use crate::account::AccountConfig;
 use crate::error::Error;
 use crate::grant::GrantKind;
+use crate::held::Held;
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::store::StoredState;
@@ -206,7 +207,7 @@ impl Account {
 
     /// The held access token if it stays valid past `now + min` and is not yet due.
     pub(crate) fn fresh(&self, now: DateTime<Utc>, min: chrono::Duration) -> Option<Secret> {
-        let state = self.state.lock().expect("state poisoned");
+        let state = self.state.held();
         let due = state.next_attempt.is_some_and(|at| at <= now);
         state
             .valid_token(crate::time::after(now, min))
@@ -216,20 +217,20 @@ impl Account {
 
     /// The held access token, valid or not (to decode it for the window).
     pub(crate) fn held_token(&self) -> Option<Secret> {
-        let state = self.state.lock().expect("state poisoned");
+        let state = self.state.held();
         state.token.as_ref().map(|t| t.access_token.clone())
     }
 
     /// When `token` expires, if it is still the one held (a refresh may have replaced it).
     pub(crate) fn expiry_of(&self, token: &Secret) -> Option<DateTime<Utc>> {
-        let state = self.state.lock().expect("state poisoned");
+        let state = self.state.held();
         let held = state.token.as_ref().filter(|t| t.access_token == *token)?;
         held.expires_at
     }
 
     /// The held access token if it is valid at `at`, due or not.
     pub(crate) fn valid_token(&self, at: DateTime<Utc>) -> Option<Secret> {
-        let state = self.state.lock().expect("state poisoned");
+        let state = self.state.held();
         state.valid_token(at).map(|t| t.access_token.clone())
     }
 
@@ -292,7 +293,7 @@ impl Account {
     /// threshold: a credential running out sooner makes a healthy account *expiring*.
     pub(crate) fn view(&self, now: DateTime<Utc>, settings: &Settings) -> AccountView {
         let warn_within = self.warn_within(settings);
-        let state = self.state.lock().expect("state poisoned");
+        let state = self.state.held();
         let credential = self.watched(&state).map(|c| Credential {
             warn_before_secs: self.warn_before(settings).to_vec(),
             ..c

@@ -8,6 +8,7 @@
 //! the `in_flight` permit is taken inside the flight.
 
 mod entry;
+mod guard;
 mod keys;
 mod open;
 mod plans;
@@ -17,12 +18,14 @@ mod team;
 mod tools;
 
 pub(crate) use entry::{lifetime, Account};
+pub(crate) use guard::{caught, isolated};
 pub use keys::PublicKey;
 pub use open::GrantRenewer;
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::grant;
+use crate::held::HeldRw;
 use crate::lock::DirLock;
 use crate::secret::Secret;
 use crate::settings::Settings;
@@ -148,8 +151,7 @@ impl EngineHandle {
         let (now, settings) = (self.now(), self.settings());
         self.inner
             .accounts
-            .read()
-            .expect("poisoned")
+            .read_held()
             .values()
             .map(|a| a.view(now, &settings))
             .collect()
@@ -162,7 +164,7 @@ impl EngineHandle {
 
     /// The settings that apply to every account unless it says otherwise.
     pub fn settings(&self) -> Settings {
-        self.inner.settings.read().expect("poisoned").clone()
+        self.inner.settings.read_held().clone()
     }
 
     /// A valid access token for the account: from memory when it is not yet due, else after
@@ -224,8 +226,7 @@ impl EngineHandle {
         let account = Account::new(id, config, None, now, &self.settings());
         self.inner
             .accounts
-            .write()
-            .expect("poisoned")
+            .write_held()
             .insert(name.clone(), Arc::new(account));
         self.inner.warned.forget(&name);
         self.plan(&name, now);
@@ -272,7 +273,7 @@ impl EngineHandle {
         if let Some(store) = &self.inner.store {
             store.remove_account(name).await?;
         }
-        self.inner.accounts.write().expect("poisoned").remove(name);
+        self.inner.accounts.write_held().remove(name);
         self.emit(Event::AccountChanged {
             account: name.to_string(),
         });
@@ -299,21 +300,20 @@ impl EngineHandle {
     }
 
     pub(crate) fn replace_settings(&self, settings: Settings) {
-        *self.inner.settings.write().expect("poisoned") = settings;
+        *self.inner.settings.write_held() = settings;
     }
 
     pub(crate) fn account(&self, name: &str) -> Result<Arc<Account>> {
         self.inner
             .accounts
-            .read()
-            .expect("poisoned")
+            .read_held()
             .get(name)
             .cloned()
             .ok_or_else(|| Error::NotFound(name.to_string()))
     }
 
     pub(crate) fn names(&self) -> Vec<String> {
-        let accounts = self.inner.accounts.read().expect("poisoned");
+        let accounts = self.inner.accounts.read_held();
         accounts.keys().cloned().collect()
     }
 

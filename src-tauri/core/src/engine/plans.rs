@@ -1,6 +1,7 @@
 //! The loop's agenda: when to look at which account next (a refresh or a warning), earliest
 //! first, and the expiry warnings already said. Each behind its own lock, taken alone.
 
+use crate::held::Held;
 use chrono::{DateTime, Utc};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashSet};
@@ -21,7 +22,7 @@ pub(crate) struct Plans {
 impl Plans {
     /// Looks at `name` at `at`; wakes the loop when that is earlier than what it sleeps for.
     pub(crate) fn plan(&self, name: &str, at: DateTime<Utc>) {
-        let mut heap = self.heap.lock().expect("poisoned");
+        let mut heap = self.heap.held();
         let earlier = heap.peek().is_none_or(|Reverse((head, _))| at < *head);
         heap.push(Reverse((at, name.to_string())));
         drop(heap);
@@ -31,7 +32,7 @@ impl Plans {
     }
 
     pub(crate) fn plan_all(&self, names: impl IntoIterator<Item = String>, at: DateTime<Utc>) {
-        let mut heap = self.heap.lock().expect("poisoned");
+        let mut heap = self.heap.held();
         heap.extend(names.into_iter().map(|name| Reverse((at, name))));
         drop(heap);
         self.wake.notify_one();
@@ -39,7 +40,7 @@ impl Plans {
 
     /// The next account whose time has come by `now`.
     pub(crate) fn pop_due(&self, now: DateTime<Utc>) -> Option<String> {
-        let mut heap = self.heap.lock().expect("poisoned");
+        let mut heap = self.heap.held();
         match heap.peek() {
             Some(Reverse((at, _))) if *at <= now => heap.pop().map(|Reverse((_, name))| name),
             _ => None,
@@ -48,7 +49,7 @@ impl Plans {
 
     /// When the earliest plan is.
     pub(crate) fn next(&self) -> Option<DateTime<Utc>> {
-        let heap = self.heap.lock().expect("poisoned");
+        let heap = self.heap.held();
         heap.peek().map(|Reverse((at, _))| *at)
     }
 
@@ -70,15 +71,12 @@ pub(crate) struct Warned(Mutex<HashSet<(String, DateTime<Utc>, u64)>>);
 impl Warned {
     /// `false` when this warning had been said already.
     pub(crate) fn insert(&self, name: &str, expires_at: DateTime<Utc>, threshold: u64) -> bool {
-        let mut said = self.0.lock().expect("poisoned");
+        let mut said = self.0.held();
         said.insert((name.to_string(), expires_at, threshold))
     }
 
     pub(crate) fn forget(&self, name: &str) {
-        self.0
-            .lock()
-            .expect("poisoned")
-            .retain(|(a, _, _)| a != name);
+        self.0.held().retain(|(a, _, _)| a != name);
     }
 }
 

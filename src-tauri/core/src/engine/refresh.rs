@@ -5,6 +5,7 @@
 use super::{Account, EngineHandle};
 use crate::error::{Error, Result};
 use crate::grant;
+use crate::held::Held;
 use crate::secret::Secret;
 use crate::store::{Lease, RefreshRecord};
 use crate::token::TokenSet;
@@ -44,11 +45,13 @@ impl EngineHandle {
             Some(other) => Some(Box::pin(self.get_token(other)).await?),
             None => None,
         };
-        let current = account.state.lock().expect("state poisoned").token.clone();
-        self.inner
-            .renewer
-            .renew(grant, current.as_ref(), subject)
-            .await
+        let current = account.state.held().token.clone();
+        // The request runs as a task of its own: a bug in a grant (most likely met reading a
+        // server's answer) is this account's `internal` error, retried later like a passing
+        // failure, and never the engine's end.
+        let (renewer, grant) = (self.inner.renewer.clone(), grant.clone());
+        let request = async move { renewer.renew(&grant, current.as_ref(), subject).await };
+        super::isolated(request).await?
     }
 
     /// Takes in the tokens a login obtained, as a refresh's.
@@ -85,7 +88,7 @@ impl EngineHandle {
         });
         let rules = account.rules(&self.settings());
         let (step, held) = {
-            let state = account.state.lock().expect("state poisoned");
+            let state = account.state.held();
             let before = Before {
                 valid_token: state.valid_token(now).is_some(),
                 failures: state.failures,
@@ -136,7 +139,7 @@ impl EngineHandle {
             }
         }
         let watched = {
-            let mut state = account.state.lock().expect("state poisoned");
+            let mut state = account.state.held();
             if let Ok(token) = &result {
                 state.token = Some(token.clone());
                 state.last_refresh = Some(now);
@@ -182,7 +185,7 @@ impl EngineHandle {
         else {
             return Revocation::NotOffered;
         };
-        let token = account.state.lock().expect("state poisoned").token.clone();
+        let token = account.state.held().token.clone();
         let Some(token) = token else {
             return Revocation::NothingHeld;
         };

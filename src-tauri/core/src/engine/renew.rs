@@ -6,6 +6,7 @@
 use super::{Account, EngineHandle};
 use crate::error::{Error, Result};
 use crate::grant::renewal;
+use crate::held::Held;
 use crate::timing::backoff;
 use crate::token::TokenSet;
 use crate::view::Event;
@@ -27,7 +28,7 @@ impl EngineHandle {
         let first_threshold = account.warn_within(&self.settings());
         let before = renewal.before_secs.unwrap_or(first_threshold);
         let window = crate::time::before(expires_at, crate::time::secs(before));
-        let mut state = account.state.lock().expect("state poisoned");
+        let mut state = account.state.held();
         if state.renewing {
             return None;
         }
@@ -62,7 +63,7 @@ impl EngineHandle {
             Err(e) => {
                 let now = self.now();
                 let next = {
-                    let mut state = account.state.lock().expect("state poisoned");
+                    let mut state = account.state.held();
                     state.renewing = false;
                     state.renew_failures += 1;
                     let wait = backoff(state.renew_failures, fastrand::f64(), None);

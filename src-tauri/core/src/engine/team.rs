@@ -7,6 +7,7 @@
 
 use super::{Account, EngineHandle};
 use crate::error::{Error, Result};
+use crate::held::{Held, HeldRw};
 use crate::secret::Secret;
 use crate::store::{Store, StoredState};
 use crate::view::{AccountStatus, Event};
@@ -60,14 +61,11 @@ impl Team {
     }
 
     fn down(&self, now: DateTime<Utc>) -> bool {
-        self.down_until
-            .lock()
-            .expect("poisoned")
-            .is_some_and(|t| t > now)
+        self.down_until.held().is_some_and(|t| t > now)
     }
 
     fn set_down(&self, until: Option<DateTime<Utc>>) {
-        *self.down_until.lock().expect("poisoned") = until;
+        *self.down_until.held() = until;
     }
 
     /// `host/id`, as the history says who refreshed.
@@ -114,7 +112,7 @@ impl EngineHandle {
         // The team's newest state first: another engine may have refreshed it since this one
         // last looked, and its refresh token is the only one the server still takes. (The
         // announcements keep this engine current; the lease says when they did not.)
-        let held = account.state.lock().expect("state poisoned").last_refresh;
+        let held = account.state.held().last_refresh;
         let current =
             held.map(|t| t.timestamp_millis()) == lease.last_refresh.map(|t| t.timestamp_millis());
         let adopted = match current {
@@ -163,7 +161,7 @@ impl EngineHandle {
             }
         }
         let again = crate::time::after(self.now(), crate::time::secs(BUSY_RETRY_SECS));
-        account.state.lock().expect("state poisoned").next_attempt = Some(again);
+        account.state.held().next_attempt = Some(again);
         self.plan(&account.name, again);
         Err(Error::TeamBusy)
     }
@@ -199,7 +197,7 @@ impl EngineHandle {
             stored.iter().map(|s| s.name.clone()).collect();
         let mut changed = vec![];
         {
-            let mut accounts = self.inner.accounts.write().expect("poisoned");
+            let mut accounts = self.inner.accounts.write_held();
             accounts.retain(|name, _| {
                 let kept = names.contains(name);
                 if !kept {
@@ -238,7 +236,7 @@ impl EngineHandle {
         let now = self.now();
         let rules = account.rules(&self.settings());
         let expires_at = {
-            let mut state = account.state.lock().expect("state poisoned");
+            let mut state = account.state.held();
             let same = match (&state.token, &stored.token) {
                 (Some(ours), Some(theirs)) => {
                     ours.access_token.expose() == theirs.access_token.expose()
@@ -353,8 +351,7 @@ impl EngineHandle {
         let account = self
             .inner
             .accounts
-            .read()
-            .expect("poisoned")
+            .read_held()
             .values()
             .find(|a| a.id == Some(id))
             .cloned();

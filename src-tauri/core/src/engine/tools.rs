@@ -4,6 +4,7 @@
 
 use super::{Account, EngineHandle};
 use crate::error::{Error, Result};
+use crate::held::HeldRw;
 use crate::tools::{Lent, Snippet, Wanted};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -50,7 +51,7 @@ impl EngineHandle {
 
     /// Every registry some account answers for, with the username Docker would send.
     pub fn registries(&self) -> BTreeMap<String, String> {
-        let accounts = self.inner.accounts.read().expect("poisoned");
+        let accounts = self.inner.accounts.read_held();
         let mut all = BTreeMap::new();
         for account in accounts.values() {
             let Ok(config) = &account.config else {
@@ -83,7 +84,7 @@ impl EngineHandle {
         if let Wanted::Account { name } = want {
             return self.account(name);
         }
-        let accounts = self.inner.accounts.read().expect("poisoned");
+        let accounts = self.inner.accounts.read_held();
         let fits = accounts.values().filter_map(|account| {
             let policy = &account.config.as_ref().ok()?.policy;
             Some((want.fit(&account.name, policy)?, account))

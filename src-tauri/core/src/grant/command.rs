@@ -27,6 +27,9 @@ pub struct Config {
 
 impl Config {
     pub fn check(&self) -> std::result::Result<(), String> {
+        if let Some(secs) = self.timeout_secs {
+            crate::limits::seconds("timeout_secs", secs, 1, crate::limits::MAX_COMMAND_SECS)?;
+        }
         match self.command.first() {
             Some(program) if !program.is_empty() => Ok(()),
             _ => Err("command must name a program: command = [\"gcloud\", \"auth\", \"print-access-token\"]".into()),

@@ -177,6 +177,15 @@ impl GrantConfig {
 
     /// Checks what deserialisation cannot: cross-field rules.
     pub fn check(&self) -> std::result::Result<(), String> {
+        let renew_before = match self {
+            GrantConfig::Static(c) => c.renew_before_secs,
+            GrantConfig::Custom(c) => c.renew_before_secs,
+            _ => None,
+        };
+        if let Some(secs) = renew_before {
+            let longest = crate::limits::MAX_LIFETIME_SECS;
+            crate::limits::seconds("renew_before_secs", secs, 0, longest)?;
+        }
         for url in self.endpoints() {
             crate::http::check_endpoint(url)?;
         }

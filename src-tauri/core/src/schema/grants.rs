@@ -2,6 +2,7 @@
 
 use super::{Field, FieldKind, GrantSchema, OptionalTable};
 use crate::grant::GrantKind;
+use crate::limits::{MAX_LIFETIME_SECS, MAX_MARGIN_SECS};
 use serde_json::json;
 
 use FieldKind::*;
@@ -198,6 +199,7 @@ fn renew(what: &str) -> Vec<Field> {
         Field::new("renew_command", &format!("Renew the {what} with a command"), Argv)
             .help(&format!("One argument per line; it prints a new {what} (or JSON with access_token and expires_in), e.g. a script that mints a 90-day service token.")),
         Field::new("renew_before_secs", "Renew this long before it ends (seconds)", Number)
+            .range(0, MAX_LIFETIME_SECS)
             .help("Empty: at the first warning threshold.")
             .advanced(),
     ]
@@ -206,9 +208,11 @@ fn renew(what: &str) -> Vec<Field> {
 /// The scheduling settings every account may override (else the app's settings apply).
 fn policy(kind: GrantKind) -> Vec<Field> {
     let warnings = Field::new("warn_before_secs", "Warn before expiry (seconds)", Numbers)
+        .range(1, MAX_LIFETIME_SECS)
         .help("e.g. 604800 86400 3600 (7 days, 1 day, 1 hour). Empty: the app setting.");
     vec![
         Field::new("refresh_margin_secs", "Refresh margin (seconds)", Number)
+            .range(0, MAX_MARGIN_SECS)
             .help("Refresh at least this long before expiry. Empty: the app setting.")
             .advanced(),
         if kind.renews_itself() {
@@ -217,6 +221,7 @@ fn policy(kind: GrantKind) -> Vec<Field> {
             warnings
         },
         Field::new("default_expires_in", "Assumed lifetime (seconds)", Number)
+            .range(1, MAX_LIFETIME_SECS)
             .default(json!(crate::timing::DEFAULT_LIFETIME.num_seconds()))
             .help("When the server states no lifetime and the token is no JWT with exp.")
             .advanced(),
@@ -437,7 +442,9 @@ fn build(kind: GrantKind) -> GrantSchema {
                 Field::new("command", "Command", Argv)
                     .required()
                     .help("One argument per line, e.g. gcloud / auth / print-access-token."),
-                Field::new("timeout_secs", "Timeout (seconds)", Number).advanced(),
+                Field::new("timeout_secs", "Timeout (seconds)", Number)
+                    .range(1, crate::limits::MAX_COMMAND_SECS)
+                    .advanced(),
             ],
         ),
     };

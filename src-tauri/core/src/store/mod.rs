@@ -297,11 +297,16 @@ impl Store {
             .fetch_optional(&self.pool)
             .await
             .map_err(self.err())?;
-        match row {
-            None => Ok(Default::default()),
+        let settings: crate::settings::Settings = match row {
+            None => return Ok(Default::default()),
             Some(row) => serde_json::from_str(row.get("value"))
-                .map_err(|e| Error::Storage(format!("damaged settings: {e}"))),
-        }
+                .map_err(|e| Error::Storage(format!("damaged settings: {e}")))?,
+        };
+        // Written by hand, or by a version with other limits: what is out of range is used
+        // at its default, and said.
+        Ok(settings.bounded(|problem| {
+            tracing::warn!("the saved settings: {problem}; its default is used");
+        }))
     }
 
     pub async fn save_settings(&self, settings: &crate::settings::Settings) -> Result<()> {

@@ -24,4 +24,8 @@ advanced: boolean,
  * A required setting that is not required when this other setting has one of these
  * values (`client_secret`, unless `auth_method` is `private_key_jwt` or mutual TLS).
  */
-unless: Unless | null, };
+unless: Unless | null, 
+/**
+ * The range of a number (each of numbers), as the engine checks it ([`crate::limits`]).
+ */
+min: number | null, max: number | null, };
