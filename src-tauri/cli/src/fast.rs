@@ -38,10 +38,13 @@ pub fn run() -> Option<ExitCode> {
 
 fn token(args: &[String]) -> Option<ExitCode> {
     let (mut name, mut header, mut min_valid_secs, mut dpop) = (None, false, 0, None);
+    let mut timeout = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--header" => header = true,
+            "--timeout" => timeout = Some(args.next()?.as_str()),
+            _ if arg.starts_with("--timeout=") => timeout = Some(&arg["--timeout=".len()..]),
             "--min-valid" => min_valid_secs = parse_duration(args.next()?).ok()?,
             _ if arg.starts_with("--min-valid=") => {
                 min_valid_secs = parse_duration(&arg["--min-valid=".len()..]).ok()?
@@ -62,8 +65,10 @@ fn token(args: &[String]) -> Option<ExitCode> {
             min_valid_secs,
         },
     };
+    // A bad value is for the full way to explain.
+    let deadline = crate::deadline(timeout).ok()?;
     let socket = ipc::socket_path(&tokentray_core::home::data_dir());
-    let answer = match Client::ask(&socket, &request) {
+    let answer = match Client::ask(&socket, &request, deadline) {
         // No engine: the full way says how to start one, or runs one with --standalone.
         Ok(None) => return None,
         Ok(Some((_, answer))) => answer,
@@ -94,7 +99,11 @@ impl Engine {
             Some(client) => client.call(&request),
             None => {
                 let home = tokentray_core::home::data_dir();
-                match Client::ask(&ipc::socket_path(&home), &request) {
+                let deadline = crate::deadline(None).map_err(|message| ErrorView {
+                    code: ErrorCode::BadRequest,
+                    message,
+                })?;
+                match Client::ask(&ipc::socket_path(&home), &request, deadline) {
                     Ok(Some((client, answer))) => {
                         self.0 = Some(client);
                         Ok(answer)

@@ -142,9 +142,14 @@ pub fn git(args: &[String]) -> Option<ExitCode> {
             Ok(text) => answer(&text),
             Err(e) => no_credential(e),
         },
-        // No account answers, or no engine: say nothing, so git asks its other helpers or
-        // the person.
-        Err(e) if matches!(e.code, ErrorCode::NotFound | ErrorCode::EngineNotRunning) => {
+        // No account answers, or no engine (or one that does not answer in time): say
+        // nothing, so git asks its other helpers or the person.
+        Err(e)
+            if matches!(
+                e.code,
+                ErrorCode::NotFound | ErrorCode::EngineNotRunning | ErrorCode::EngineNotResponding
+            ) =>
+        {
             no_credential(e)
         }
         // An account answers but has no token to give (it needs a login, say): stop git

@@ -12,6 +12,34 @@ use std::process::ExitCode;
 use tokentray_core::ipc::Response;
 use tokentray_core::{Error, ErrorView};
 
+/// Writes to stdout; a reader that went away (`tokentray list | head -1`) ends the command
+/// quietly, as it ends any Unix tool, instead of a panic on the closed pipe.
+pub fn write_out(args: std::fmt::Arguments) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_fmt(args).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error[system]: cannot write the output: {e}");
+            std::process::exit(1)
+        }
+    }
+}
+
+/// `println!` for the CLI's output, through [`write_out`].
+#[macro_export]
+macro_rules! outln {
+    () => { $crate::write_out(format_args!("\n")) };
+    ($($arg:tt)*) => { $crate::write_out(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` for the CLI's output, through [`write_out`].
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::write_out(format_args!($($arg)*)) };
+}
+
 /// An error as scripts see it: `error[CODE]: message` on stderr and its exit status.
 pub fn fail(e: ErrorView) -> ExitCode {
     eprintln!("error[{}]: {}", e.code, e.message);
@@ -20,23 +48,43 @@ pub fn fail(e: ErrorView) -> ExitCode {
 
 pub fn print_token(token: &str, header: bool) {
     if header {
-        println!("Authorization: Bearer {token}");
+        outln!("Authorization: Bearer {token}");
     } else {
-        println!("{token}");
+        outln!("{token}");
     }
 }
 
 /// The two headers of a request with a DPoP-bound token, as curl's `-H` takes them.
 pub fn print_dpop(headers: &tokentray_core::dpop::Headers) {
-    println!("Authorization: {}", headers.authorization);
-    println!("DPoP: {}", headers.dpop);
+    outln!(
+        "Authorization: {}\nDPoP: {}",
+        headers.authorization,
+        headers.dpop
+    );
 }
 
-/// An answer of the engine that does not fit the request.
+/// An answer of the engine that does not fit the request (named, never shown: it may hold a
+/// token).
 pub fn unexpected(response: Response) -> ErrorView {
     ErrorView::from(&Error::InvalidResponse(format!(
-        "unexpected answer from the engine: {response:?}"
+        "the engine answered {} to a request it does not fit",
+        response.kind()
     )))
+}
+
+/// How long a request waits for the engine: `--timeout` when given, else `TOKENTRAY_TIMEOUT`,
+/// else 30 s; `0` waits as long as it takes.
+pub fn deadline(flag: Option<&str>) -> std::result::Result<Option<std::time::Duration>, String> {
+    let env = std::env::var("TOKENTRAY_TIMEOUT").ok();
+    let (text, from) = match (flag, env.as_deref().filter(|v| !v.trim().is_empty())) {
+        (Some(flag), _) => (flag, "--timeout"),
+        (None, Some(env)) => (env, "TOKENTRAY_TIMEOUT"),
+        (None, None) => return Ok(Some(tokentray_core::ipc::DEFAULT_DEADLINE)),
+    };
+    match parse_duration(text).map_err(|e| format!("{from}: {e}"))? {
+        0 => Ok(None),
+        secs => Ok(Some(std::time::Duration::from_secs(secs))),
+    }
 }
 
 /// `90`, `90s`, `5m`, `1h`, `1d` → seconds, up to a year and a day (the longest a token is

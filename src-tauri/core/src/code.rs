@@ -46,6 +46,10 @@ words! {
         Storage = "storage",
         EngineRunning = "engine_running",
         EngineNotRunning = "engine_not_running",
+        /// The engine did not answer in time (stopped or stuck).
+        EngineNotResponding = "engine_not_responding",
+        /// The engine refused a connection past its limits.
+        EngineBusy = "engine_busy",
         ShuttingDown = "shutting_down",
         /// A socket request the engine could not read.
         BadRequest = "bad_request",
@@ -79,6 +83,8 @@ pub enum ErrorClass {
     NotFound,
     /// No engine serves the data directory, or another one holds it.
     Engine,
+    /// The engine is there but does not answer (stopped, stuck).
+    EngineStuck,
     /// The OS keyring cannot be reached or is locked.
     Keyring,
     /// Anything else (a bad setting, storage, a local failure): not retried on its own.
@@ -117,7 +123,7 @@ impl ErrorCode {
             // A garbled answer (an HTML page, a cut body) is the server's or a proxy's bad
             // moment, not a refusal: retried, never a reason to ask for a login.
             Network | Timeout | ServerError | RateLimited | InvalidResponse | CommandFailed
-            | UseDpopNonce | TeamBusy | TeamUnreachable | Fenced | Internal => {
+            | UseDpopNonce | TeamBusy | TeamUnreachable | Fenced | Internal | EngineBusy => {
                 ErrorClass::Transient
             }
             InvalidGrant | InvalidClient | UnauthorizedClient | InvalidScope | InvalidRequest
@@ -126,6 +132,7 @@ impl ErrorCode {
             | VaultKeyLost => ErrorClass::NeedsPerson,
             NotFound => ErrorClass::NotFound,
             EngineRunning | EngineNotRunning => ErrorClass::Engine,
+            EngineNotResponding => ErrorClass::EngineStuck,
             KeyringUnavailable | KeyringLocked => ErrorClass::Keyring,
             InvalidConfig | Cancelled | WrongPassphrase | Storage | ShuttingDown | BadRequest
             | ProtocolMismatch | System | Unsupported => ErrorClass::Other,
@@ -133,14 +140,15 @@ impl ErrorCode {
     }
 
     /// The CLI's exit status: 3 no such account; 4 a person must act; 5 no engine running (or
-    /// another holds the data directory); 6 the keyring is unavailable or locked; 1 anything
-    /// else. (Clap uses 2 for usage errors.)
+    /// another holds the data directory); 6 the keyring is unavailable or locked; 7 the engine
+    /// did not answer in time; 1 anything else. (Clap uses 2 for usage errors.)
     pub fn exit_status(self) -> u8 {
         match self.class() {
             ErrorClass::NotFound => 3,
             ErrorClass::NeedsPerson => 4,
             ErrorClass::Engine => 5,
             ErrorClass::Keyring => 6,
+            ErrorClass::EngineStuck => 7,
             ErrorClass::Transient | ErrorClass::Other => 1,
         }
     }

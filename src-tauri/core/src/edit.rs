@@ -6,6 +6,7 @@
 use crate::account::AccountConfig;
 use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
+use crate::grant::client_auth::ClientAuth;
 use crate::grant::{self, discovery::Metadata, GrantKind};
 use crate::schema;
 use crate::settings::Settings;
@@ -86,9 +87,7 @@ impl EngineHandle {
         editing: bool,
     ) -> Result<()> {
         let name = name.trim();
-        if name.is_empty() {
-            return Err(Error::InvalidConfig("the account needs a name".into()));
-        }
+        crate::text::check_name(name).map_err(Error::InvalidConfig)?;
         let exists = self.account(name).is_ok();
         if editing && !exists {
             return Err(Error::NotFound(name.into()));
@@ -125,7 +124,17 @@ impl EngineHandle {
             Some(other) => Some(self.get_token(other).await?),
             None => None,
         };
-        let mut token = grant::renew(self.grant_context(), &config.grant, None, subject).await?;
+        let redactor = crate::redact::Redactor::default().secrets(config.secrets.values());
+        let redactor = match config.grant.client() {
+            Some(ClientAuth {
+                client_id,
+                client_secret: Some(secret),
+                ..
+            }) => redactor.basic(client_id, secret),
+            _ => redactor,
+        };
+        let renewed = grant::renew(self.grant_context(), &config.grant, None, subject).await;
+        let mut token = renewed.map_err(|e| redactor.error(e))?;
         if config.grant.renews_itself() {
             let lifetime = crate::engine::lifetime(Some(&config));
             token = token.with_stated_or_assumed_expiry(lifetime);

@@ -83,6 +83,12 @@ pub enum Error {
     /// Nothing serves this data directory's socket (neither the app nor `tokentray daemon`).
     #[error("no Tokentray engine is running for {0}: start the app or `tokentray daemon`, or add --standalone to run one for this command")]
     EngineNotRunning(String),
+    /// The running engine did not answer in time: stopped (SIGSTOP), stuck, or very busy.
+    #[error("the Tokentray engine did not answer within {0} s (it may be stopped or stuck); TOKENTRAY_TIMEOUT or --timeout sets how long to wait")]
+    EngineNotResponding(u64),
+    /// The engine serves as many connections as it takes; this one was refused.
+    #[error("the engine is busy: {0}; try again")]
+    EngineBusy(String),
     #[error("the engine is shutting down")]
     ShuttingDown,
     /// A socket request the engine could not read.
@@ -160,6 +166,8 @@ impl Error {
             Error::Storage(_) => ErrorCode::Storage,
             Error::EngineRunning(_) => ErrorCode::EngineRunning,
             Error::EngineNotRunning(_) => ErrorCode::EngineNotRunning,
+            Error::EngineNotResponding(_) => ErrorCode::EngineNotResponding,
+            Error::EngineBusy(_) => ErrorCode::EngineBusy,
             Error::ShuttingDown => ErrorCode::ShuttingDown,
             Error::BadRequest(_) => ErrorCode::BadRequest,
             Error::ProtocolMismatch(_) => ErrorCode::ProtocolMismatch,
@@ -188,6 +196,70 @@ impl Error {
         }
     }
 
+    /// The message as it is shown, stored, logged and handed to a hook: outside text in it
+    /// escaped and cut ([`crate::text::shown`]).
+    pub fn message(&self) -> String {
+        crate::text::shown(&self.to_string(), crate::text::MAX_MESSAGE_CHARS)
+    }
+
+    /// The error with `f` applied to every text it carries (to redact secrets from a
+    /// server's words); codes, statuses and times stay.
+    pub fn map_text(self, f: impl Fn(&str) -> String) -> Error {
+        match self {
+            Error::NotFound(s) => Error::NotFound(f(&s)),
+            Error::NoAccountFor(s) => Error::NoAccountFor(f(&s)),
+            Error::InvalidConfig(s) => Error::InvalidConfig(f(&s)),
+            Error::Network(s) => Error::Network(f(&s)),
+            Error::Timeout(s) => Error::Timeout(f(&s)),
+            Error::Refused {
+                error,
+                description,
+                status,
+            } => Error::Refused {
+                error: f(&error),
+                description: description.map(|d| f(&d)),
+                status,
+            },
+            Error::InvalidResponse(s) => Error::InvalidResponse(f(&s)),
+            Error::UnusableWithRefreshToken {
+                message,
+                refresh_token,
+            } => Error::UnusableWithRefreshToken {
+                message: f(&message),
+                refresh_token,
+            },
+            Error::LoginRequired(s) => Error::LoginRequired(f(&s)),
+            Error::CommandFailed(s) => Error::CommandFailed(f(&s)),
+            Error::KeyringUnavailable(s) => Error::KeyringUnavailable(f(&s)),
+            Error::KeyringLocked(s) => Error::KeyringLocked(f(&s)),
+            Error::VaultKeyLost(s) => Error::VaultKeyLost(f(&s)),
+            Error::Storage(s) => Error::Storage(f(&s)),
+            Error::EngineRunning(s) => Error::EngineRunning(f(&s)),
+            Error::EngineNotRunning(s) => Error::EngineNotRunning(f(&s)),
+            Error::EngineBusy(s) => Error::EngineBusy(f(&s)),
+            Error::BadRequest(s) => Error::BadRequest(f(&s)),
+            Error::ProtocolMismatch(s) => Error::ProtocolMismatch(f(&s)),
+            Error::System(s) => Error::System(f(&s)),
+            Error::Unsupported(s) => Error::Unsupported(f(&s)),
+            Error::TeamUnreachable(s) => Error::TeamUnreachable(f(&s)),
+            Error::Internal(s) => Error::Internal(f(&s)),
+            Error::Engine(view) => Error::Engine(ErrorView {
+                message: f(&view.message),
+                ..view
+            }),
+            other @ (Error::ServerError { .. }
+            | Error::RateLimited { .. }
+            | Error::Expired(_)
+            | Error::CertificateExpired(_)
+            | Error::Cancelled
+            | Error::WrongPassphrase
+            | Error::EngineNotResponding(_)
+            | Error::ShuttingDown
+            | Error::TeamBusy
+            | Error::Fenced(_)) => other,
+        }
+    }
+
     /// How long the server asked us to wait (`Retry-After`), if it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -205,7 +277,7 @@ impl From<&Error> for ErrorView {
             Error::Engine(view) => view.clone(),
             e => ErrorView {
                 code: e.code(),
-                message: e.to_string(),
+                message: e.message(),
             },
         }
     }

@@ -12,6 +12,31 @@ pub fn data_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(".tokentray"))
 }
 
+/// A data directory or its socket must be this user's: another user's engine would be handed
+/// our secrets (an import) and hand us its tokens. Missing is fine (nothing is there yet).
+pub fn check_owner(path: &std::path::Path) -> crate::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let meta = match std::fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => {
+                return Err(crate::Error::Storage(format!("{}: {e}", path.display())));
+            }
+        };
+        let me = rustix::process::getuid().as_raw();
+        if meta.uid() != me {
+            return Err(crate::Error::InvalidConfig(format!(
+                "{} belongs to another user (uid {}, you are {me}): Tokentray uses only your own data directory",
+                path.display(),
+                meta.uid()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The accounts file the engine brings in at start, when present.
 pub const PROFILE_FILE: &str = "profile.toml";
 

@@ -135,10 +135,23 @@ pub async fn send(request: reqwest::RequestBuilder) -> Result<Response> {
 }
 
 fn transport_error(e: reqwest::Error) -> Error {
-    // reqwest's Display carries the URL, never the body or credentials.
+    // reqwest's Display carries the whole URL, whose query may hold a secret (a custom
+    // account's `secret_in = { query = … }`): the URL is named without its query.
+    let url = e.url().map(|u| {
+        let mut u = u.clone();
+        u.set_query(None);
+        u.set_fragment(None);
+        let _ = u.set_password(None);
+        u.to_string()
+    });
+    let e = e.without_url();
     let detail = std::error::Error::source(&e)
         .map(|s| format!("{e}: {s}"))
         .unwrap_or_else(|| e.to_string());
+    let detail = match url {
+        Some(url) => format!("{detail} ({url})"),
+        None => detail,
+    };
     if e.is_timeout() {
         Error::Timeout(detail)
     } else {

@@ -72,7 +72,8 @@ impl EngineHandle {
                 authorization_code::login(ctx, c, open, cancel, timeout).await
             }
             GrantConfig::DeviceCode(c) => {
-                let auth = device_code::start(ctx, c).await?;
+                let started = device_code::start(ctx, c).await;
+                let auth = started.map_err(|e| account.redactor().error(e))?;
                 prompt(LoginPrompt::DeviceCode {
                     user_code: auth.user_code.clone(),
                     verification_uri: auth.verification_uri.clone(),
@@ -89,8 +90,9 @@ impl EngineHandle {
                 )))
             }
         };
-        // A login that did not finish changes nothing: the account keeps what it held.
-        let tokens = tokens?;
+        // A login that did not finish changes nothing: the account keeps what it held. What
+        // the server said never carries the account's secrets.
+        let tokens = tokens.map_err(|e| account.redactor().error(e))?;
         self.store_login(&account, started, tokens).await
     }
 }

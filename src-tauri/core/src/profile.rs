@@ -82,6 +82,7 @@ impl Profile {
                 Some(_) => return Err(at("name must be a string".into())),
                 None => return Err(at("missing name".into())),
             };
+            crate::text::check_name(&name).map_err(at)?;
             let Value::Object(settings) = toml_to_json(toml::Value::Table(table)) else {
                 unreachable!("a table converts to an object")
             };
@@ -96,9 +97,7 @@ impl Profile {
     fn check(&self) -> Result<()> {
         let mut seen = HashSet::new();
         for account in &self.account {
-            if account.name.trim().is_empty() {
-                return Err(Error::InvalidConfig("an account has an empty name".into()));
-            }
+            crate::text::check_name(&account.name).map_err(Error::InvalidConfig)?;
             if !seen.insert(account.name.as_str()) {
                 return Err(Error::InvalidConfig(format!(
                     "two accounts are named {:?}",

@@ -70,8 +70,20 @@ impl Remote {
         }
     }
 
-    /// Sends `request` after the greeting (one write) and reads the greeting's answer.
+    /// Sends `request` after the greeting (one write) and reads the greeting's answer, within
+    /// the deadline (a stopped engine's kernel still accepts the connection).
     pub async fn open(&self, request: &Request) -> Result<Stream> {
+        let deadline = crate::ipc::DEFAULT_DEADLINE;
+        tokio::time::timeout(deadline, self.greeted(request))
+            .await
+            .map_err(|_| Error::EngineNotResponding(deadline.as_secs()))?
+    }
+
+    async fn greeted(&self, request: &Request) -> Result<Stream> {
+        if let Some(dir) = self.socket.parent() {
+            crate::home::check_owner(dir)?;
+        }
+        crate::home::check_owner(&self.socket)?;
         let stream = match UnixStream::connect(&self.socket).await {
             Ok(s) => s,
             Err(e)
@@ -98,8 +110,13 @@ impl Remote {
         }
     }
 
+    /// One request and its answer, within the deadline.
     async fn ask(&self, request: Request) -> Result<Response> {
-        self.open(&request).await?.answer().await
+        let deadline = crate::ipc::DEFAULT_DEADLINE;
+        let asked = async { self.open(&request).await?.answer().await };
+        tokio::time::timeout(deadline, asked)
+            .await
+            .map_err(|_| Error::EngineNotResponding(deadline.as_secs()))?
     }
 
     async fn done(&self, request: Request) -> Result<()> {
@@ -236,12 +253,9 @@ impl Events {
 
 /// Names the answer by its kind only: an answer may hold a token.
 fn unexpected(answer: Option<Response>) -> Error {
-    let kind = answer
-        .and_then(|a| serde_json::to_value(a).ok())
-        .and_then(|v| v.get("result").and_then(|r| r.as_str()).map(String::from))
-        .unwrap_or_else(|| "nothing".into());
+    let kind = answer.map_or_else(|| "nothing".into(), |a| a.kind());
     Error::InvalidResponse(format!(
-        "the engine answered {kind:?} to a request it does not fit"
+        "the engine answered {kind} to a request it does not fit"
     ))
 }
 

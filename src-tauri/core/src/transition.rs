@@ -83,7 +83,7 @@ pub fn apply(
                 event: Event::RefreshFailed {
                     account,
                     code: e.code(),
-                    message: e.to_string(),
+                    message: e.message(),
                 },
             }
         }
@@ -103,7 +103,7 @@ pub fn apply(
                 e => Event::NeedsReauth {
                     account,
                     code: e.code(),
-                    message: e.to_string(),
+                    message: e.message(),
                 },
             },
         },

@@ -32,10 +32,16 @@ macro_rules! ask {
 pub(crate) use ask;
 
 impl Backend {
-    pub async fn connect(standalone: bool) -> Result<Backend> {
+    /// The running engine (each answer awaited at most `deadline`), or with `standalone` the
+    /// data directory's engine in this process.
+    pub async fn connect(
+        standalone: bool,
+        deadline: Option<std::time::Duration>,
+    ) -> Result<Backend> {
         let home = home::data_dir();
         if !standalone {
-            return match ipc::Client::connect(&ipc::socket_path(&home)).map_err(view)? {
+            let socket = ipc::socket_path(&home);
+            return match ipc::Client::connect(&socket, deadline).map_err(view)? {
                 Some(client) => Ok(Backend::Remote(client)),
                 None => Err(view(Error::EngineNotRunning(home.display().to_string()))),
             };
@@ -77,6 +83,8 @@ impl Backend {
                 client
                     .send(&Request::Login { name: name.into() })
                     .map_err(view)?;
+                // The person takes their time (the engine ends the login after 10 minutes).
+                client.streaming().map_err(view)?;
                 loop {
                     match client.receive().map_err(view)? {
                         Response::LoginPrompt(p) => prompt(&p),
@@ -97,6 +105,7 @@ impl Backend {
             )));
         };
         client.send(&Request::Events).map_err(view)?;
+        client.streaming().map_err(view)?;
         loop {
             match client.receive().map_err(view)? {
                 Response::Event(event) => each(event),

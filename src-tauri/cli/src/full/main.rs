@@ -10,7 +10,7 @@ use backend::{ask, view, Backend, Result};
 use clap::{CommandFactory, Parser, Subcommand};
 use std::process::ExitCode;
 use std::sync::Arc;
-use tokentray_cli::{fail, parse_duration, print_dpop, print_token};
+use tokentray_cli::{fail, out, outln, parse_duration, print_dpop, print_token};
 use tokentray_core::duration::{human, relative, relative_in};
 use tokentray_core::i18n::{self, word, Lang};
 use tokentray_core::ipc::{self, Request, Response};
@@ -28,6 +28,10 @@ struct Cli {
     /// app or daemon (refused while one of them holds the data directory).
     #[arg(long, global = true)]
     standalone: bool,
+    /// How long to wait for the engine's answer before giving up with
+    /// error[engine_not_responding] (exit 7): `30s`, `2m`; `0` waits as long as it takes.
+    #[arg(long, global = true, env = "TOKENTRAY_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    timeout: u64,
     #[command(subcommand)]
     command: Command,
 }
@@ -182,12 +186,9 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "tokentray",
-                &mut std::io::stdout(),
-            );
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "tokentray", &mut script);
+            out!("{}", String::from_utf8_lossy(&script));
             return Ok(ExitCode::SUCCESS);
         }
         Command::Daemon => return daemon().await.map(|()| ExitCode::SUCCESS),
@@ -204,7 +205,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|p| p.with_file_name("tokentray").display().to_string())
                 .unwrap_or_else(|_| "tokentray".into());
             let cluster = server.as_deref().map(|s| (s, ca.as_deref()));
-            print!("{}", tokentray_core::tools::kubeconfig(&name, &exe, cluster));
+            out!("{}", tokentray_core::tools::kubeconfig(&name, &exe, cluster));
             return Ok(ExitCode::SUCCESS);
         }
         // The fast path answers these; they come here only with flags it does not take.
@@ -218,7 +219,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         _ => {}
     }
-    let mut backend = Backend::connect(cli.standalone).await?;
+    let deadline = (cli.timeout > 0).then(|| std::time::Duration::from_secs(cli.timeout));
+    let mut backend = Backend::connect(cli.standalone, deadline).await?;
     let result = command(&mut backend, cli.command).await;
     backend.close().await;
     result
@@ -249,19 +251,29 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             for var in home::VAULT_ENV {
                 child.env_remove(var);
             }
-            let status = child
-                .args(&command[1..])
-                .env(&env, token)
-                .status()
-                .map_err(|e| view(Error::System(format!("cannot run {}: {e}", command[0]))))?;
+            let status = match child.args(&command[1..]).env(&env, token).status() {
+                Ok(status) => status,
+                // As a shell says it: 127 when there is no such program, 126 when it cannot run.
+                Err(e) => {
+                    let missing = e.kind() == std::io::ErrorKind::NotFound;
+                    eprintln!("error[system]: cannot run {}: {e}", command[0]);
+                    return Ok(ExitCode::from(if missing { 127 } else { 126 }));
+                }
+            };
+            // Killed by a signal: 128 + its number, as a shell says it.
+            use std::os::unix::process::ExitStatusExt;
+            let code = status
+                .code()
+                .or_else(|| status.signal().map(|n| n.saturating_add(128)))
+                .unwrap_or(1);
             return Ok(ExitCode::from(
-                status.code().unwrap_or(1).clamp(0, 255) as u8
+                u8::try_from(code.clamp(0, 255)).unwrap_or(1),
             ));
         }
         Command::List { json } => {
             let accounts = list(backend).await?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&accounts).expect("serialisable")
                 );
@@ -270,7 +282,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                 // In the system's language (the JSON form is for programs, and stays as it is).
                 let lang = Lang::chosen(None);
                 let head = |id| word(lang, id);
-                println!(
+                outln!(
                     "{:<28} {:<20} {:<18} {:<24} {}",
                     head("cli-head-account"),
                     head("cli-head-grant"),
@@ -283,7 +295,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                     if a.expiry_assumed {
                         expires = format!("{expires} {}", head("cli-assumed"));
                     }
-                    println!(
+                    outln!(
                         "{:<28} {:<20} {:<18} {:<24} {}",
                         a.name,
                         a.grant,
@@ -297,44 +309,44 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
         Command::Status { name, json } => {
             let a = status(backend, &name).await?;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&a).expect("serialisable")
                 );
             } else {
                 let now = now();
-                println!("account:       {}", a.name);
-                println!("grant:         {}", a.grant);
-                println!("status:        {}", a.label());
+                outln!("account:       {}", a.name);
+                outln!("grant:         {}", a.grant);
+                outln!("status:        {}", a.label());
                 let assumed = match a.expiry_assumed {
                     true => " (assumed: the server stated no lifetime; default_expires_in)",
                     false => "",
                 };
-                println!("expires:       {}{assumed}", relative(a.expires_at, now));
+                outln!("expires:       {}{assumed}", relative(a.expires_at, now));
                 if let Some(c) = &a.credential {
                     let how = match c.renewed_by_command {
                         true => "its renew_command renews it before then",
                         false => "Tokentray cannot renew it",
                     };
-                    println!("runs out:      {} ({how})", runs_out(&a, now, Lang::En));
+                    outln!("runs out:      {} ({how})", runs_out(&a, now, Lang::En));
                 }
-                println!(
+                outln!(
                     "last refresh:  {}",
                     a.last_refresh
                         .map(|t| t.to_rfc3339())
                         .unwrap_or_else(|| "never".into())
                 );
-                println!(
+                outln!(
                     "next refresh:  {}",
                     a.next_refresh
                         .map(|t| t.to_rfc3339())
                         .unwrap_or_else(|| "-".into())
                 );
                 if let Some(scope) = &a.scope {
-                    println!("scope:         {scope}");
+                    outln!("scope:         {scope}");
                 }
                 if let Some(e) = &a.error {
-                    println!("error:         [{}] {}", e.code, e.message);
+                    outln!("error:         [{}] {}", e.code, e.message);
                 }
             }
         }
@@ -347,7 +359,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             for name in names {
                 let refreshed = backend.call(Request::Refresh { name: name.clone() }).await;
                 match refreshed {
-                    Ok(_) => println!("{name}: refreshed"),
+                    Ok(_) => outln!("{name}: refreshed"),
                     Err(e) => {
                         eprintln!("{name}: error[{}]: {}", e.code, e.message);
                         failed = Some(e);
@@ -361,14 +373,16 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
         Command::History { name, limit, json } => {
             let entries = ask!(backend, Request::History { name, limit, before_id: None }, Response::History { entries } => entries);
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&entries).expect("serialisable")
                 );
             } else {
-                println!(
+                outln!(
                     "{:<26} {:<10} {:>8}  DETAIL",
-                    "STARTED", "OUTCOME", "LATENCY"
+                    "STARTED",
+                    "OUTCOME",
+                    "LATENCY"
                 );
                 for h in entries {
                     let mut detail = match (&h.error_code, &h.error_message) {
@@ -382,7 +396,7 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
                     if let Some(engine) = &h.engine {
                         detail = format!("{detail} (by {engine})");
                     }
-                    println!(
+                    outln!(
                         "{:<26} {:<10} {:>6}ms  {detail}",
                         h.started_at.to_rfc3339(),
                         h.outcome,
@@ -395,34 +409,34 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             let token = token(backend, &name, 0).await?;
             let Some(jwt) = tokentray_core::jwt::decode(&token) else {
                 if json {
-                    println!("null");
+                    outln!("null");
                 } else {
-                    println!("{name}: the token is opaque (not a JWT); nothing to decode");
+                    outln!("{name}: the token is opaque (not a JWT); nothing to decode");
                 }
                 return Ok(ExitCode::SUCCESS);
             };
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&jwt).expect("serialisable")
                 );
             } else {
-                println!(
+                outln!(
                     "header: {}",
                     serde_json::to_string_pretty(&jwt.header).expect("serialisable")
                 );
-                println!(
+                outln!(
                     "claims: {}",
                     serde_json::to_string_pretty(&jwt.claims).expect("serialisable")
                 );
                 if let Some(exp) = jwt.expires_at() {
-                    println!(
+                    outln!(
                         "expires: {} ({})",
                         exp.to_rfc3339(),
                         relative(Some(exp), now())
                     );
                 }
-                println!("(decoded, not verified: never trust it for authorization)");
+                outln!("(decoded, not verified: never trust it for authorization)");
             }
         }
         Command::Import { file } => {
@@ -439,20 +453,20 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             let toml = tokentray_core::profile::to_toml(&profile.account, true).map_err(nothing)?;
             let names =
                 ask!(backend, Request::Import { toml }, Response::Imported { names } => names);
-            println!("imported {} account(s): {}", names.len(), names.join(", "));
+            outln!("imported {} account(s): {}", names.len(), names.join(", "));
         }
         Command::Remove { name } => {
             let request = Request::Remove { name: name.clone() };
             match ask!(backend, request, Response::Removed(revocation) => revocation) {
                 Revocation::Revoked => {
-                    println!("{name}: tokens revoked at the server; account removed")
+                    outln!("{name}: tokens revoked at the server; account removed")
                 }
                 Revocation::NotOffered => {
-                    println!("{name}: removed (it names no revocation_url, so its tokens were not revoked)")
+                    outln!("{name}: removed (it names no revocation_url, so its tokens were not revoked)")
                 }
-                Revocation::NothingHeld => println!("{name}: removed (no token was held)"),
+                Revocation::NothingHeld => outln!("{name}: removed (no token was held)"),
                 Revocation::Failed(e) => {
-                    println!("{name}: removed");
+                    outln!("{name}: removed");
                     eprintln!(
                         "warning: the server did not revoke its tokens: error[{}]: {}",
                         e.code, e.message
@@ -463,14 +477,14 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
         Command::Login { name } => {
             backend.login(&name, show_prompt).await?;
             let a = status(backend, &name).await?;
-            println!(
+            outln!(
                 "{name}: signed in; the token expires {}",
                 relative(a.expires_at, now())
             );
         }
         Command::Export { with_secrets } => {
             let request = Request::Export { with_secrets };
-            print!(
+            out!(
                 "{}",
                 ask!(backend, request, Response::Exported { toml } => toml)
             );
@@ -487,15 +501,15 @@ async fn command(backend: &mut Backend, command: Command) -> Result<ExitCode> {
             match only.iter().find(|(asked, _)| *asked) {
                 Some((_, part)) => {
                     let text = key.part(part).map_err(view)?;
-                    println!("{}", text.trim_end());
+                    outln!("{}", text.trim_end());
                 }
                 None => {
                     let text = |part| key.part(part).map_err(view);
-                    println!("# {name}: the public key to register at the server (the private key stays in Tokentray)");
-                    println!("# JWK (thumbprint {}):\n{}", key.thumbprint, text("jwk")?);
-                    println!("# JWK Set:\n{}", text("jwks")?);
+                    outln!("# {name}: the public key to register at the server (the private key stays in Tokentray)");
+                    outln!("# JWK (thumbprint {}):\n{}", key.thumbprint, text("jwk")?);
+                    outln!("# JWK Set:\n{}", text("jwks")?);
                     if let Some(pem) = &key.certificate {
-                        print!("# Self-signed certificate (CN = the client ID, two years):\n{pem}");
+                        out!("# Self-signed certificate (CN = the client ID, two years):\n{pem}");
                     }
                 }
             }

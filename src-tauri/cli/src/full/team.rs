@@ -4,6 +4,7 @@
 
 use crate::backend::{view, Result};
 use clap::Subcommand;
+use tokentray_cli::outln;
 use tokentray_core::home;
 use tokentray_core::store::{self, redacted, Store};
 use tokentray_core::Error;
@@ -43,7 +44,7 @@ pub async fn run(action: Team, now: chrono::DateTime<chrono::Utc>) -> Result<()>
                 .close()
                 .await;
             store::write_database_url(&dir, &database_url).map_err(view)?;
-            println!(
+            outln!(
                 "created the team in {}; this data directory ({}) uses it from now on.\n\
                  Other machines: the same passphrase, then `tokentray team join URL`.",
                 redacted(&database_url),
@@ -62,7 +63,7 @@ pub async fn run(action: Team, now: chrono::DateTime<chrono::Utc>) -> Result<()>
             let accounts = opened.accounts().await.map_err(view)?.len();
             opened.close().await;
             store::write_database_url(&dir, &database_url).map_err(view)?;
-            println!(
+            outln!(
                 "joined the team in {} ({accounts} account(s)); restart the app or daemon of {}",
                 redacted(&database_url),
                 dir.display()
@@ -80,20 +81,23 @@ pub async fn run(action: Team, now: chrono::DateTime<chrono::Utc>) -> Result<()>
             let accounts = opened.accounts().await.map_err(view)?.len();
             opened.close().await;
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::to_string_pretty(&engines).expect("serialisable")
                 );
                 return Ok(());
             }
-            println!("team database: {}  ({accounts} account(s))", redacted(&url));
-            println!(
+            outln!("team database: {}  ({accounts} account(s))", redacted(&url));
+            outln!(
                 "{:<14} {:<24} {:<22} {:>6}",
-                "ENGINE", "HOST", "LAST HEARTBEAT", "LEASES"
+                "ENGINE",
+                "HOST",
+                "LAST HEARTBEAT",
+                "LEASES"
             );
             for e in engines {
                 let heard = tokentray_core::duration::relative(Some(e.heartbeat), now);
-                println!("{:<14} {:<24} {:<22} {:>6}", e.id, e.host, heard, e.leases);
+                outln!("{:<14} {:<24} {:<22} {:>6}", e.id, e.host, heard, e.leases);
             }
         }
     }

@@ -6,6 +6,7 @@ use crate::account::AccountConfig;
 use crate::error::Error;
 use crate::grant::GrantKind;
 use crate::held::Held;
+use crate::redact::Redactor;
 use crate::secret::Secret;
 use crate::settings::Settings;
 use crate::store::StoredState;
@@ -141,11 +142,11 @@ impl Account {
                 }
             }
         });
-        // The engine needs the grant and the policy; the written settings and secrets are the
-        // store's business and are not kept twice in memory (10,000 accounts add up).
+        // The engine needs the grant and the policy, and the secrets' values to keep them out
+        // of what servers say ([`Account::redactor`]); the written settings are the store's
+        // business and are not kept twice in memory (10,000 accounts add up).
         let config = config.map(|mut c| {
             c.settings = Default::default();
-            c.secrets = Default::default();
             c
         });
         Account {
@@ -158,6 +159,28 @@ impl Account {
             state: Mutex::new(state),
             flight: Default::default(),
         }
+    }
+
+    /// What must never appear in what a server or a command says about this account: its
+    /// secrets, the tokens it holds, and its client's Basic credential.
+    pub(crate) fn redactor(&self) -> Redactor {
+        let mut redactor = Redactor::default();
+        if let Ok(c) = &self.config {
+            redactor = redactor.secrets(c.secrets.values());
+            if let Some((id, secret)) = c
+                .grant
+                .client()
+                .and_then(|a| Some((a.client_id, a.client_secret?)))
+            {
+                redactor = redactor.basic(id, secret);
+            }
+        }
+        let state = self.state.held();
+        if let Some(token) = &state.token {
+            redactor = redactor.secret(&token.access_token);
+            redactor = redactor.secrets(token.refresh_token.iter());
+        }
+        redactor
     }
 
     pub(crate) fn renews_itself(&self) -> bool {

@@ -60,7 +60,7 @@ impl EngineHandle {
         self.emit(Event::RefreshFailed {
             account: account.name.clone(),
             code: error.code(),
-            message: error.to_string(),
+            message: error.message(),
         });
     }
 }

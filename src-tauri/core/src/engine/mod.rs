@@ -216,6 +216,7 @@ impl EngineHandle {
         source: &str,
         digest: Option<&str>,
     ) -> Result<()> {
+        crate::text::check_name(&config.name).map_err(Error::InvalidConfig)?;
         let config = self.with_key(config).await?;
         let now = self.now();
         let id = match &self.inner.store {

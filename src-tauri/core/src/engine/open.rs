@@ -142,6 +142,7 @@ impl EngineHandle {
         http: reqwest::Client,
         renewer: Option<Arc<dyn Renew>>,
     ) -> Result<EngineHandle> {
+        crate::home::check_owner(home)?;
         create_private_dir(home)?;
         let lock = lock::acquire(home)?;
         let store = Store::open(home, key).await?;
@@ -157,6 +158,12 @@ impl EngineHandle {
                 tracing::error!(code = %e.code(), "{e}");
                 problems.push(ErrorView::from(&e));
             }
+        }
+        for (old, new) in store.fix_names().await? {
+            let old = crate::text::quoted(&old, 40);
+            let e = Error::InvalidConfig(format!("the account {old} was renamed to {new:?}: a name is letters, digits and - _ . @ +, at most 64"));
+            tracing::warn!("{e}");
+            problems.push(ErrorView::from(&e));
         }
         let mut accounts = Vec::new();
         for stored in store.accounts().await? {

@@ -81,6 +81,8 @@ impl EngineHandle {
         lease: Option<&Lease>,
     ) -> Result<Secret> {
         let now = self.now();
+        // A server's words never carry the account's secrets further than here.
+        let result = result.map_err(|e| account.redactor().error(e));
         // Whatever a grant that renews itself obtained, it is never served forever.
         let result = result.map(|t| match account.renews_itself() {
             true => t.with_stated_or_assumed_expiry(account.default_lifetime()),
@@ -134,7 +136,7 @@ impl EngineHandle {
                 self.emit(Event::RefreshFailed {
                     account: account.name.clone(),
                     code: e.code(),
-                    message: e.to_string(),
+                    message: e.message(),
                 });
             }
         }
@@ -198,7 +200,7 @@ impl EngineHandle {
             let revoked =
                 grant::revocation::revoke(self.grant_context(), endpoint, &client, secret, hint);
             if let Err(e) = revoked.await {
-                return Revocation::Failed((&e).into());
+                return Revocation::Failed((&account.redactor().error(e)).into());
             }
         }
         Revocation::Revoked

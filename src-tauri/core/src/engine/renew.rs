@@ -61,6 +61,7 @@ impl EngineHandle {
         match renewed {
             Ok(()) => tracing::info!(account = %account.name, "renewed its {}", renewal.field),
             Err(e) => {
+                let e = account.redactor().error(e);
                 let now = self.now();
                 let next = {
                     let mut state = account.state.held();
@@ -76,7 +77,7 @@ impl EngineHandle {
                 self.emit(Event::RenewFailed {
                     account: account.name.clone(),
                     code: e.code(),
-                    message: e.to_string(),
+                    message: e.message(),
                 });
             }
         }

@@ -143,6 +143,7 @@ impl GrantConfig {
             GrantConfig::AuthorizationCode(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
             GrantConfig::DeviceCode(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
             GrantConfig::TokenExchange(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
+            GrantConfig::Password(c) => c.revocation_url.as_ref().zip(c.client()),
             _ => None,
         }
     }

@@ -24,6 +24,9 @@ super::client_auth::client_config! {
         pub login_url: Option<Url>,
         pub client_id: Option<String>,
         pub client_secret: Option<Secret>,
+        /// RFC 7009 revocation endpoint (needs `client_id`): tokens are revoked there when the
+        /// account is removed.
+        pub revocation_url: Option<Url>,
         pub username: String,
         pub password: Secret,
         pub scope: Option<String>,
@@ -88,6 +91,9 @@ fn password_field() -> String {
 
 impl Config {
     pub fn check(&self) -> std::result::Result<(), String> {
+        if self.revocation_url.is_some() && self.client_id.is_none() {
+            return Err("revocation_url needs the client_id the tokens were issued to".into());
+        }
         match (&self.token_url, &self.login_url, &self.refresh) {
             (Some(_), None, None) | (None, Some(_), _) => Ok(()),
             (Some(_), None, Some(_)) => Err(

@@ -358,6 +358,7 @@ fn build(kind: GrantKind) -> GrantSchema {
                     Field::new("client_id", "Client ID", Text),
                     client_secret(),
                     scope(),
+                    revocation(),
                     auth_method(false),
                     Field::new("body", "Login body", Select)
                         .choices(&[("json", "JSON"), ("form", "Form fields")])

@@ -86,9 +86,11 @@ impl Store {
                 let error = row.get::<Option<String>, _>("error_code").map(|c| ErrorView {
                     // A code this version does not know was written by a newer one.
                     code: ErrorCode::parse(&c).unwrap_or(ErrorCode::Refused),
-                    message: row
-                        .get::<Option<String>, _>("error_message")
-                        .unwrap_or_default(),
+                    // Written by a version that stored a server's words raw: shown safely.
+                    message: crate::text::shown(
+                        &row.get::<Option<String>, _>("error_message").unwrap_or_default(),
+                        crate::text::MAX_MESSAGE_CHARS,
+                    ),
                 });
                 StoredState {
                     status: AccountStatus::parse(&status).unwrap_or_else(|| {
@@ -161,6 +163,68 @@ impl Store {
         }
         tx.commit().await.map_err(self.err())?;
         Ok(id)
+    }
+
+    /// Names stored before names had a rule ([`crate::text::check_name`]: a newline, an
+    /// escape, a NUL, a thousand characters) renamed to ones that keep it, and token
+    /// exchanges that name them as their subject pointed at the new name; says what was
+    /// renamed to what. One transaction: all of it or nothing.
+    pub async fn fix_names(&self) -> Result<Vec<(String, String)>> {
+        let mut tx = self.pool.begin().await.map_err(self.err())?;
+        let rows = sqlx::query("SELECT id, name, settings FROM accounts ORDER BY id")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(self.err())?;
+        let mut taken: std::collections::HashSet<String> =
+            rows.iter().map(|r| r.get::<String, _>("name")).collect();
+        let mut renamed = Vec::new();
+        for row in &rows {
+            let (id, name): (i64, String) = (row.get("id"), row.get("name"));
+            if crate::text::check_name(&name).is_ok() {
+                continue;
+            }
+            let base = crate::text::fixed_name(&name);
+            let mut fixed = base.clone();
+            for n in 2u32.. {
+                if !taken.contains(&fixed) {
+                    break;
+                }
+                let suffix = format!("-{n}");
+                let keep = crate::text::MAX_NAME_CHARS.saturating_sub(suffix.chars().count());
+                fixed = format!("{}{suffix}", base.chars().take(keep).collect::<String>());
+            }
+            sqlx::query("UPDATE accounts SET name = $1 WHERE id = $2")
+                .bind(&fixed)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.err())?;
+            taken.insert(fixed.clone());
+            renamed.push((name, fixed));
+        }
+        for row in &rows {
+            let id: i64 = row.get("id");
+            let text: String = row.get("settings");
+            let Ok(mut settings) = serde_json::from_str::<serde_json::Value>(&text) else {
+                continue;
+            };
+            let subject = settings.get("subject_account").and_then(|s| s.as_str());
+            let Some((_, new)) = renamed
+                .iter()
+                .find(|(old, _)| Some(old.as_str()) == subject)
+            else {
+                continue;
+            };
+            settings["subject_account"] = serde_json::Value::String(new.clone());
+            sqlx::query("UPDATE accounts SET settings = $1 WHERE id = $2")
+                .bind(settings.to_string())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(self.err())?;
+        }
+        tx.commit().await.map_err(self.err())?;
+        Ok(renamed)
     }
 
     pub async fn remove_account(&self, name: &str) -> Result<bool> {

@@ -124,7 +124,7 @@ impl Store {
                 .bind(r.account_id)
                 .bind(r.status.as_str())
                 .bind(e.code().as_str())
-                .bind(e.to_string())
+                .bind(e.message())
                 .execute(&mut *tx)
                 .await
                 .map_err(self.err())?;
@@ -139,7 +139,7 @@ impl Store {
                     "permanent"
                 },
                 Some(e.code().to_string()),
-                Some(e.to_string()),
+                Some(e.message()),
                 e.http_status().map(i64::from),
                 None,
             ),
@@ -221,7 +221,9 @@ impl Store {
                 finished_at: at(row.get(2)).unwrap_or_default(),
                 outcome: row.get(3),
                 error_code: row.get(4),
-                error_message: row.get(5),
+                error_message: row
+                    .get::<Option<String>, _>(5)
+                    .map(|m| crate::text::shown(&m, crate::text::MAX_MESSAGE_CHARS)),
                 http_status: row.get(6),
                 latency_ms: row.get(7),
                 expires_at: at(row.get(8)),

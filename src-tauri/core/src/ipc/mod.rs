@@ -2,20 +2,20 @@
 //! the peer's uid checked), served by whichever engine holds the directory — the desktop app
 //! or `tokentray daemon` — so the CLI and scripts share its tokens instead of starting an
 //! engine of their own. Requests and responses are the serde enums below, shared by server and
-//! client; the first line each way carries the protocol version.
+//! client; the first line each way carries the protocol version. The server is in [`server`]
+//! (with what one engine serves at once), the blocking client the CLI uses in [`client`].
 
-use crate::clipboard::Clipboard;
+mod client;
+mod server;
+
+pub use client::{Client, DEFAULT_DEADLINE};
+pub use server::{serve, MAX_LINE_BYTES};
+
 use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
-use crate::grant::authorization_code::LOGIN_TIMEOUT;
 use crate::view::{AccountView, ErrorView, Revocation};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{UnixListener, UnixStream};
-use tokio_util::sync::CancellationToken;
 
 pub const PROTOCOL_VERSION: u32 = 1;
 pub const SOCKET_FILE: &str = "engine.sock";
@@ -172,147 +172,6 @@ pub enum Response {
     Error(ErrorView),
 }
 
-/// Serves the engine on `path` until the engine shuts down; `clipboard` is the desktop app's
-/// (the daemon has none).
-pub async fn serve(
-    engine: EngineHandle,
-    path: PathBuf,
-    clipboard: Option<Arc<dyn Clipboard>>,
-) -> Result<()> {
-    // A socket file left by a crashed engine: we hold the directory's lock, so it is stale.
-    let _ = std::fs::remove_file(&path);
-    let listener = UnixListener::bind(&path)
-        .map_err(|e| Error::Storage(format!("cannot listen on {}: {e}", path.display())))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| Error::Storage(format!("cannot restrict {}: {e}", path.display())))?;
-    }
-    let me = current_uid();
-    let stop = engine.stopped();
-    loop {
-        let (stream, _) = tokio::select! {
-            _ = stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => { tracing::warn!("socket accept: {e}"); continue; }
-            },
-        };
-        match stream.peer_cred() {
-            Ok(cred) if cred.uid() == me => {}
-            other => {
-                tracing::warn!(?other, "refused a connection from another user");
-                continue;
-            }
-        }
-        let engine = engine.clone();
-        let clipboard = clipboard.clone();
-        tokio::spawn(async move {
-            if let Err(e) = handle(engine, clipboard, stream).await {
-                tracing::debug!("socket client: {e}");
-            }
-        });
-    }
-    let _ = std::fs::remove_file(&path);
-    Ok(())
-}
-
-async fn handle(
-    engine: EngineHandle,
-    clipboard: Option<Arc<dyn Clipboard>>,
-    stream: UnixStream,
-) -> std::io::Result<()> {
-    let (read, mut write) = stream.into_split();
-    let mut lines = BufReader::new(read).lines();
-    while let Some(line) = lines.next_line().await? {
-        let response = match serde_json::from_str::<Request>(&line) {
-            Err(e) => Response::Error((&Error::BadRequest(e.to_string())).into()),
-            Ok(Request::Login { name }) => login(&engine, &name, &mut lines, &mut write).await?,
-            Ok(Request::Events) => return events(&engine, &mut lines, &mut write).await,
-            Ok(Request::Copy { name, what }) => {
-                let copied = match &clipboard {
-                    Some(clipboard) => {
-                        crate::clipboard::copy(&engine, clipboard.as_ref(), &name, &what).await
-                    }
-                    None => Err(no_clipboard()),
-                };
-                match copied {
-                    Ok(clear_after_secs) => Response::Copied { clear_after_secs },
-                    Err(e) => Response::Error((&e).into()),
-                }
-            }
-            Ok(request) => answer(&engine, request).await,
-        };
-        send(&mut write, &response).await?;
-    }
-    Ok(())
-}
-
-async fn send(write: &mut OwnedWriteHalf, response: &Response) -> std::io::Result<()> {
-    let mut out = serde_json::to_vec(response).expect("serialisable");
-    out.push(b'\n');
-    write.write_all(&out).await
-}
-
-/// Passes every event on as it comes, until the client writes or hangs up (or the engine
-/// stops). Events a slow reader missed are said as a `lagged` error line, then it goes on.
-async fn events(
-    engine: &EngineHandle,
-    lines: &mut Lines<BufReader<OwnedReadHalf>>,
-    write: &mut OwnedWriteHalf,
-) -> std::io::Result<()> {
-    use tokio::sync::broadcast::error::RecvError;
-    let mut events = engine.subscribe();
-    let stop = engine.stopped();
-    loop {
-        let response = tokio::select! {
-            _ = stop.cancelled() => return Ok(()),
-            _ = lines.next_line() => return Ok(()),
-            event = events.recv() => match event {
-                Ok(event) => Response::Event(event),
-                Err(RecvError::Lagged(n)) => Response::Error((&Error::System(format!("{n} events were missed (the reader was slow)"))).into()),
-                Err(RecvError::Closed) => return Ok(()),
-            },
-        };
-        send(write, &response).await?;
-    }
-}
-
-/// Runs a login, passing its prompts on as they come; returns the final answer.
-async fn login(
-    engine: &EngineHandle,
-    name: &str,
-    lines: &mut Lines<BufReader<OwnedReadHalf>>,
-    write: &mut OwnedWriteHalf,
-) -> std::io::Result<Response> {
-    let cancel = CancellationToken::new();
-    let (prompts, mut prompted) = tokio::sync::mpsc::unbounded_channel();
-    let prompt = move |p| {
-        prompts
-            .send(p)
-            .map_err(|_| "the client has gone".to_string())
-    };
-    let run = engine.login(name, prompt, cancel.clone(), LOGIN_TIMEOUT);
-    tokio::pin!(run);
-    let result = loop {
-        tokio::select! {
-            biased;
-            Some(p) = prompted.recv() => send(write, &Response::LoginPrompt(p)).await?,
-            result = &mut run => break result,
-            // The client wrote or hung up: the person gave up.
-            _ = lines.next_line(), if !cancel.is_cancelled() => cancel.cancel(),
-        }
-    };
-    while let Ok(p) = prompted.try_recv() {
-        send(write, &Response::LoginPrompt(p)).await?;
-    }
-    Ok(match result {
-        Ok(()) => Response::Done,
-        Err(e) => Response::Error((&e).into()),
-    })
-}
-
 /// The answer to one request (not `login`, which streams): what the socket sends, and what the
 /// CLI's `--standalone` engine answers in-process, so both go through this one dispatcher.
 pub async fn answer(engine: &EngineHandle, request: Request) -> Response {
@@ -393,95 +252,17 @@ fn min_valid(secs: u64) -> Result<chrono::Duration> {
     .map_err(Error::BadRequest)
 }
 
-/// A connection to a running engine. Blocking (std only): `tokentray token` starts no async
-/// runtime, so a cached token costs little more than starting a process.
-pub struct Client {
-    read: std::io::BufReader<std::os::unix::net::UnixStream>,
-    write: std::os::unix::net::UnixStream,
-}
-
-impl Client {
-    /// Connects and agrees on the protocol; `None` when no engine listens there.
-    pub fn connect(path: &Path) -> Result<Option<Client>> {
-        let Some(mut client) = Client::open(path)? else {
-            return Ok(None);
-        };
-        client.send(&Request::Hello {
-            version: PROTOCOL_VERSION,
-        })?;
-        client.greeted()?;
-        Ok(Some(client))
-    }
-
-    fn open(path: &Path) -> Result<Option<Client>> {
-        let stream = match std::os::unix::net::UnixStream::connect(path) {
-            Ok(s) => s,
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
-                ) =>
-            {
-                return Ok(None)
-            }
-            Err(e) => return Err(Error::Network(format!("{}: {e}", path.display()))),
-        };
-        let write = stream
-            .try_clone()
-            .map_err(|e| Error::Network(format!("the engine's socket: {e}")))?;
-        Ok(Some(Client {
-            read: std::io::BufReader::new(stream),
-            write,
-        }))
-    }
-
-    /// Reads the answer to the greeting.
-    fn greeted(&mut self) -> Result<()> {
-        match self.receive()? {
-            Response::Hello { .. } => Ok(()),
-            Response::Error(e) => Err(Error::Engine(e)),
-            other => Err(Error::InvalidResponse(format!(
-                "unexpected greeting {other:?}"
-            ))),
-        }
-    }
-
-    /// Connects and asks one question in a single write (the greeting and the request
-    /// together, one round trip): `None` when no engine listens there. The fast paths' call.
-    pub fn ask(path: &Path, request: &Request) -> Result<Option<(Client, Response)>> {
-        let Some(mut client) = Client::open(path)? else {
-            return Ok(None);
-        };
-        use std::io::Write;
-        let out = greeting_and(request);
-        client.write.write_all(&out).map_err(socket_error)?;
-        client.greeted()?;
-        let answer = client.receive()?;
-        Ok(Some((client, answer)))
-    }
-
-    /// One request, its (first) answer.
-    pub fn call(&mut self, request: &Request) -> Result<Response> {
-        self.send(request)?;
-        self.receive()
-    }
-
-    pub fn send(&mut self, request: &Request) -> Result<()> {
-        use std::io::Write;
-        let mut out = serde_json::to_vec(request).expect("serialisable");
-        out.push(b'\n');
-        self.write.write_all(&out).map_err(socket_error)
-    }
-
-    /// The next answer: after `login`, prompts come before the final one.
-    pub fn receive(&mut self) -> Result<Response> {
-        use std::io::BufRead;
-        let mut line = String::new();
-        if self.read.read_line(&mut line).map_err(socket_error)? == 0 {
-            return Err(Error::Network("the engine closed the connection".into()));
-        }
-        serde_json::from_str(&line)
-            .map_err(|e| Error::InvalidResponse(format!("the engine answered garbage: {e}")))
+impl Response {
+    /// Which answer this is (`token`, `accounts`, ...), for a message that must not show the
+    /// answer itself: several carry a token.
+    pub fn kind(&self) -> String {
+        let tag = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| match v.get("result") {
+                Some(serde_json::Value::String(tag)) => Some(tag.clone()),
+                _ => None,
+            });
+        tag.map_or_else(|| "an answer".into(), |tag| format!("a {tag:?} answer"))
     }
 }
 
@@ -500,12 +281,4 @@ pub(crate) fn greeting_and(request: &Request) -> Vec<u8> {
 /// `copy` asked of an engine with no clipboard (the daemon, `--standalone`).
 fn no_clipboard() -> Error {
     Error::Unsupported("only the desktop app has a clipboard to copy to".into())
-}
-
-fn socket_error(e: std::io::Error) -> Error {
-    Error::Network(format!("the engine's socket: {e}"))
-}
-
-fn current_uid() -> u32 {
-    rustix::process::getuid().as_raw()
 }

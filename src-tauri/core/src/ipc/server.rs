@@ -1,0 +1,318 @@
+//! The socket's server: a task per connection, within limits that another program of the
+//! same user cannot push it past. Probed from outside, 2,000 idle connections under
+//! `ulimit -n 1024` once made `accept` fail with EMFILE in a busy loop (4.7 million log lines
+//! in 10 s, every other caller hanging), and a 1 GB line without a newline grew the engine to
+//! 1 GB. Now: accept failures back off, connections are capped in all and per process, a
+//! connection that says nothing is closed, a request line has a length, and a repeated warning
+//! is written once per interval with a count.
+
+use super::{answer, no_clipboard, Request, Response};
+use crate::clipboard::Clipboard;
+use crate::engine::EngineHandle;
+use crate::error::{Error, Result};
+use crate::grant::authorization_code::LOGIN_TIMEOUT;
+use crate::held::Held;
+use crate::repeats::Repeats;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+
+/// Connections served at once, in all and from one process (a script's loop of helpers needs
+/// a few; the window and the tray one each).
+const MAX_CONNECTIONS: usize = 256;
+const MAX_PER_PROCESS: usize = 32;
+/// A connection must say something this soon after it opens, and again this soon after its
+/// last answer (a stream, `events` or `login`, is exempt once it started).
+const FIRST_WORDS: Duration = Duration::from_secs(10);
+const BETWEEN_REQUESTS: Duration = Duration::from_secs(60);
+/// The longest request line: an import of thousands of accounts fits.
+pub const MAX_LINE_BYTES: usize = 8 << 20;
+/// After a failed accept (no descriptors left, say) the server waits, from this long up to
+/// that long, instead of trying again at once.
+const ACCEPT_WAIT_FIRST: Duration = Duration::from_millis(10);
+const ACCEPT_WAIT_LONGEST: Duration = Duration::from_secs(1);
+
+static ACCEPT_FAILED: Repeats = Repeats::every(Duration::from_secs(10));
+static REFUSED: Repeats = Repeats::every(Duration::from_secs(10));
+
+/// Serves the engine on `path` until the engine shuts down; `clipboard` is the desktop app's
+/// (the daemon has none).
+pub async fn serve(
+    engine: EngineHandle,
+    path: PathBuf,
+    clipboard: Option<Arc<dyn Clipboard>>,
+) -> Result<()> {
+    // A socket file left by a crashed engine: we hold the directory's lock, so it is stale.
+    let _ = std::fs::remove_file(&path);
+    let listener = UnixListener::bind(&path)
+        .map_err(|e| Error::Storage(format!("cannot listen on {}: {e}", path.display())))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| Error::Storage(format!("cannot restrict {}: {e}", path.display())))?;
+    }
+    let me = rustix::process::getuid().as_raw();
+    let stop = engine.stopped();
+    let open = Arc::new(Mutex::new(Open::default()));
+    let mut wait = ACCEPT_WAIT_FIRST;
+    loop {
+        let accepted = tokio::select! {
+            _ = stop.cancelled() => break,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                wait = ACCEPT_WAIT_FIRST;
+                stream
+            }
+            Err(e) => {
+                if let Some(left_out) = ACCEPT_FAILED.due(tokio::time::Instant::now()) {
+                    tracing::warn!(left_out, "socket accept: {e}; waiting before the next");
+                }
+                tokio::select! {
+                    _ = stop.cancelled() => break,
+                    _ = tokio::time::sleep(wait) => {}
+                }
+                wait = wait.saturating_mul(2).min(ACCEPT_WAIT_LONGEST);
+                continue;
+            }
+        };
+        let pid = match stream.peer_cred() {
+            Ok(cred) if cred.uid() == me => cred.pid(),
+            other => {
+                if let Some(left_out) = REFUSED.due(tokio::time::Instant::now()) {
+                    tracing::warn!(?other, left_out, "refused a connection from another user");
+                }
+                continue;
+            }
+        };
+        let slot = match Slot::take(&open, pid) {
+            Ok(slot) => slot,
+            Err(busy) => {
+                if let Some(left_out) = REFUSED.due(tokio::time::Instant::now()) {
+                    tracing::warn!(?pid, left_out, "{busy}");
+                }
+                // Said without waiting (a client that does not read cannot hold us), then closed.
+                let _ = stream.try_write(&line(&Response::Error((&busy).into())));
+                continue;
+            }
+        };
+        let engine = engine.clone();
+        let clipboard = clipboard.clone();
+        tokio::spawn(async move {
+            let _slot = slot;
+            if let Err(e) = handle(engine, clipboard, stream).await {
+                tracing::debug!("socket client: {e}");
+            }
+        });
+    }
+    let _ = std::fs::remove_file(&path);
+    Ok(())
+}
+
+/// The connections being served, in all and by process.
+#[derive(Default)]
+struct Open {
+    all: usize,
+    by_process: HashMap<Option<i32>, usize>,
+}
+
+/// One connection's place among the [`Open`] ones, given back when it ends.
+struct Slot {
+    open: Arc<Mutex<Open>>,
+    pid: Option<i32>,
+}
+
+impl Slot {
+    fn take(open: &Arc<Mutex<Open>>, pid: Option<i32>) -> Result<Slot> {
+        let mut held = open.held();
+        let mine = held.by_process.get(&pid).copied().unwrap_or(0);
+        if held.all >= MAX_CONNECTIONS || mine >= MAX_PER_PROCESS {
+            return Err(Error::EngineBusy(format!(
+                "{} connections are open ({mine} from this process; at most {MAX_CONNECTIONS}, {MAX_PER_PROCESS} from one)",
+                held.all
+            )));
+        }
+        held.all = held.all.saturating_add(1);
+        held.by_process.insert(pid, mine.saturating_add(1));
+        Ok(Slot {
+            open: open.clone(),
+            pid,
+        })
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut held = self.open.held();
+        held.all = held.all.saturating_sub(1);
+        if let Some(n) = held.by_process.get_mut(&self.pid) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                held.by_process.remove(&self.pid);
+            }
+        }
+    }
+}
+
+/// What a connection said next.
+enum Said {
+    Line(String),
+    /// It hung up, or said nothing for too long.
+    Nothing,
+    /// A line longer than [`MAX_LINE_BYTES`].
+    TooLong,
+}
+
+/// The next request line, waited for `within` (`None`: as long as it takes).
+async fn next_line(
+    read: &mut BufReader<OwnedReadHalf>,
+    within: Option<Duration>,
+) -> std::io::Result<Said> {
+    let reading = async {
+        let mut bytes = Vec::new();
+        let limit = u64::try_from(MAX_LINE_BYTES)
+            .unwrap_or(u64::MAX)
+            .saturating_add(1);
+        let n = (&mut *read)
+            .take(limit)
+            .read_until(b'\n', &mut bytes)
+            .await?;
+        if n == 0 {
+            return Ok(Said::Nothing);
+        }
+        match bytes.last() {
+            Some(b'\n') => {
+                bytes.pop();
+            }
+            // Cut at the limit, not at a newline.
+            _ if bytes.len() > MAX_LINE_BYTES => return Ok(Said::TooLong),
+            // The last line, without its newline.
+            _ => {}
+        }
+        Ok(Said::Line(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    match within {
+        Some(within) => tokio::time::timeout(within, reading)
+            .await
+            .unwrap_or(Ok(Said::Nothing)),
+        None => reading.await,
+    }
+}
+
+async fn handle(
+    engine: EngineHandle,
+    clipboard: Option<Arc<dyn Clipboard>>,
+    stream: UnixStream,
+) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut read = BufReader::new(read);
+    let mut within = FIRST_WORDS;
+    loop {
+        let line = match next_line(&mut read, Some(within)).await? {
+            Said::Line(line) => line,
+            Said::Nothing => return Ok(()),
+            Said::TooLong => {
+                let e = Error::BadRequest(format!(
+                    "a request line longer than {} MiB; the connection is closed",
+                    MAX_LINE_BYTES >> 20
+                ));
+                return send(&mut write, &Response::Error((&e).into())).await;
+            }
+        };
+        within = BETWEEN_REQUESTS;
+        let response = match serde_json::from_str::<Request>(&line) {
+            Err(e) => Response::Error((&Error::BadRequest(e.to_string())).into()),
+            Ok(Request::Login { name }) => login(&engine, &name, &mut read, &mut write).await?,
+            Ok(Request::Events) => return events(&engine, &mut read, &mut write).await,
+            Ok(Request::Copy { name, what }) => {
+                let copied = match &clipboard {
+                    Some(clipboard) => {
+                        crate::clipboard::copy(&engine, clipboard.as_ref(), &name, &what).await
+                    }
+                    None => Err(no_clipboard()),
+                };
+                match copied {
+                    Ok(clear_after_secs) => Response::Copied { clear_after_secs },
+                    Err(e) => Response::Error((&e).into()),
+                }
+            }
+            Ok(request) => answer(&engine, request).await,
+        };
+        send(&mut write, &response).await?;
+    }
+}
+
+fn line(response: &Response) -> Vec<u8> {
+    let mut out = serde_json::to_vec(response).expect("serialisable");
+    out.push(b'\n');
+    out
+}
+
+async fn send(write: &mut OwnedWriteHalf, response: &Response) -> std::io::Result<()> {
+    write.write_all(&line(response)).await
+}
+
+/// Passes every event on as it comes, until the client writes or hangs up (or the engine
+/// stops). Events a slow reader missed are said as a `lagged` error line, then it goes on.
+async fn events(
+    engine: &EngineHandle,
+    read: &mut BufReader<OwnedReadHalf>,
+    write: &mut OwnedWriteHalf,
+) -> std::io::Result<()> {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut events = engine.subscribe();
+    let stop = engine.stopped();
+    loop {
+        let response = tokio::select! {
+            _ = stop.cancelled() => return Ok(()),
+            _ = next_line(read, None) => return Ok(()),
+            event = events.recv() => match event {
+                Ok(event) => Response::Event(event),
+                Err(RecvError::Lagged(n)) => Response::Error((&Error::System(format!("{n} events were missed (the reader was slow)"))).into()),
+                Err(RecvError::Closed) => return Ok(()),
+            },
+        };
+        send(write, &response).await?;
+    }
+}
+
+/// Runs a login, passing its prompts on as they come; returns the final answer.
+async fn login(
+    engine: &EngineHandle,
+    name: &str,
+    read: &mut BufReader<OwnedReadHalf>,
+    write: &mut OwnedWriteHalf,
+) -> std::io::Result<Response> {
+    let cancel = CancellationToken::new();
+    let (prompts, mut prompted) = tokio::sync::mpsc::unbounded_channel();
+    let prompt = move |p| {
+        prompts
+            .send(p)
+            .map_err(|_| "the client has gone".to_string())
+    };
+    let run = engine.login(name, prompt, cancel.clone(), LOGIN_TIMEOUT);
+    tokio::pin!(run);
+    let result = loop {
+        tokio::select! {
+            biased;
+            Some(p) = prompted.recv() => send(write, &Response::LoginPrompt(p)).await?,
+            result = &mut run => break result,
+            // The client wrote or hung up: the person gave up.
+            _ = next_line(read, None), if !cancel.is_cancelled() => cancel.cancel(),
+        }
+    };
+    while let Ok(p) = prompted.try_recv() {
+        send(write, &Response::LoginPrompt(p)).await?;
+    }
+    Ok(match result {
+        Ok(()) => Response::Done,
+        Err(e) => Response::Error((&e).into()),
+    })
+}
