@@ -143,7 +143,10 @@ impl GrantConfig {
             GrantConfig::AuthorizationCode(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
             GrantConfig::DeviceCode(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
             GrantConfig::TokenExchange(c) => c.revocation_url.as_ref().map(|u| (u, c.client())),
-            GrantConfig::Password(c) => c.revocation_url.as_ref().zip(c.client()),
+            GrantConfig::Password(c) => c
+                .revocation_url
+                .as_ref()
+                .map(|u| (u, c.client_or_anonymous())),
             _ => None,
         }
     }

@@ -24,8 +24,7 @@ super::client_auth::client_config! {
         pub login_url: Option<Url>,
         pub client_id: Option<String>,
         pub client_secret: Option<Secret>,
-        /// RFC 7009 revocation endpoint (needs `client_id`): tokens are revoked there when the
-        /// account is removed.
+        /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
         pub revocation_url: Option<Url>,
         pub username: String,
         pub password: Secret,
@@ -91,9 +90,6 @@ fn password_field() -> String {
 
 impl Config {
     pub fn check(&self) -> std::result::Result<(), String> {
-        if self.revocation_url.is_some() && self.client_id.is_none() {
-            return Err("revocation_url needs the client_id the tokens were issued to".into());
-        }
         match (&self.token_url, &self.login_url, &self.refresh) {
             (Some(_), None, None) | (None, Some(_), _) => Ok(()),
             (Some(_), None, Some(_)) => Err(
@@ -102,6 +98,19 @@ impl Config {
             ),
             _ => Err("give exactly one of token_url (OAuth password grant) or login_url".into()),
         }
+    }
+
+    /// The client, or none at all (a password grant a server takes without a client ID).
+    pub fn client_or_anonymous(&self) -> ClientAuth<'_> {
+        self.client().unwrap_or(ClientAuth {
+            client_id: "",
+            client_secret: None,
+            method: Some(AuthMethod::None),
+            key: Default::default(),
+            dpop: false,
+            dpop_key: None,
+            tls: Default::default(),
+        })
     }
 
     pub fn client(&self) -> Option<ClientAuth<'_>> {
@@ -120,15 +129,7 @@ impl Config {
 pub async fn renew(ctx: Context<'_>, c: &Config, held: Option<&Secret>) -> Result<TokenSet> {
     if let Some(rt) = held {
         let refreshed = if let Some(token_url) = &c.token_url {
-            let client = c.client().unwrap_or(ClientAuth {
-                client_id: "",
-                client_secret: None,
-                method: Some(AuthMethod::None),
-                key: Default::default(),
-                dpop: false,
-                dpop_key: None,
-                tls: Default::default(),
-            });
+            let client = c.client_or_anonymous();
             Some(super::refresh_token::refresh(ctx, token_url, &client, rt, None).await)
         } else if let Some(refresh) = &c.refresh {
             let response = refresh.response.as_ref().unwrap_or(&c.response);
