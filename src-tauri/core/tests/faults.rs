@@ -60,7 +60,15 @@ enum Fault {
     /// The server is fine; the client certificate the account presents has expired since its
     /// last refresh.
     ExpiredClientCertificate,
+    /// `invalid_client` whose `error_description` echoes the client secret and the refresh
+    /// token it received, with an escape sequence, a line break, markup and 5,000 characters.
+    EchoesSecret,
+    /// A rotation whose access token holds a line break and a header (`at\r\nX-Injected: 1`).
+    TokenWithLineBreak,
 }
+
+/// The client secret of the account the [`Fault::EchoesSecret`] server echoes.
+const ECHOED_SECRET: &str = "the-client-secret-9f3a";
 
 /// What the token server knows: the refresh-token family, as a strict server keeps it.
 #[derive(Default)]
@@ -340,6 +348,22 @@ fn answer(
             h.push(("dpop-nonce", fresh));
             return (s, h, b);
         }
+        Fault::EchoesSecret => {
+            let given = |key: &str| {
+                let v = form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+                v.unwrap_or_default().to_string()
+            };
+            let description = format!(
+                "client_secret {} is wrong for refresh_token {}\u{1b}[2J\n<b>Urgent</b> <a href=\"smb://evil/share\">log in again</a> {}",
+                given("client_secret"),
+                given("refresh_token"),
+                "x".repeat(5000)
+            );
+            return json(
+                401,
+                serde_json::json!({"error": "invalid_client", "error_description": description}),
+            );
+        }
         Fault::Redirect => {
             let (s, mut h, b) = text(302, "text/plain", "");
             h.push(("location", "/elsewhere".into()));
@@ -375,7 +399,10 @@ fn answer(
     let next = format!("rt-{}-{}", f.issued, fastrand::u64(..));
     let retired = std::mem::replace(&mut f.current, next.clone());
     f.retired.insert(retired.clone());
-    let access = format!("at-{}-{}", f.issued, fastrand::u64(..));
+    let mut access = format!("at-{}-{}", f.issued, fastrand::u64(..));
+    if fault == Fault::TokenWithLineBreak {
+        access.push_str("\r\nX-Injected: 1");
+    }
     let returned = if fault == Fault::RefreshTokenReplayed {
         retired
     } else {
@@ -674,6 +701,20 @@ const CASES: &[Case] = &[
         false,
         0,
     ),
+    case(
+        Fault::EchoesSecret,
+        "401 echoing the client secret and refresh token (+ESC, markup, 5,000 chars)",
+        Some("invalid_client"),
+        true,
+        0,
+    ),
+    case(
+        Fault::TokenWithLineBreak,
+        "an access token with CR/LF and a header in it (and a rotated refresh token)",
+        Some("invalid_response"),
+        false,
+        0,
+    ),
 ];
 
 /// A case whose refresh-token family the server revoked: `invalid_grant`, a login needed, the
@@ -720,6 +761,39 @@ async fn check_family_lost(
         )
     });
     (line, failure)
+}
+
+/// What a server's echo left where it must not be: the secret or the refresh token in the
+/// account's error, its history, or the database's bytes (file and WAL); control characters,
+/// or more than a message's length, in what a person is shown.
+fn echo_problems(
+    home: &std::path::Path,
+    view: &tokentray_core::AccountView,
+    history: &tokentray_core::store::HistoryEntry,
+    server: &Server,
+) -> Vec<String> {
+    let current = server.family.lock().unwrap().current.clone();
+    let shown = view.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+    let stored = history.error_message.clone().unwrap_or_default();
+    let mut problems = vec![];
+    for (where_, text) in [("the account's error", &shown), ("the history", &stored)] {
+        if text.contains(ECHOED_SECRET) || text.contains(&current) {
+            problems.push(format!("{where_} holds a secret: {text}"));
+        }
+        if !text.contains("[redacted]") {
+            problems.push(format!("{where_} says nothing was redacted: {text}"));
+        }
+        if text.chars().any(char::is_control) || text.chars().count() > 1_100 {
+            problems.push(format!("{where_} is not safe to show: {text:?}"));
+        }
+    }
+    for file in ["tokentray.db", "tokentray.db-wal"] {
+        let bytes = std::fs::read(home.join(file)).unwrap_or_default();
+        if bytes.windows(ECHOED_SECRET.len()).any(|w| w == ECHOED_SECRET.as_bytes()) {
+            problems.push(format!("{file} holds the client secret in plaintext"));
+        }
+    }
+    problems
 }
 
 fn tls() -> (TlsAcceptor, reqwest::Certificate, String) {
@@ -780,6 +854,9 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
         let certificate = home.with_extension(format!("{name}.pem"));
         let extra = match c.fault {
             Fault::DpopNonce | Fault::DpopNonceEveryTime => "dpop = true\n".to_string(),
+            Fault::EchoesSecret => format!(
+                "client_secret = \"{ECHOED_SECRET}\"\nauth_method = \"client_secret_post\"\n"
+            ),
             Fault::ExpiredClientCertificate => {
                 let (cert, key) = client_certificate(1);
                 std::fs::write(&certificate, cert).unwrap();
@@ -847,6 +924,10 @@ async fn every_fault_gives_a_clear_code_keeps_the_old_token_and_loses_no_refresh
                     c.retry_at_least
                 )),
             _ => {}
+        }
+
+        if c.fault == Fault::EchoesSecret {
+            problems.extend(echo_problems(&home, &view, &history[0], &server));
         }
 
         // The server behaves again: the next refresh presents the refresh token it issued last.
