@@ -41,7 +41,12 @@ fn raw(home: &Path, line: &str) -> Vec<serde_json::Value> {
 /// The CPU time (user + system) a process has used so far.
 fn cpu(pid: u32) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
     Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
 }
@@ -54,7 +59,8 @@ fn rss_kb(pid: u32) -> u64 {
 
 /// Whether the engine closed this connection (after, perhaps, a line saying why).
 fn closed(s: &mut UnixStream) -> bool {
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let mut buf = [0u8; 4096];
     loop {
         match s.read(&mut buf) {
@@ -76,10 +82,18 @@ fn assert_no_panic(out: &std::process::Output) {
 fn absurd_numbers_are_refused_by_name_and_every_account_goes_on() {
     let home = home("numbers");
     let _daemon = Daemon::start(&home);
-    for flag in ["99999999999999s", "18446744073709551615d", "18446744073709551616"] {
+    for flag in [
+        "99999999999999s",
+        "18446744073709551615d",
+        "18446744073709551616",
+    ] {
         let out = run(&home, &["token", "a", "--min-valid", flag]);
         assert_no_panic(&out);
-        assert_eq!(out.status.code(), Some(2), "--min-valid {flag}: a usage error");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "--min-valid {flag}: a usage error"
+        );
         assert!(out.stdout.is_empty());
     }
     let out = run(&home, &["token", "a", "--min-valid", "400d"]);
@@ -91,7 +105,10 @@ fn absurd_numbers_are_refused_by_name_and_every_account_goes_on() {
     );
     assert_eq!(answers[1]["code"], "bad_request", "{answers:?}");
     let said = answers[1]["message"].as_str().unwrap();
-    assert!(said.contains("min_valid_secs") && said.contains("366 days"), "{said}");
+    assert!(
+        said.contains("min_valid_secs") && said.contains("366 days"),
+        "{said}"
+    );
     let answers = raw(&home, r#"{"op":"history","name":"a","limit":-1}"#);
     assert_eq!(answers[1]["code"], "bad_request", "{answers:?}");
     // Nothing was poisoned: every account, every command, as before.
@@ -121,7 +138,11 @@ fn idle_huge_and_too_many_connections_cannot_hold_the_engine() {
     let mut answer = String::new();
     let _ = endless.read_to_string(&mut answer);
     assert!(answer.contains("longer than 8 MiB"), "{answer}");
-    assert!(rss_kb(pid) < 150_000, "the engine grew to {} kB", rss_kb(pid));
+    assert!(
+        rss_kb(pid) < 150_000,
+        "the engine grew to {} kB",
+        rss_kb(pid)
+    );
     // One process opens 100 connections and says nothing: 32 are served, the others hear
     // engine_busy and are closed at once.
     let mut idle: Vec<UnixStream> = (0..100)
@@ -133,13 +154,20 @@ fn idle_huge_and_too_many_connections_cannot_hold_the_engine() {
     // Another caller is answered at once meanwhile.
     let started = Instant::now();
     assert_eq!(stdout(&run(&home, &["token", "a"])).trim(), "token-of-a");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
     // The idle ones are closed within 10 s of saying nothing.
     std::thread::sleep(Duration::from_secs(11));
     assert!(idle.iter_mut().all(closed), "idle connections still held");
     let log = std::fs::read_to_string(&daemon.log).unwrap();
     let busy = log.matches("connections are open").count();
-    assert!((1..=3).contains(&busy), "{busy} lines about refused connections");
+    assert!(
+        (1..=3).contains(&busy),
+        "{busy} lines about refused connections"
+    );
 }
 
 #[test]
@@ -178,9 +206,17 @@ fn a_full_descriptor_table_neither_spins_the_engine_nor_floods_its_log() {
     let spent = cpu(child.id()) - before;
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "token-of-a", "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "token-of-a",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(waited < Duration::from_secs(20), "{waited:?}");
-    assert!(spent < Duration::from_secs(1), "the engine used {spent:?} of CPU in {waited:?}");
+    assert!(
+        spent < Duration::from_secs(1),
+        "the engine used {spent:?} of CPU in {waited:?}"
+    );
     let log = std::fs::read_to_string(&log).unwrap();
     let lines = log.matches("socket accept").count();
     assert!(log.len() < 200_000, "{} bytes of log", log.len());
@@ -203,10 +239,19 @@ fn a_frozen_engine_makes_every_script_and_tool_give_up_in_time() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
         let started = Instant::now();
         let out = child.wait_with_output().unwrap();
-        assert!(started.elapsed() < Duration::from_secs(6), "{args:?} took {:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{args:?} took {:?}",
+            started.elapsed()
+        );
         out
     };
     let out = ask(&["token", "a"], "");
@@ -216,7 +261,10 @@ fn a_frozen_engine_makes_every_script_and_tool_give_up_in_time() {
     assert_eq!(ask(&["env", "a"], "").status.code(), Some(7));
     assert_eq!(ask(&["kubectl-credential", "a"], "").status.code(), Some(7));
     // git goes on to its other helpers (or asks the person): no credential, exit 0.
-    let git = ask(&["git-credential", "get"], "protocol=https\nhost=git.example.com\n\n");
+    let git = ask(
+        &["git-credential", "get"],
+        "protocol=https\nhost=git.example.com\n\n",
+    );
     assert_eq!((git.status.code(), git.stdout.len()), (Some(0), 0));
     // Docker's own "not found".
     let docker = ask(&["docker-credential", "get"], "registry.example.com\n");
@@ -228,7 +276,10 @@ fn a_frozen_engine_makes_every_script_and_tool_give_up_in_time() {
     assert_eq!(out.status.code(), Some(7));
     assert!(started.elapsed() < Duration::from_secs(4));
     Command::new("kill").args(["-CONT", &pid]).status().unwrap();
-    assert_eq!(stdout(&run(&home, &["token", "b", "--timeout", "0"])).trim(), "token-of-b");
+    assert_eq!(
+        stdout(&run(&home, &["token", "b", "--timeout", "0"])).trim(),
+        "token-of-b"
+    );
 }
 
 #[test]
@@ -243,24 +294,43 @@ fn hostile_names_are_refused_where_they_enter() {
         (&format!("\"{}\"", "n".repeat(1000)), "1000 characters"),
     ] {
         let file = home.join("import.toml");
-        std::fs::write(&file, format!("[[account]]\nname = {name}\ngrant = \"static\"\ntoken = \"t\"\n")).unwrap();
+        std::fs::write(
+            &file,
+            format!("[[account]]\nname = {name}\ngrant = \"static\"\ntoken = \"t\"\n"),
+        )
+        .unwrap();
         let out = run(&home, &["import", file.to_str().unwrap()]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{why}: {stderr}");
-        assert!(stderr.contains("account name") && stderr.contains("nothing was imported"), "{why}: {stderr}");
+        assert!(
+            stderr.contains("account name") && stderr.contains("nothing was imported"),
+            "{why}: {stderr}"
+        );
         // One line, no raw control character reaches the terminal.
         assert_eq!(stderr.trim_end().lines().count(), 1, "{why}: {stderr:?}");
-        assert!(!stderr.contains('\u{1b}') && !stderr.contains('\u{202e}') && !stderr.contains('\0'), "{why}");
+        assert!(
+            !stderr.contains('\u{1b}') && !stderr.contains('\u{202e}') && !stderr.contains('\0'),
+            "{why}"
+        );
     }
     let listed = stdout(&run(&home, &["list"]));
-    assert_eq!(listed.lines().count(), 3, "a header and the two accounts: {listed}");
+    assert_eq!(
+        listed.lines().count(),
+        3,
+        "a header and the two accounts: {listed}"
+    );
 }
 
 #[test]
 fn a_closed_pipe_ends_quietly_and_exec_exits_as_a_shell_does() {
     let home = home("pipes");
     let _daemon = Daemon::start(&home);
-    for args in [&["list"][..], &["export"], &["history", "a"], &["completions", "bash"]] {
+    for args in [
+        &["list"][..],
+        &["export"],
+        &["history", "a"],
+        &["completions", "bash"],
+    ] {
         let mut child = tokentray(&home)
             .args(args)
             .stdout(Stdio::piped())
@@ -271,31 +341,58 @@ fn a_closed_pipe_ends_quietly_and_exec_exits_as_a_shell_does() {
         drop(child.stdout.take());
         let out = child.wait_with_output().unwrap();
         assert_no_panic(&out);
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let exec = |command: &[&str]| {
         let mut args = vec!["exec", "a", "--"];
         args.extend(command);
         run(&home, &args).status.code()
     };
-    assert_eq!(exec(&["/nonexistent/program"]), Some(127), "no such program");
+    assert_eq!(
+        exec(&["/nonexistent/program"]),
+        Some(127),
+        "no such program"
+    );
     let not_executable = home.join("profile.toml");
-    assert_eq!(exec(&[not_executable.to_str().unwrap()]), Some(126), "cannot run");
-    assert_eq!(exec(&["sh", "-c", "kill -TERM $$"]), Some(128 + 15), "killed by SIGTERM");
+    assert_eq!(
+        exec(&[not_executable.to_str().unwrap()]),
+        Some(126),
+        "cannot run"
+    );
+    assert_eq!(
+        exec(&["sh", "-c", "kill -TERM $$"]),
+        Some(128 + 15),
+        "killed by SIGTERM"
+    );
     assert_eq!(exec(&["sh", "-c", "exit 3"]), Some(3));
 }
 
 #[test]
 fn another_users_data_directory_is_refused() {
-    let root = Command::new("id").arg("-u").output().map(|o| o.stdout == b"0\n");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout == b"0\n");
     if !root.unwrap_or(false) {
         eprintln!("skipped: only root can hand a directory to another user");
         return;
     }
     let home = home("owner");
-    Command::new("chown").args(["-R", "65534:65534"]).arg(&home).status().unwrap();
+    Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(&home)
+        .status()
+        .unwrap();
     let out = tokentray(&home).arg("daemon").output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && stderr.contains("belongs to another user"), "{stderr}");
+    assert!(
+        !out.status.success() && stderr.contains("belongs to another user"),
+        "{stderr}"
+    );
     assert!(!home.join("engine.sock").exists());
 }

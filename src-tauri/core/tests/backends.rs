@@ -28,7 +28,11 @@ impl Target {
     async fn open(&self, key: KeySource) -> tokentray_core::Result<Store> {
         match self {
             Target::Sqlite(dir) => Store::open(dir, key).await,
-            Target::Postgres(url) => Store::open_url(url, key).await,
+            // A team made once (`team init`), then opened (`join`, every engine's start).
+            Target::Postgres(url) => match tokentray_core::store::team_exists(url).await? {
+                true => Store::open_url(url, key).await,
+                false => Store::create_team(url, key).await,
+            },
         }
     }
 
@@ -317,6 +321,21 @@ async fn an_engine_on_postgres_keeps_its_tokens_across_restarts() {
             format!("[[account]]\nname = \"a\"\ngrant = \"client_credentials\"\ntoken_url = \"{}\"\nclient_id = \"cc-basic\"\nclient_secret = \"cc-basic-secret\"\n", idp.token_url()),
         )
         .unwrap();
+        // No team in the database yet: the engine says how to make one, and makes no vault.
+        let refused = EngineHandle::open(&home, pass("team"), clock())
+            .await
+            .err()
+            .unwrap();
+        assert!(
+            refused.to_string().contains("tokentray team init"),
+            "{refused}"
+        );
+        assert!(!tokentray_core::store::team_exists(url).await.unwrap());
+        Store::create_team(url, pass("team"))
+            .await
+            .unwrap()
+            .close()
+            .await;
         let engine = EngineHandle::open(&home, pass("team"), clock())
             .await
             .unwrap();
@@ -344,7 +363,7 @@ async fn a_lease_has_one_holder_and_a_stale_holder_is_fenced_off() {
         let Target::Postgres(url) = &target else {
             continue;
         };
-        let a = Store::open_url(url, pass("team")).await.unwrap();
+        let a = Store::create_team(url, pass("team")).await.unwrap();
         let b = Store::open_url(url, pass("team")).await.unwrap();
         assert!(a.is_team() && b.is_team());
         let profile =
@@ -435,7 +454,7 @@ async fn a_token_written_by_one_engine_is_announced_to_the_others() {
         let Target::Postgres(url) = &target else {
             continue;
         };
-        let a = Store::open_url(url, pass("team")).await.unwrap();
+        let a = Store::create_team(url, pass("team")).await.unwrap();
         let b = Store::open_url(url, pass("team")).await.unwrap();
         let mut heard = b.listen().await.unwrap();
         let profile =
@@ -460,4 +479,82 @@ async fn a_token_written_by_one_engine_is_announced_to_the_others() {
         assert_eq!(engines.len(), 1);
         assert_eq!((engines[0].id.as_str(), engines[0].leases), ("engine-a", 0));
     }
+}
+
+#[tokio::test]
+async fn engines_started_together_on_an_empty_database_never_split_the_vault() {
+    for (_, target) in targets("first").await {
+        let Target::Postgres(url) = &target else {
+            continue;
+        };
+        // Three engines at once, no team made: all three refuse, none makes a vault.
+        let open = |create: bool| {
+            let url = url.clone();
+            async move {
+                match create {
+                    true => Store::create_team(&url, pass("team")).await,
+                    false => Store::open_url(&url, pass("team")).await,
+                }
+            }
+        };
+        let starts = (0..3).map(|_| open(false));
+        for started in futures_all(starts).await {
+            let refused = started
+                .err()
+                .expect("an engine opened a database with no team");
+            assert!(refused.to_string().contains("team init"), "{refused}");
+        }
+        assert!(!tokentray_core::store::team_exists(url).await.unwrap());
+        // Three `team init` at once: one makes the vault, the others are told to join it.
+        let inits = (0..3).map(|_| open(true));
+        let made: Vec<_> = futures_all(inits).await;
+        let ok = made.iter().filter(|m| m.is_ok()).count();
+        assert_eq!(
+            ok,
+            1,
+            "{:?}",
+            made.iter()
+                .map(|m| m.as_ref().err().map(|e| e.to_string()))
+                .collect::<Vec<_>>()
+        );
+        for m in &made {
+            if let Err(e) = m {
+                assert!(e.to_string().contains("team join"), "{e}");
+            }
+        }
+        // Then three engines at once: one vault, each opens what another sealed.
+        let opened: Vec<Store> = futures_all((0..3).map(|_| open(false)))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        let profile = Profile::parse(
+            "[[account]]\nname = \"svc\"\ngrant = \"static\"\ntoken = \"sealed-by-one\"\n",
+        )
+        .unwrap();
+        opened[0]
+            .put_account(&profile.account[0], "user", None, Utc::now())
+            .await
+            .unwrap();
+        for store in &opened {
+            let stored = store.account("svc").await.unwrap().unwrap();
+            let config = stored
+                .config
+                .expect("the secret opens with the team's one key");
+            assert_eq!(config.secrets["token"].expose(), "sealed-by-one");
+            store.close().await;
+        }
+    }
+}
+
+/// Runs the futures at once; their results in order.
+async fn futures_all<T: Send + 'static>(
+    futures: impl Iterator<Item = impl std::future::Future<Output = T> + Send + 'static>,
+) -> Vec<T> {
+    let tasks: Vec<_> = futures.map(tokio::spawn).collect();
+    let mut out = vec![];
+    for task in tasks {
+        out.push(task.await.unwrap());
+    }
+    out
 }

@@ -773,7 +773,11 @@ fn echo_problems(
     server: &Server,
 ) -> Vec<String> {
     let current = server.family.lock().unwrap().current.clone();
-    let shown = view.error.as_ref().map(|e| e.message.clone()).unwrap_or_default();
+    let shown = view
+        .error
+        .as_ref()
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
     let stored = history.error_message.clone().unwrap_or_default();
     let mut problems = vec![];
     for (where_, text) in [("the account's error", &shown), ("the history", &stored)] {
@@ -789,7 +793,10 @@ fn echo_problems(
     }
     for file in ["tokentray.db", "tokentray.db-wal"] {
         let bytes = std::fs::read(home.join(file)).unwrap_or_default();
-        if bytes.windows(ECHOED_SECRET.len()).any(|w| w == ECHOED_SECRET.as_bytes()) {
+        if bytes
+            .windows(ECHOED_SECRET.len())
+            .any(|w| w == ECHOED_SECRET.as_bytes())
+        {
             problems.push(format!("{file} holds the client secret in plaintext"));
         }
     }

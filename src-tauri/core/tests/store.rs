@@ -7,7 +7,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use support::{clock, custom_api, Idp};
 use tokentray_core::vault::{KeySource, MemoryKeyStore};
-use tokentray_core::{EngineHandle, Secret};
+use tokentray_core::{EngineHandle, Profile, Secret};
 
 fn temp_home(tag: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("tokentray-store-{tag}-{}", std::process::id()));
@@ -348,4 +348,95 @@ async fn a_full_disk_keeps_serving_the_new_token_and_a_read_only_one_is_a_clear_
         err.to_string().contains(&home.display().to_string()),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn names_stored_before_the_rule_are_renamed_and_reachable_again() {
+    let home = temp_home("names");
+    let pasted = |name: &str| {
+        Profile::parse(&format!(
+            "[[account]]\nname = \"{name}\"\ngrant = \"static\"\ntoken = \"token-{name}\"\n"
+        ))
+        .unwrap()
+        .account
+        .remove(0)
+    };
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    for name in ["one", "two"] {
+        engine.put_account(pasted(name)).await.unwrap();
+    }
+    let exchange = Profile::parse("[[account]]\nname = \"subject\"\ngrant = \"static\"\ntoken = \"token-subject\"\n[[account]]\nname = \"exchange\"\ngrant = \"token_exchange\"\ntoken_url = \"https://idp.example/token\"\nclient_id = \"c\"\nclient_secret = \"s\"\nsubject_account = \"subject\"\n").unwrap();
+    for account in exchange.account {
+        engine.put_account(account).await.unwrap();
+    }
+    // A hand-written name refused today, as an older version stored them.
+    let mut spaced = pasted("x");
+    spaced.name = "a b".into();
+    assert_eq!(
+        engine.put_account(spaced).await.unwrap_err().code(),
+        "invalid_config"
+    );
+    engine.close().await;
+    drop(engine);
+    let db = format!("sqlite://{}", home.join("tokentray.db").display());
+    for (from, to) in [
+        ("one", "evil\nX  static  ok"),
+        ("two", "a\0b"),
+        ("subject", "\u{202e}gnp.exe"),
+    ] {
+        let pool = sqlx_pool(&db).await;
+        sqlx::query("UPDATE accounts SET name = $1 WHERE name = $2")
+            .bind(to)
+            .bind(from)
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+    let pool = sqlx_pool(&db).await;
+    sqlx::query("UPDATE accounts SET settings = json_set(settings, '$.subject_account', $1) WHERE name = 'exchange'")
+        .bind("\u{202e}gnp.exe")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    let names: Vec<String> = engine.list().into_iter().map(|a| a.name).collect();
+    assert_eq!(
+        names,
+        ["a-b", "a-gnp.exe", "evil-X--static--ok", "exchange"]
+    );
+    for name in &names {
+        tokentray_core::text::check_name(name).unwrap();
+    }
+    // Each rename is said, and the accounts are whole: tokens, and a subject that follows.
+    let said: Vec<&str> = engine
+        .problems()
+        .iter()
+        .map(|p| p.message.as_str())
+        .collect();
+    assert_eq!(said.len(), 3, "{said:?}");
+    assert!(
+        said.iter()
+            .all(|m| m.contains("was renamed to") && !m.contains('\n') && !m.contains('\0')),
+        "{said:?}"
+    );
+    assert_eq!(
+        engine
+            .get_token("evil-X--static--ok")
+            .await
+            .unwrap()
+            .expose(),
+        "token-one"
+    );
+    assert_eq!(engine.get_token("a-b").await.unwrap().expose(), "token-two");
+    let detail = engine.detail("exchange").await.unwrap();
+    assert_eq!(detail.settings["subject_account"], "a-gnp.exe");
+    engine.remove_account("a-b").await.unwrap();
+    assert_eq!(engine.list().len(), 3);
 }

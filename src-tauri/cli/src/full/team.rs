@@ -38,7 +38,7 @@ pub async fn run(action: Team, now: chrono::DateTime<chrono::Utc>) -> Result<()>
                     redacted(&database_url)
                 ))));
             }
-            Store::open_url(&database_url, key)
+            Store::create_team(&database_url, key)
                 .await
                 .map_err(view)?
                 .close()

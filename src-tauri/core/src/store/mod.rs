@@ -180,13 +180,25 @@ impl Store {
             .map_err(|()| Error::Storage(format!("{}: not an absolute path", path.display())))?;
         // `rwc`: created if missing.
         let url = format!("sqlite://{}?mode=rwc", url.path());
-        let store = Store::connect(&url, path.to_path_buf(), Backend::Sqlite, key).await?;
+        let store = Store::connect(&url, path.to_path_buf(), Backend::Sqlite, key, true).await?;
         restrict_permissions(path);
         Ok(store)
     }
 
-    /// The store at a database URL: `postgres://…` (team mode) or `sqlite://…`.
+    /// The store at a database URL: `postgres://…` (team mode: the team must have been made
+    /// with [`Store::create_team`]) or `sqlite://…`.
     pub async fn open_url(url: &str, key: KeySource) -> Result<Store> {
+        Store::open_url_to(url, key, false).await
+    }
+
+    /// Makes a team in an empty PostgreSQL database (`tokentray team init`): its schema and
+    /// its vault, sealed with the passphrase the team shares. Engines only ever open a team
+    /// that exists: three started at once on an empty database once made three vaults.
+    pub async fn create_team(url: &str, key: KeySource) -> Result<Store> {
+        Store::open_url_to(url, key, true).await
+    }
+
+    async fn open_url_to(url: &str, key: KeySource, create: bool) -> Result<Store> {
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // Every engine of the team must open the same vault: a key in one machine's
             // keyring would lock the others out.
@@ -202,16 +214,39 @@ impl Store {
                 redacted(url)
             )));
         };
-        Store::connect(url, PathBuf::from(redacted(url)), backend, key).await
+        let create = create || backend == Backend::Sqlite;
+        Store::connect(url, PathBuf::from(redacted(url)), backend, key, create).await
     }
 
-    async fn connect(url: &str, path: PathBuf, backend: Backend, key: KeySource) -> Result<Store> {
+    /// `create`: the vault may be made here (a new SQLite file, `team init`); else one must
+    /// exist already.
+    async fn connect(
+        url: &str,
+        path: PathBuf,
+        backend: Backend,
+        key: KeySource,
+        create: bool,
+    ) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let err = db_error(&path);
         // One connection first, so that a database that cannot be used (a damaged file, a
         // refused login) says so at once instead of the pool retrying until it times out.
         let mut first = sqlx::AnyConnection::connect(url).await.map_err(&err)?;
         prepare(&mut first, backend).await.map_err(&err)?;
+        if !create {
+            // Before any migration the table is missing: no team.
+            let check: std::result::Result<Option<Vec<u8>>, _> =
+                sqlx::query_scalar("SELECT value FROM vault_meta WHERE key = 'check'")
+                    .fetch_optional(&mut first)
+                    .await;
+            if !matches!(check, Ok(Some(_))) {
+                let _ = first.close().await;
+                return Err(Error::InvalidConfig(format!(
+                    "{} holds no team yet: run `tokentray team init` once, then `tokentray team join` on the other machines",
+                    path.display()
+                )));
+            }
+        }
         let _ = first.close().await;
         // A team's database that is away must say so soon: a caller waiting for a token is
         // told `team_unreachable` (and served a still-valid one) rather than kept waiting.
@@ -255,12 +290,19 @@ impl Store {
         .map_err(|e| Error::Storage(e.to_string()))?;
         let vault = match unlocked {
             Ok(opened) => {
-                if let Some(kdf) = &opened.new_kdf {
-                    let kdf = serde_json::to_vec(kdf).expect("serialisable");
-                    put_meta(&pool, "kdf", &kdf).await.map_err(&err)?;
-                }
-                if let Some(check) = &opened.new_check {
-                    put_meta(&pool, "check", check).await.map_err(&err)?;
+                let kdf = opened
+                    .new_kdf
+                    .as_ref()
+                    .map(|k| serde_json::to_vec(k).expect("serialisable"));
+                let made = [
+                    ("kdf", kdf.as_deref()),
+                    ("check", opened.new_check.as_deref()),
+                ];
+                if !first_meta(&pool, &made).await.map_err(&err)? {
+                    return Err(Error::InvalidConfig(format!(
+                        "another Tokentray made the vault of {} at the same moment: its passphrase opens it (`tokentray team join`)",
+                        path.display()
+                    )));
                 }
                 tracing::info!(vault = %opened.vault.source, db = %path.display(), "store opened");
                 Ok(opened.vault)
@@ -405,13 +447,35 @@ async fn meta(pool: &AnyPool, key: &str) -> std::result::Result<Option<Vec<u8>>,
         .await
 }
 
-async fn put_meta(pool: &AnyPool, key: &str, value: &[u8]) -> std::result::Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO vault_meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = $2")
-        .bind(key)
-        .bind(value)
-        .execute(pool)
-        .await
-        .map(drop)
+/// Writes a new vault's records in one transaction, unless they are there already (another
+/// engine made the vault a moment before): `false` then, and nothing of ours is written.
+async fn first_meta(
+    pool: &AnyPool,
+    records: &[(&str, Option<&[u8]>)],
+) -> std::result::Result<bool, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let mut ours = true;
+    for (key, value) in records {
+        let Some(value) = value else { continue };
+        sqlx::query(
+            "INSERT INTO vault_meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO NOTHING",
+        )
+        .bind(*key)
+        .bind(*value)
+        .execute(&mut *tx)
+        .await?;
+        let held: Option<Vec<u8>> =
+            sqlx::query_scalar("SELECT value FROM vault_meta WHERE key = $1")
+                .bind(*key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        ours &= held.as_deref() == Some(*value);
+    }
+    match ours {
+        true => tx.commit().await?,
+        false => tx.rollback().await?,
+    }
+    Ok(ours)
 }
 
 /// The database and its WAL are the user's alone (0600).
