@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fuzz targets at length (src-tauri/core/tests/fuzz.rs): SECONDS each (600 by default; CI
-# runs 30), release build, the three targets side by side. Prints inputs tried per target.
+# runs 30), release build, the five targets side by side (token responses, JWTs, profiles,
+# socket requests, profile numbers). Prints inputs tried per target.
 #   bash tests/bench/fuzz.sh [SECONDS=600]
 set -euo pipefail
 cd "$(dirname "$0")/../.."

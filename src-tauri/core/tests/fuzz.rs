@@ -1,5 +1,7 @@
 //! Fuzzing what strangers' bytes reach: the token-response parser and error classifier, the
-//! JWT decoder, and the profile/import reader. Inputs are the seed corpus in
+//! JWT decoder, the profile/import reader, the socket's requests (answered by a real engine,
+//! which must answer the next caller and never panic) and every number a profile may set
+//! (the engine then run with it at the ends of time). Inputs are the seed corpus in
 //! `tests/fuzz/corpus/<target>/` (real-world shapes) mutated by proptest (bit flips, cuts,
 //! splices, JSON and TOML tokens dropped in), plus plain random bytes. Each target runs for
 //! TOKENTRAY_FUZZ_SECS seconds (30 by default, as CI runs it; `tests/bench/fuzz.sh` runs 600)
@@ -340,5 +342,198 @@ fn profiles_and_imports() {
                 Ok(false)
             }
         }
+    });
+}
+
+/// An engine in memory whose tokens come from no server (the fuzzed requests may name any
+/// URL): two pasted accounts and a client whose every renewal is a fresh 30 s token.
+fn quiet_engine(clock: tokentray_core::clock::FakeClock) -> tokentray_core::EngineHandle {
+    use std::future::Future;
+    use std::pin::Pin;
+    use tokentray_core::engine::Renew;
+    struct Quiet(tokentray_core::clock::FakeClock);
+    impl Renew for Quiet {
+        fn renew<'a>(
+            &'a self,
+            _: &'a tokentray_core::GrantConfig,
+            _: Option<&'a token::TokenSet>,
+            _: Option<tokentray_core::Secret>,
+        ) -> Pin<Box<dyn Future<Output = tokentray_core::Result<token::TokenSet>> + Send + 'a>>
+        {
+            use tokentray_core::Clock;
+            let now = self.0.now();
+            Box::pin(async move {
+                Ok(token::TokenSet {
+                    access_token: tokentray_core::Secret::new("quiet"),
+                    token_type: "Bearer".into(),
+                    issued_at: now,
+                    expires_at: Some(tokentray_core::time::after(
+                        now,
+                        chrono::Duration::seconds(30),
+                    )),
+                    refresh_token: None,
+                    refresh_expires_at: None,
+                    scope: None,
+                    expiry_assumed: false,
+                })
+            })
+        }
+    }
+    let profile = Profile::parse("[[account]]\nname = \"a\"\ngrant = \"static\"\ntoken = \"token-a\"\n\n[[account]]\nname = \"b\"\ngrant = \"client_credentials\"\ntoken_url = \"https://idp.example/token\"\nclient_id = \"c\"\nclient_secret = \"s\"\ngit_hosts = [\"github.com\"]\n").unwrap();
+    tokentray_core::EngineHandle::with_renewer(
+        profile,
+        std::sync::Arc::new(clock.clone()),
+        std::sync::Arc::new(Quiet(clock)),
+    )
+}
+
+#[test]
+fn socket_requests() {
+    use tokentray_core::ipc::{answer, Request, Response};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let clock = tokentray_core::clock::FakeClock::new(now());
+    let engine = std::cell::RefCell::new(quiet_engine(clock.clone()));
+    let asked = std::cell::Cell::new(0u64);
+    fuzz("request", input(corpus("request")), |bytes| {
+        // A fresh engine now and then: imports and saves pile up otherwise.
+        asked.set(asked.get() + 1);
+        if asked.get() % 2_000 == 0 {
+            *engine.borrow_mut() = quiet_engine(clock.clone());
+        }
+        let Ok(request) = serde_json::from_slice::<Request>(&bytes) else {
+            return Ok(false);
+        };
+        // What reaches the network, a person or a stream is not for a fuzzer.
+        if matches!(
+            request,
+            Request::Discover { .. }
+                | Request::Test { .. }
+                | Request::Login { .. }
+                | Request::Events
+                | Request::Copy { .. }
+        ) {
+            return Ok(false);
+        }
+        let engine = engine.borrow().clone();
+        let (answered, listed) = runtime.block_on(async {
+            let answered = answer(&engine, request).await;
+            // Whatever was asked, the engine answers the next caller.
+            let listed = answer(&engine, Request::List).await;
+            (answered, listed)
+        });
+        if let Response::Error(e) = &answered {
+            prop_assert!(
+                e.code != "internal",
+                "a request panicked the engine: {}",
+                e.message
+            );
+            prop_assert!(!e.message.chars().any(char::is_control), "{:?}", e.message);
+        }
+        prop_assert!(
+            matches!(listed, Response::Accounts { .. }),
+            "list after: {}",
+            listed.kind()
+        );
+        Ok(!matches!(answered, Response::Error(_)))
+    });
+}
+
+/// Numbers where they enter from a profile (or import): every setting the schema calls a
+/// number, at the ends of its range, past them, and anywhere in i64; then the engine runs
+/// with what was accepted, at the ends of time.
+#[test]
+fn profile_numbers() {
+    use tokentray_core::schema::FieldKind;
+    let bases: &[(&str, &str)] = &[
+        ("static", "grant = \"static\"\ntoken = \"t\"\nrenew_command = [\"true\"]\n"),
+        ("client_credentials", "grant = \"client_credentials\"\ntoken_url = \"https://idp.example/token\"\nclient_id = \"c\"\nclient_secret = \"s\"\n"),
+        ("custom", "grant = \"custom\"\nsecret = \"s\"\n[account.request]\nurl = \"https://api.example/refresh\"\nsecret_in = \"bearer\"\n"),
+        ("command", "grant = \"command\"\ncommand = [\"true\"]\n"),
+    ];
+    let number = prop_oneof![
+        Just(0i64),
+        Just(1),
+        Just(-1),
+        Just(86_400),
+        Just(86_401),
+        Just(31_622_400),
+        Just(31_622_401),
+        Just(99_999_999_999_999),
+        Just(i64::MAX),
+        Just(i64::MIN),
+        any::<i64>(),
+    ];
+    let strategy = (
+        0..bases.len(),
+        prop::collection::vec(
+            (any::<prop::sample::Index>(), number.clone(), 0usize..3),
+            1..4,
+        ),
+        prop_oneof![
+            Just(now()),
+            Just(DateTime::<Utc>::MAX_UTC - chrono::Duration::days(1)),
+            Just(DateTime::<Utc>::MIN_UTC + chrono::Duration::days(1))
+        ],
+        number,
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    fuzz("numbers", strategy, |(base, settings, at, min_valid)| {
+        let (kind, base) = bases[base];
+        let schema = tokentray_core::schema::grant(tokentray_core::GrantKind::parse(kind).unwrap());
+        let numbers: Vec<_> = schema
+            .fields
+            .iter()
+            .filter(|f| {
+                matches!(f.kind, FieldKind::Number | FieldKind::Numbers) && !f.key.contains('.')
+            })
+            .collect();
+        let mut text = String::new();
+        let mut given = std::collections::BTreeMap::new();
+        for (index, value, count) in &settings {
+            let field = numbers[index.index(numbers.len())];
+            let written = match field.kind {
+                FieldKind::Numbers => format!("[{}]", vec![value.to_string(); *count].join(", ")),
+                _ => value.to_string(),
+            };
+            let listed = field.kind == FieldKind::Numbers && *count == 0;
+            given.insert(field.key.clone(), (field, *value, written, listed));
+        }
+        for (key, (_, _, written, _)) in &given {
+            text += &format!("{key} = {written}\n");
+        }
+        let profile = format!("[[account]]\nname = \"n\"\n{text}{base}");
+        let Ok(parsed) = Profile::parse(&profile) else {
+            return Ok(false);
+        };
+        // Accepted: within the range the schema states (what the window's form enforces).
+        for (field, value, _, empty_list) in given.values() {
+            let (min, max) = (
+                field.min.unwrap_or(0) as i64,
+                field.max.unwrap_or(u64::MAX) as i64,
+            );
+            let in_range = *value >= min && *value <= max;
+            prop_assert!(in_range || *empty_list, "{} = {value} accepted", field.key);
+        }
+        let clock = tokentray_core::clock::FakeClock::new(at);
+        let engine = quiet_engine(clock.clone());
+        runtime.block_on(async {
+            engine
+                .put_account(parsed.account.into_iter().next().unwrap())
+                .await
+                .unwrap();
+            let min = chrono::Duration::try_seconds(min_valid.clamp(0, 31_622_400)).unwrap();
+            let _ = engine.get_token_valid_for("n", min).await;
+            let _ = engine.list();
+            clock.advance(chrono::Duration::days(400));
+            let _ = engine.get_token("n").await;
+            let _ = engine.list();
+        });
+        Ok(true)
     });
 }
