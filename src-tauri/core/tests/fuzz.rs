@@ -400,7 +400,7 @@ fn socket_requests() {
     fuzz("request", input(corpus("request")), |bytes| {
         // A fresh engine now and then: imports and saves pile up otherwise.
         asked.set(asked.get() + 1);
-        if asked.get() % 2_000 == 0 {
+        if asked.get().is_multiple_of(2_000) {
             *engine.borrow_mut() = quiet_engine(clock.clone());
         }
         let Ok(request) = serde_json::from_slice::<Request>(&bytes) else {
