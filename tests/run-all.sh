@@ -35,7 +35,7 @@ npm --prefix ui run --silent check
 npm --prefix ui test --silent
 
 step "engine and CLI tests (real test IdP, real SQLite, a real PostgreSQL, a real Secret Service)"
-rm -f artifacts/crash-test.txt artifacts/fault-matrix.txt artifacts/fuzz-*.txt
+rm -f artifacts/crash-test.txt artifacts/fault-matrix.txt artifacts/fuzz-*.txt artifacts/restart-soak.txt
 # Team mode's store suite runs on a PostgreSQL of its own, gone when this script ends.
 eval "$(bash tests/postgres.sh start)"
 trap 'bash tests/postgres.sh stop "$TOKENTRAY_TEST_POSTGRES_DIR"' EXIT
@@ -44,6 +44,7 @@ cat artifacts/crash-test.txt
 echo "fault matrix (src-tauri/core/tests/faults.rs):"
 cat artifacts/fault-matrix.txt
 cat artifacts/fuzz-*.txt
+cat artifacts/restart-soak.txt
 
 step "the app: debug build with the bundled UI"
 ui/node_modules/.bin/tauri build --debug --no-bundle
