@@ -11,11 +11,16 @@ use tokentray_core::Error;
 pub struct Desk(pub AppHandle);
 
 impl Clipboard for Desk {
-    fn put(&self, text: String, clear_after: Option<Duration>) -> Result<(), Error> {
-        self.0
-            .clipboard()
-            .write_text(&text)
-            .map_err(|e| Error::System(format!("cannot write the clipboard: {e}")))?;
+    fn put(&self, text: String, secret: bool, clear_after: Option<Duration>) -> Result<(), Error> {
+        let clipboard = self.0.clipboard();
+        // A secret is offered with the password managers' hint (x-kde-passwordManagerHint on
+        // Linux, ConcealedType on macOS, "exclude from monitoring" on Windows): clipboard
+        // histories skip it, and on X11 it is not handed to a clipboard manager at quit.
+        let written = match secret {
+            true => clipboard.write_secret(&text),
+            false => clipboard.write_text(&text),
+        };
+        written.map_err(|e| Error::System(format!("cannot write the clipboard: {e}")))?;
         if let Some(delay) = clear_after {
             let app = self.0.clone();
             tauri::async_runtime::spawn(async move {

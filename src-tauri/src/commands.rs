@@ -103,12 +103,6 @@ pub async fn copy_public_key(remote: State<'_, Remote>, name: String, part: Stri
     remote.copy(name, what).await.map(drop).map_err(view)
 }
 
-/// The token itself, shown when the person asks to reveal it.
-#[tauri::command]
-pub async fn reveal_token(remote: State<'_, Remote>, name: String) -> Answer<String> {
-    remote.token(name).await.map_err(view)
-}
-
 #[tauri::command]
 pub fn start_login(app: AppHandle, name: String) {
     crate::login::start(&app, name)
@@ -117,6 +111,12 @@ pub fn start_login(app: AppHandle, name: String) {
 #[tauri::command]
 pub fn cancel_login(app: AppHandle, name: String) {
     crate::login::cancel(&app, &name)
+}
+
+/// Opens the link of the login under way in the system browser (when it did not open).
+#[tauri::command]
+pub fn open_login_link(app: AppHandle, name: String) -> Answer<()> {
+    crate::login::open_link(&app, &name)
 }
 
 #[tauri::command]

@@ -6,9 +6,9 @@ use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Wry};
-use tauri_plugin_notification::NotificationExt;
 use tokentray_core::clipboard::{copy, Copyable};
 use tokentray_core::i18n::{self, word, Lang};
+use tokentray_core::notices::Notice;
 use tokentray_core::summary::{summarize, Level};
 use tokentray_core::EngineHandle;
 
@@ -139,16 +139,13 @@ fn on_menu(app: &AppHandle, id: &str) {
                     let desk = crate::clipboard::Desk(app.clone());
                     let copied = copy(&engine, &desk, &name, &Copyable::Token).await;
                     if let Err(e) = copied {
-                        let _ = app
-                            .notification()
-                            .builder()
-                            .title(i18n::text(
-                                language(&app),
-                                "tray-cannot-copy",
-                                &[("name", i18n::s(&name))],
-                            ))
-                            .body(format!("{}: {e}", e.code()))
-                            .show();
+                        let title = i18n::text(
+                            language(&app),
+                            "tray-cannot-copy",
+                            &[("name", i18n::s(&name))],
+                        );
+                        let body = format!("{}: {}", e.code(), e.message());
+                        crate::bridge::notify(&app, &Notice { title, body });
                     }
                 });
             }

@@ -31,7 +31,14 @@ static SEEN: AtomicU64 = AtomicU64::new(0);
 
 pub fn run() {
     tauri::Builder::default()
-        .plugin(tauri_plugin_opener::init())
+        // Opened from Rust only: the plugin's script that opens a page's links is not put in
+        // the window (the capability grants the window no opener; a link goes through
+        // `open_login_link`, which opens only the login's own).
+        .plugin(
+            tauri_plugin_opener::Builder::new()
+                .open_js_links_on_click(false)
+                .build(),
+        )
         .plugin(tauri_plugin_autostart::init(
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--hidden"]),
@@ -61,11 +68,11 @@ pub fn run() {
             commands::test_account,
             commands::discover,
             commands::copy_token,
-            commands::reveal_token,
             commands::copy_snippet,
             commands::copy_public_key,
             commands::start_login,
             commands::cancel_login,
+            commands::open_login_link,
             commands::get_settings,
             commands::save_settings,
             commands::system_language,

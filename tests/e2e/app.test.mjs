@@ -20,6 +20,8 @@ let notifications = '';
 let monitor;
 /** The tray as a panel sees it (StatusNotifierItem + dbusmenu). */
 let watcher;
+/** While this file exists, the system browser opens nothing (once). */
+let browserSkip;
 
 before(async () => {
   // 8 s tokens are due after ~4 s, so the test sees a refresh within seconds.
@@ -30,7 +32,13 @@ before(async () => {
   // The system browser for auth-code logins (xdg-open honours $BROWSER): curl follows the IdP's
   // pages, which consent on their own, with a cookie jar, as a person's browser would.
   const bin = mkdtempSync(join(tmpdir(), 'tokentray-browser-'));
-  writeFileSync(join(bin, 'browser'), `#!/bin/sh\nexec curl -sL -c ${join(bin, 'jar')} -o /dev/null "$1"\n`, { mode: 0o755 });
+  // A file `skip` makes it one that never opened (once), as when no browser is set up.
+  browserSkip = join(bin, 'skip');
+  writeFileSync(
+    join(bin, 'browser'),
+    `#!/bin/sh\nif [ -e ${browserSkip} ]; then rm ${browserSkip}; exit 0; fi\nexec curl -sL -c ${join(bin, 'jar')} -o /dev/null "$1"\n`,
+    { mode: 0o755 },
+  );
   app = await startApp({
     env: { BROWSER: join(bin, 'browser') },
     profile: (home) => {
@@ -294,6 +302,20 @@ test('an auth-code login from the form opens the system browser, and the account
   await driver.wait(until.elementLocated(By.css('[data-testid="detail"][data-account="e2e-browser"] .pill.ok')), 20_000);
   assert.equal((await driver.findElements(By.css('[data-testid="login-dialog"]'))).length, 0);
   assert.equal((await introspect(app.cli('token', 'e2e-browser'))).active, true);
+});
+
+test("when no browser opened, the login dialog's link opens the login in the system browser", async () => {
+  writeFileSync(browserSkip, '');
+  await app.newAccount('e2e-link', 'authorization_code');
+  await app.discover(idp.issuer, 'authorization_url', `${idp.issuer}/auth`);
+  await app.set('input[name="client_id"]', 'app-native');
+  await app.set('input[name="scope"]', 'openid offline_access api:read');
+  await app.click('[data-action="save"]');
+  await driver.wait(until.elementLocated(By.css('[data-testid="login-link"]')), 15_000);
+  await waitFor('the first opening to have been skipped', () => !existsSync(browserSkip));
+  await app.click('[data-testid="login-link"]');
+  await driver.wait(until.elementLocated(By.css('[data-testid="detail"][data-account="e2e-link"] .pill.ok')), 20_000);
+  assert.equal((await introspect(app.cli('token', 'e2e-link'))).active, true);
 });
 
 test('launching Tokentray again leaves the running one in charge (single instance)', async () => {

@@ -4,6 +4,8 @@
 //
 //   POST /auth/service-token/refresh   Authorization: Bearer <service token>
 //        → {"access_token": ..., "expires_in": TTL}
+//   POST /gateway/token   Authorization: Bearer <service token> and X-Api-Key: <the API key>
+//        → {"access_token": ..., "expires_in": TTL}; without the key, 403 (an API gateway)
 //   POST /auth/refresh?refresh_token=<rt>
 //        → {"data": {"accessToken": ..., "refreshToken": <new rt>, "expiresAt": ISO}} (rotation:
 //          the old refresh token is refused afterwards)
@@ -35,7 +37,7 @@
 //        server did, e.g. "guide-login", "guide-refresh", "oauth-password", "oauth-refresh"
 //
 // Environment: CUSTOM_TTL (seconds, default 900), CUSTOM_SERVICE_TOKEN, CUSTOM_USER,
-// CUSTOM_PASSWORD.
+// CUSTOM_PASSWORD, CUSTOM_API_KEY.
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 
@@ -43,6 +45,7 @@ const ttl = Number(process.env.CUSTOM_TTL || 900);
 const SERVICE_TOKEN = process.env.CUSTOM_SERVICE_TOKEN || 'svc-test-token';
 const USER = process.env.CUSTOM_USER || 'alice';
 let PASSWORD = process.env.CUSTOM_PASSWORD || 'alice-password';
+const API_KEY = process.env.CUSTOM_API_KEY || 'gw-api-key-2f7c';
 
 const accessTokens = new Map(); // token → { sub, exp (ms) }
 const serviceTokens = new Set([SERVICE_TOKEN]);
@@ -105,6 +108,12 @@ const tokenRoutes = {
   },
   'POST /auth/service-token/refresh': async (req, res) => {
     if (!serviceTokens.has(bearer(req))) return send(res, 401, { error: 'invalid_token', error_description: 'unknown service token' });
+    send(res, 200, { access_token: issueAccess('service'), expires_in: ttl });
+  },
+  'POST /gateway/token': async (req, res) => {
+    count('gateway');
+    if (req.headers['x-api-key'] !== API_KEY) return send(res, 403, { error: 'forbidden', error_description: 'no API key' });
+    if (!serviceTokens.has(bearer(req))) return send(res, 401, { error: 'invalid_token' });
     send(res, 200, { access_token: issueAccess('service'), expires_in: ttl });
   },
   'POST /auth/refresh': async (req, res, url) => {

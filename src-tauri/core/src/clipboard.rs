@@ -23,8 +23,10 @@ pub enum Copyable {
 /// A clipboard that can be written and, later, cleared.
 pub trait Clipboard: Send + Sync {
     /// Puts `text` on the clipboard; after `clear_after`, when given, clears it if it still
-    /// holds `text` (the person may have copied something else meanwhile).
-    fn put(&self, text: String, clear_after: Option<Duration>) -> Result<()>;
+    /// holds `text` (the person may have copied something else meanwhile). A `secret` is
+    /// marked for clipboard managers to leave out of their history, and not handed to one
+    /// when the app quits.
+    fn put(&self, text: String, secret: bool, clear_after: Option<Duration>) -> Result<()>;
 }
 
 /// Copies `what` of account `name`; answers how many seconds until the clipboard is cleared
@@ -52,6 +54,10 @@ pub async fn copy(
     } else {
         0
     };
-    clipboard.put(text, (delay > 0).then(|| Duration::from_secs(delay)))?;
+    clipboard.put(
+        text,
+        secret,
+        (delay > 0).then(|| Duration::from_secs(delay)),
+    )?;
     Ok(delay)
 }

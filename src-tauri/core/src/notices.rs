@@ -15,6 +15,27 @@ pub struct Notice {
     pub body: String,
 }
 
+impl Notice {
+    /// As a desktop shows it: no control characters and not too long, and, where the
+    /// notification server may render the body's markup (the freedesktop spec lets it draw
+    /// `<b>` and `<a href>`; `markup` then), `& < >` escaped, so a server's words cannot
+    /// put a link of theirs in front of the person. The title is plain text everywhere.
+    pub fn for_desktop(&self, markup: bool) -> Notice {
+        let body = crate::text::one_line(&self.body, 300);
+        let body = match markup {
+            true => body
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;"),
+            false => body,
+        };
+        Notice {
+            title: crate::text::one_line(&self.title, 80),
+            body,
+        }
+    }
+}
+
 /// Remembers what was said, until the account recovers or changes.
 #[derive(Default)]
 pub struct Notices {
@@ -245,5 +266,30 @@ mod tests {
             .contains("pat's token expires in 2d 5h (1970-01-03 05:00 UTC)"));
         assert!(said(86_400).contains("expires in 1d 0h ("));
         assert!(said(3_599).contains("expires in 59m 59s"));
+    }
+
+    #[test]
+    fn a_servers_markup_and_control_characters_never_reach_the_desktop() {
+        let notice = Notice {
+            title: "api\u{1b}[31m needs you".into(),
+            body: format!(
+                "<b>Urgent</b> <a href=\"smb://evil/share\">log in again</a> & more\n{}",
+                "x".repeat(1000)
+            ),
+        };
+        let shown = notice.for_desktop(true);
+        assert!(
+            shown
+                .body
+                .starts_with("&lt;b&gt;Urgent&lt;/b&gt; &lt;a href=\"smb://evil/share\"&gt;"),
+            "{}",
+            shown.body
+        );
+        assert!(shown.body.contains("&amp; more x"), "{}", shown.body);
+        assert!(!shown.body.contains('<') && !shown.body.contains('\n'));
+        assert!(shown.body.chars().count() < 400);
+        assert_eq!(shown.title, "api [31m needs you");
+        // Where nothing renders markup, the words stay as they are.
+        assert!(notice.for_desktop(false).body.starts_with("<b>Urgent</b>"));
     }
 }

@@ -176,15 +176,6 @@ impl Remote {
         expect!(self.ask(Request::Discover { issuer }).await?, Response::Discovered(m) => *m)
     }
 
-    /// A valid access token: the one secret the window may ask for (to reveal it).
-    pub async fn token(&self, name: String) -> Result<String> {
-        let request = Request::Token {
-            name,
-            min_valid_secs: 0,
-        };
-        expect!(self.ask(request).await?, Response::Token { token } => token)
-    }
-
     pub async fn copy(&self, name: String, what: Copyable) -> Result<u64> {
         expect!(self.ask(Request::Copy { name, what }).await?,
             Response::Copied { clear_after_secs } => clear_after_secs)

@@ -79,6 +79,20 @@ pub fn shown(text: &str, max_chars: usize) -> String {
     out
 }
 
+/// Outside text on one line where escapes would not be read (a notification): control,
+/// line-separating and direction characters become spaces; no more than `max_chars`.
+pub fn one_line(text: &str, max_chars: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if hidden(c) { ' ' } else { c })
+        .take(max_chars)
+        .collect();
+    if text.chars().nth(max_chars).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Outside text in quotes, as a message names it.
 pub fn quoted(text: &str, max_chars: usize) -> String {
     format!("\"{}\"", shown(text, max_chars).replace('"', "\\\""))

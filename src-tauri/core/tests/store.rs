@@ -73,6 +73,60 @@ async fn tokens_survive_a_restart_and_no_secret_reaches_the_files() {
     }
 }
 
+/// An API key a gateway wants beside the service token: sealed like the service token (never
+/// in the file, not among the settings shown), carried where `api_key_in` says, kept across a
+/// restart.
+#[tokio::test]
+async fn a_custom_requests_api_key_is_sealed_and_sent_where_it_goes() {
+    let api = custom_api(900);
+    let home = temp_home("api-key");
+    let account = |key: &str| {
+        format!("[[account]]\nname = \"gw\"\ngrant = \"custom\"\nsecret = \"svc-test-token\"\n{key}[account.request]\nurl = \"{}/gateway/token\"\nsecret_in = \"bearer\"\n", api.url)
+    };
+    // Without the key the gateway refuses; with it in its header, it answers.
+    std::fs::write(home.join("profile.toml"), account("")).unwrap();
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    assert!(engine.get_token("gw").await.is_err());
+    engine.close().await;
+    drop(engine);
+    let with_key = "api_key = \"gw-api-key-2f7c\"\napi_key_in = { header = \"X-Api-Key\" }\n";
+    std::fs::write(home.join("profile.toml"), account(with_key)).unwrap();
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    engine.get_token("gw").await.unwrap();
+    let detail = engine.detail("gw").await.unwrap();
+    assert!(
+        detail.secrets.contains(&"api_key".to_string()),
+        "{:?}",
+        detail.secrets
+    );
+    assert!(
+        !detail.settings.contains_key("api_key"),
+        "{:?}",
+        detail.settings
+    );
+    for file in ["tokentray.db", "tokentray.db-wal"] {
+        assert!(
+            !file_contains(&home.join(file), "gw-api-key-2f7c"),
+            "the API key in {file}"
+        );
+    }
+    engine.close().await;
+    drop(engine);
+    // After a restart, from the store: the key still goes with the request.
+    let engine = EngineHandle::open(&home, pass("pw"), clock())
+        .await
+        .unwrap();
+    engine.refresh("gw").await.unwrap();
+    // Half a setting is refused, saying what is missing.
+    let half = "api_key = \"gw-api-key-2f7c\"\n";
+    let err = Profile::parse(&account(half)).unwrap_err();
+    assert!(err.to_string().contains("api_key_in"), "{err}");
+}
+
 #[tokio::test]
 async fn a_rotated_refresh_token_is_kept_across_restarts() {
     let api = custom_api(900);

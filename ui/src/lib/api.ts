@@ -48,9 +48,9 @@ export const copyToken = (name: string) => invoke<number>('copy_token', { name }
 export const copySnippet = (name: string, tool: string) => invoke<void>('copy_snippet', { name, tool });
 /** Copies the public half of the account's key: `jwk`, `jwks` or `certificate`. */
 export const copyPublicKey = (name: string, part: 'jwk' | 'jwks' | 'certificate') => invoke<void>('copy_public_key', { name, part });
-export const revealToken = (name: string) => invoke<string>('reveal_token', { name });
 export const startLogin = (name: string) => invoke<void>('start_login', { name });
 export const cancelLogin = (name: string) => invoke<void>('cancel_login', { name });
+export const openLoginLink = (name: string) => invoke<void>('open_login_link', { name });
 export const getSettings = () => invoke<Settings>('get_settings');
 /** The system locale's language, as the tray and notifications read it. */
 export const systemLanguage = () => invoke<Lang>('system_language');

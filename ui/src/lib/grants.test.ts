@@ -70,6 +70,14 @@ describe('toFields', () => {
     expect((toFields('custom', values).request as Record<string, unknown>).secret_in).toEqual({ query: 'rt' });
     expect((toFields('custom', { 'request.url': 'https://b' }).request as Record<string, unknown>).secret_in).toBe('bearer');
   });
+  it("sends a custom request's sealed API key with its place, and none when not set", () => {
+    const base = { secret: 'sk-1', 'request.url': 'https://b/refresh' };
+    const keyed = toFields('custom', { ...base, api_key: 'k-1', api_key_in: 'header', [nameOf('api_key_in')]: 'X-Api-Key' });
+    expect(keyed.api_key).toBe('k-1');
+    expect(keyed.api_key_in).toEqual({ header: 'X-Api-Key' });
+    expect(toFields('custom', base).api_key_in).toBeNull();
+    expect(validate('custom', { ...base, api_key_in: 'header' })).toHaveProperty(nameOf('api_key_in'));
+  });
 });
 
 /** A small seeded generator: the same cases every run, many shapes. */

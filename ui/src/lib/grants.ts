@@ -42,9 +42,12 @@ export function fieldText(kind: string, f: Field): { label: string; help: string
   return own ? { label: own.label, help: f.help === null ? null : (own.help ?? f.help) } : { label: f.label, help: f.help };
 }
 
-/** A choice's words in `lang`, by `key=value`, then by the key's last part. */
+/** A choice's words in `lang`, by `key=value`, then by the key's last part; every place a
+ * secret can go (`secret_in`, `api_key_in`) has the words of `secret_in`. */
 export const choiceWords = (w: SchemaWords, key: string, value: string) =>
-  w.choices[`${key}=${value}`] ?? w.choices[`${key.split('.').pop()}=${value}`];
+  w.choices[`${key}=${value}`] ??
+  w.choices[`${key.split('.').pop()}=${value}`] ??
+  (key.endsWith('_in') ? w.choices[`secret_in=${value}`] : undefined);
 
 /** A select's choice, in the window's language. */
 export function choiceLabel(f: Field, choice: { value: string; label: string }): string {

@@ -85,6 +85,8 @@ export const schemaNb: SchemaWords = {
     'request.query': { label: 'Spørreparametere (JSON-objekt)' },
     'request.form': { label: 'Skjemafelt (JSON-objekt)' },
     'request.json': { label: 'JSON-innhold' },
+    api_key: { label: 'API-nøkkel (forseglet)', help: 'En hemmelighet til som forespørselen bærer, forseglet som den første: legg en API-nøkkel her, ikke i Overskrifter eller Spørreparametere, som er vanlige innstillinger.' },
+    api_key_in: { label: 'API-nøkkelen sendes i' },
     'custom.renew_command': { label: 'Forny hemmeligheten med en kommando', help: 'Ett argument per linje; den skriver ut en ny hemmelighet (eller JSON med access_token og expires_in), f.eks. et skript som lager et tjenestetoken for 90 dager.' },
     renew_before_secs: { label: 'Forny så lenge før slutten (sekunder)', help: 'Tomt: ved første varslingsterskel.' },
     token: { label: 'Token' },

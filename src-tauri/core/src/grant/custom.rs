@@ -25,9 +25,25 @@ pub struct Config {
     pub request: RequestSpec,
     #[serde(default)]
     pub response: ResponseMap,
+    /// A second secret the request carries (an API key beside a service token), sealed like
+    /// the first: what people would otherwise write in plain `headers` or `query`.
+    pub api_key: Option<Secret>,
+    /// Where the API key goes.
+    pub api_key_in: Option<SecretIn>,
     /// A command that prints a new secret (see [`super::renewal`]).
     pub renew_command: Option<Vec<String>>,
     pub renew_before_secs: Option<u64>,
+}
+
+impl Config {
+    /// An API key and its place come together.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        match (&self.api_key, &self.api_key_in) {
+            (Some(_), None) => Err("api_key needs api_key_in: where the request carries it, e.g. api_key_in = { header = \"X-Api-Key\" }".into()),
+            (None, Some(_)) => Err("api_key_in says where the API key goes, but there is no api_key".into()),
+            _ => Ok(()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -81,7 +97,13 @@ pub enum SecretIn {
 
 /// One request, with the newest rotated secret when the server rotates it.
 pub async fn renew(ctx: Context<'_>, c: &Config, held: Option<&Secret>) -> Result<TokenSet> {
-    call(ctx, &c.request, held.unwrap_or(&c.secret), &c.response).await
+    let secret = held.unwrap_or(&c.secret);
+    let api_key = c.api_key.as_ref().zip(c.api_key_in.as_ref());
+    let secrets: Vec<(&SecretIn, &Secret)> = [(&c.request.secret_in, secret)]
+        .into_iter()
+        .chain(api_key.map(|(key, place)| (place, key)))
+        .collect();
+    send(ctx, &c.request, &secrets, &c.response).await
 }
 
 /// Sends `secret` as `r` describes and reads the tokens from the answer by `response`: the
@@ -90,6 +112,16 @@ pub async fn call(
     ctx: Context<'_>,
     r: &RequestSpec,
     secret: &Secret,
+    response: &ResponseMap,
+) -> Result<TokenSet> {
+    send(ctx, r, &[(&r.secret_in, secret)], response).await
+}
+
+/// Sends the request with each secret in its place.
+async fn send(
+    ctx: Context<'_>,
+    r: &RequestSpec,
+    secrets: &[(&SecretIn, &Secret)],
     response: &ResponseMap,
 ) -> Result<TokenSet> {
     let method = match r.method {
@@ -102,25 +134,30 @@ pub async fn call(
     let mut form = r.form.clone();
     let mut json = r.json.clone();
     let mut request_headers = Vec::new();
-    match &r.secret_in {
-        SecretIn::Bearer => request_headers.push((
-            "authorization".to_string(),
-            format!("Bearer {}", secret.expose()),
-        )),
-        SecretIn::Header(name) => request_headers.push((name.clone(), secret.expose().to_string())),
-        SecretIn::Basic(_) => {}
-        SecretIn::Form(field) => {
-            form.get_or_insert_with(BTreeMap::new)
-                .insert(field.clone(), secret.expose().into());
-        }
-        SecretIn::Query(name) => query.push((name.clone(), secret.expose().to_string())),
-        SecretIn::Json(pointer) => {
-            let body = json.get_or_insert_with(|| serde_json::json!({}));
-            set_pointer(
-                body,
-                pointer,
-                serde_json::Value::String(secret.expose().into()),
-            )?;
+    let mut basic = None;
+    for &(place, secret) in secrets {
+        match place {
+            SecretIn::Bearer => request_headers.push((
+                "authorization".to_string(),
+                format!("Bearer {}", secret.expose()),
+            )),
+            SecretIn::Header(name) => {
+                request_headers.push((name.clone(), secret.expose().to_string()))
+            }
+            SecretIn::Basic(username) => basic = Some((username, secret)),
+            SecretIn::Form(field) => {
+                form.get_or_insert_with(BTreeMap::new)
+                    .insert(field.clone(), secret.expose().into());
+            }
+            SecretIn::Query(name) => query.push((name.clone(), secret.expose().to_string())),
+            SecretIn::Json(pointer) => {
+                let body = json.get_or_insert_with(|| serde_json::json!({}));
+                set_pointer(
+                    body,
+                    pointer,
+                    serde_json::Value::String(secret.expose().into()),
+                )?;
+            }
         }
     }
     if !query.is_empty() {
@@ -130,7 +167,7 @@ pub async fn call(
         .http
         .request(method, url)
         .header("accept", "application/json");
-    if let SecretIn::Basic(username) = &r.secret_in {
+    if let Some((username, secret)) = basic {
         request = request.basic_auth(username, Some(secret.expose()));
     }
     for (name, value) in r

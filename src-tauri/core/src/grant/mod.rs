@@ -200,6 +200,7 @@ impl GrantConfig {
             GrantConfig::Password(c) => c.check(),
             GrantConfig::TokenExchange(c) => c.check(),
             GrantConfig::Command(c) => c.check(),
+            GrantConfig::Custom(c) => c.check(),
             _ if self.renewal().is_some_and(|r| r.command.first().is_none_or(String::is_empty)) => {
                 Err("renew_command must name a program: renew_command = [\"mint-token\", \"--days\", \"90\"]".into())
             }

@@ -175,14 +175,7 @@ fn request(table: &str, label: &str, secret: &str) -> (Vec<Field>, Vec<Field>) {
             SecretIn,
         )
         .required()
-        .choices(&[
-            ("bearer", "Authorization: Bearer"),
-            ("header", "a header named…"),
-            ("basic", "HTTP Basic, with the username…"),
-            ("query", "a query parameter named…"),
-            ("form", "a form field named…"),
-            ("json", "the JSON body at pointer…"),
-        ]),
+        .choices(&secret_places()),
     ];
     let extra = vec![
         Field::new(&key("headers"), "Headers (JSON object)", Table).advanced(),
@@ -191,6 +184,30 @@ fn request(table: &str, label: &str, secret: &str) -> (Vec<Field>, Vec<Field>) {
         Field::new(&key("json"), "JSON body", Json).advanced(),
     ];
     (main, extra)
+}
+
+/// A custom request's second secret, sealed (under More settings).
+fn api_key() -> Vec<Field> {
+    vec![
+        Field::new("api_key", "API key (sealed)", Secret)
+            .advanced()
+            .help("A second secret the request carries, sealed like the first: put an API key here, not in Headers or Query parameters, which are plain settings."),
+        Field::new("api_key_in", "The API key goes in", SecretIn)
+            .advanced()
+            .choices(&secret_places()),
+    ]
+}
+
+/// Where a described request can put a secret.
+fn secret_places() -> [(&'static str, &'static str); 6] {
+    [
+        ("bearer", "Authorization: Bearer"),
+        ("header", "a header named…"),
+        ("basic", "HTTP Basic, with the username…"),
+        ("query", "a query parameter named…"),
+        ("form", "a form field named…"),
+        ("json", "the JSON body at pointer…"),
+    ]
 }
 
 /// Renewing what cannot renew itself with a command ([`crate::grant::renewal`]).
@@ -392,6 +409,7 @@ fn build(kind: GrantKind) -> GrantSchema {
                 request_main,
                 response("response", false, None),
                 request_extra,
+                api_key(),
                 renew("secret"),
             ]
             .concat(),

@@ -3,4 +3,4 @@
 /**
  * What an error means for whoever meets it.
  */
-export type ErrorClass = "transient" | "needs_person" | "not_found" | "engine" | "keyring" | "other";
+export type ErrorClass = "transient" | "needs_person" | "not_found" | "engine" | "engine_stuck" | "keyring" | "other";
