@@ -121,6 +121,12 @@ fn generate(schema: &GrantSchema, rng: &mut fastrand::Rng, all: bool) -> Map<Str
                 .unwrap()
                 .expose()));
     }
+    // A custom request's API key comes with its place, and a place with a key.
+    if out.contains_key("api_key") || out.contains_key("api_key_in") {
+        out.entry("api_key").or_insert(json!("k-needed"));
+        out.entry("api_key_in")
+            .or_insert(json!({ "header": "X-Api-Key" }));
+    }
     // A method that sends the secret needs one (the engine refuses it otherwise).
     let by_secret = [
         "client_secret_basic",

@@ -143,6 +143,7 @@ fn secret_keys_are_the_schemas_secret_fields() {
     assert_eq!(
         secret_keys(),
         [
+            "api_key",
             "client_secret",
             "dpop_key",
             "password",
