@@ -37,9 +37,12 @@ pub fn run() {
                 }
             };
             tauri::async_runtime::spawn(engine.clone().run_refresh_loop());
-            bridge::spawn(app.handle().clone(), engine.subscribe());
+            let events = engine.subscribe();
             app.manage(engine);
+            // The tray before the bridge that redraws it: a first redraw with no tray yet was
+            // lost, and the menu kept its placeholder until the next event or 30 s later.
             tray::create(app.handle())?;
+            bridge::spawn(app.handle().clone(), events);
             // `--hidden` (how autostart launches it): only the tray until the window is asked for.
             let hidden = std::env::args().any(|a| a == "--hidden");
             if !hidden {
