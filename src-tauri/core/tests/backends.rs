@@ -442,7 +442,29 @@ async fn a_lease_has_one_holder_and_a_stale_holder_is_fenced_off() {
             .expect("released");
         assert!(third.epoch > second.epoch);
         a.release_lease(&third).await.unwrap();
-        assert!(b.take_lease(id, "engine-b", 1.0).await.unwrap().is_some());
+        let fourth = b
+            .take_lease(id, "engine-b", 30.0)
+            .await
+            .unwrap()
+            .expect("released");
+        // b refreshes from the old settings while a edits the account: b's result must not
+        // land on the edited account (it would put the old refresh token's family back).
+        a.put_account(&profile.account[0], "user", None, Utc::now())
+            .await
+            .unwrap();
+        let from_old = token("from-the-old-settings", Some("rt-old-family"), 300);
+        match b
+            .record_refresh(record(&from_old, &fourth, "host/engine-b"))
+            .await
+        {
+            Err(Error::Fenced(_)) => {}
+            other => panic!("a refresh of the old settings wrote over the edit: {other:?}"),
+        }
+        let state = a.account("svc").await.unwrap().unwrap().state;
+        assert!(
+            state.and_then(|s| s.token).is_none(),
+            "the edited account starts afresh"
+        );
         a.close().await;
         b.close().await;
     }

@@ -151,6 +151,18 @@ impl Store {
                 .await
                 .map_err(self.err())?;
         }
+        if self.is_team() {
+            // A refresh another engine has under way started from the old settings: its
+            // result must not land on the edited account (it once put the old refresh
+            // token's family back over the new one). Raising the epoch fences its write.
+            sqlx::query(
+                "UPDATE leases SET epoch = epoch + 1, expires_at = now() WHERE account_id = $1",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(self.err())?;
+        }
         for (field, secret) in &config.secrets {
             sqlx::query("INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES ($1, $2, $3, $4)")
                 .bind(id)
