@@ -1,7 +1,7 @@
 // The real desktop app, driven through WebDriver (tauri-driver + WebKitWebDriver), against the
 // real test IdP. Needs a display and a session bus: tests/run-all.sh provides both (Xvfb and
 // dbus-run-session, with dunst as the notification server and xclip to read the clipboard).
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { writeFileSync, existsSync, readFileSync, mkdtempSync } from 'node:fs';
@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { startIdp } from '../idp/start.mjs';
 import { Browser } from '../idp/browser.mjs';
-import { startApp, root, cli, waitFor, clipboard, By, until } from './session.mjs';
+import { startApp, root, cli, waitFor, clipboard, By, until, diagnosed } from './session.mjs';
 import { startWatcher } from './sni-watcher.mjs';
 
 let idp;
 let app;
+/** A failing test says what the window showed. */
+const test = diagnosed(() => app);
 let driver;
 /** Every desktop notification the app sends, as dbus-monitor prints them. */
 let notifications = '';

@@ -3,14 +3,16 @@
 // save, find it, copy its token, refresh, open its page, remove it. After every step the focus
 // is on something, and visibly so (`:focus-visible`), never lost to the page's body; a dialog
 // takes the focus and gives it back; what happens is said in a live region.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Key } from 'selenium-webdriver';
 import { startIdp } from '../idp/start.mjs';
-import { startApp, waitFor, clipboard, By, until } from './session.mjs';
+import { startApp, waitFor, clipboard, By, until, diagnosed } from './session.mjs';
 
 let idp;
 let app;
+/** A failing test says what the window showed. */
+const test = diagnosed(() => app);
 let driver;
 
 before(async () => {

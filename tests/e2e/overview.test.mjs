@@ -1,13 +1,15 @@
 // The overview, the window's first page: every account on one time axis, what breaks soonest
 // first. Two pasted tokens that run out in 3 and 40 days, and an account that renews itself
 // at the real IdP.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startIdp } from '../idp/start.mjs';
-import { startApp, By, until, waitFor } from './session.mjs';
+import { startApp, By, until, waitFor, diagnosed } from './session.mjs';
 
 let idp;
 let app;
+/** A failing test says what the window showed. */
+const test = diagnosed(() => app);
 
 before(async () => {
   idp = await startIdp();

@@ -1,6 +1,7 @@
 // Starts the real desktop app under tauri-driver (WebDriver) on a fresh data directory, with
 // its trace-level log in a file, and gives the tests what they need to drive and inspect it.
 // The app binary is the debug build with the bundled UI (`tauri build --debug --no-bundle`).
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, existsSync, openSync } from 'node:fs';
@@ -160,3 +161,27 @@ export async function startApp({ profile = () => '', env = {}, page = 'list' } =
     },
   };
 }
+
+/**
+ * `test` from node:test, but a failure also says what the window showed: its text in the
+ * error (CI's log is what one reads afterwards) and a screenshot `failed-<test>.png`.
+ * `getApp` gives the app under test, when there is one.
+ */
+export function diagnosed(getApp) {
+  return (name, fn) =>
+    test(name, async (t) => {
+      try {
+        return await fn(t);
+      } catch (e) {
+        const app = getApp();
+        if (app?.driver && app.screenshot) {
+          const slug = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 60);
+          await app.screenshot(`failed-${slug}`).catch(() => {});
+          const text = await app.driver.executeScript('return document.body.innerText').catch(() => '(unreadable)');
+          if (e instanceof Error) e.message += `\n--- the window showed:\n${String(text).slice(0, 2000)}`;
+        }
+        throw e;
+      }
+    });
+}
+

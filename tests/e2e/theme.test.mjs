@@ -1,15 +1,17 @@
 // The window in the dark theme (it follows the system: GTK_THEME here) with a few accounts,
 // one of them failing: screenshots of the main views for the README and for a person to look at.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { startIdp } from '../idp/start.mjs';
-import { startApp, clipboard, By, until } from './session.mjs';
+import { startApp, clipboard, By, until, diagnosed } from './session.mjs';
 
 let idp;
 let app;
+/** A failing test says what the window showed. */
+const test = diagnosed(() => app);
 
 before(async () => {
   idp = await startIdp({ accessTokenTtl: 20 });

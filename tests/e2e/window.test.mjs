@@ -3,17 +3,19 @@
 // in the tray starts it again, while the resident process never loads a webview. A real
 // window manager (openbox) delivers the close request, as a desktop would; the app runs
 // without WebDriver, since its window goes away on purpose.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { root, cli, waitFor } from './session.mjs';
+import { root, cli, waitFor, diagnosed } from './session.mjs';
 import { startWatcher } from './sni-watcher.mjs';
 
 let wm;
 let app;
+/** A failing test says what the window showed. */
+const test = diagnosed(() => app);
 let watcher;
 let home;
 
