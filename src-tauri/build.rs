@@ -1,22 +1,14 @@
 // tauri-build reads the root tauri.conf.json (the workspace root is the desktop package) and
 // the capabilities under src-tauri/. The app manifest lists our own commands, so that a
-// capability must grant each one to the window: the UI gets only what it needs.
+// capability must grant each one to the window: the UI gets only what it needs. The engine's
+// calls are one command, `call`, which forwards only the calls the engine's API lets the
+// window make (core/src/api/calls.rs): a new call needs nothing here.
 const COMMANDS: &[&str] = &[
-    "list_accounts",
-    "account_detail",
-    "account_history",
-    "refresh_now",
-    "remove_account",
-    "save_account",
-    "test_account",
-    "discover",
-    "copy_token",
-    "copy_snippet",
-    "copy_public_key",
+    "call",
+    "startup_problems",
     "start_login",
     "cancel_login",
     "open_login_link",
-    "get_settings",
     "save_settings",
     "system_language",
     "ui_ready",

@@ -1,17 +1,17 @@
-//! The commands the UI may invoke: one-liners over the engine, which runs in the resident
-//! process and is reached over its socket (`Remote`); logins and settings go through the
-//! modules that also reach the desktop. Errors reach the UI as `{code, message}`.
+//! The commands the UI may invoke. The engine's calls all go through one, [`call`]: the
+//! window names a call of the engine's API and gives its fields; only the calls the API lets
+//! the window make (the window group of [`tokentray_core::for_each_call`]) are forwarded, each typed, to
+//! the engine in the resident process. The others are the desktop's own: logins (the browser,
+//! the dialog), settings (start at login), the system's language. Errors reach the UI as
+//! `{code, message}`.
 
-use serde_json::{Map, Value};
+use crate::engine::Engine;
+use serde_json::Value;
 use tauri::{AppHandle, State};
-use tokentray_core::clipboard::Copyable;
-use tokentray_core::edit::{AccountDetail, AccountList, TestResult};
-use tokentray_core::grant::discovery::Metadata;
+use tokentray_core::api::Call;
 use tokentray_core::i18n::Lang;
-use tokentray_core::remote::Remote;
 use tokentray_core::settings::Settings;
-use tokentray_core::store::HistoryEntry;
-use tokentray_core::{Error, ErrorView, Revocation};
+use tokentray_core::{Error, ErrorView};
 
 type Answer<T> = Result<T, ErrorView>;
 
@@ -19,88 +19,40 @@ fn view(e: Error) -> ErrorView {
     (&e).into()
 }
 
-/// The accounts; with no engine to ask, why not (the problems it met at start, when the
-/// resident process could not open it).
+/// One call of the engine's API, by its op, with its fields; its answer.
 #[tauri::command]
-pub async fn list_accounts(remote: State<'_, Remote>) -> Answer<AccountList> {
-    Ok(remote.list().await.unwrap_or_else(|e| AccountList {
-        accounts: vec![],
-        problems: startup_problems().unwrap_or_else(|| vec![view(e)]),
-    }))
+pub async fn call(engine: State<'_, Engine>, op: String, args: Value) -> Answer<Value> {
+    forward(engine.inner(), &op, args).await.map_err(view)
 }
 
-fn startup_problems() -> Option<Vec<ErrorView>> {
-    let problems: Vec<ErrorView> =
-        serde_json::from_str(&std::env::var(crate::launcher::PROBLEMS_ENV).ok()?).ok()?;
-    (!problems.is_empty()).then_some(problems)
+async fn forward(engine: &Engine, op: &str, args: Value) -> Result<Value, Error> {
+    macro_rules! route {
+        (plain: [$($plain:ty),* $(,)?], window: [$($call:ty),* $(,)?]) => {
+            match op {
+                $(<$call as Call>::OP => typed::<$call>(engine, args).await,)*
+                _ => Err(Error::BadRequest(format!(
+                    "the window cannot call {}", tokentray_core::text::quoted(op, 40)
+                ))),
+            }
+        };
+    }
+    tokentray_core::for_each_call!(route)
 }
 
-#[tauri::command]
-pub async fn account_detail(remote: State<'_, Remote>, name: String) -> Answer<AccountDetail> {
-    remote.detail(name).await.map_err(view)
+async fn typed<C: Call>(engine: &Engine, args: Value) -> Result<Value, Error> {
+    let call: C = serde_json::from_value(args).map_err(|e| Error::BadRequest(e.to_string()))?;
+    let answer = engine.call(call).await?;
+    serde_json::to_value(answer).map_err(|e| Error::Internal(e.to_string()))
 }
 
+/// The problems the resident process met at start, when it could not open the engine (the
+/// list shows them instead of accounts).
 #[tauri::command]
-pub async fn account_history(
-    remote: State<'_, Remote>,
-    name: String,
-    before_id: Option<i64>,
-    limit: i64,
-) -> Answer<Vec<HistoryEntry>> {
-    remote.history(name, before_id, limit).await.map_err(view)
-}
-
-#[tauri::command]
-pub async fn refresh_now(remote: State<'_, Remote>, name: String) -> Answer<()> {
-    remote.refresh(name).await.map_err(view)
-}
-
-#[tauri::command]
-pub async fn remove_account(remote: State<'_, Remote>, name: String) -> Answer<Revocation> {
-    remote.remove(name).await.map_err(view)
-}
-
-#[tauri::command]
-pub async fn save_account(
-    remote: State<'_, Remote>,
-    name: String,
-    fields: Map<String, Value>,
-    editing: bool,
-) -> Answer<()> {
-    remote.save(name, fields, editing).await.map_err(view)
-}
-
-#[tauri::command]
-pub async fn test_account(
-    remote: State<'_, Remote>,
-    fields: Map<String, Value>,
-) -> Answer<TestResult> {
-    remote.test(fields).await.map_err(view)
-}
-
-#[tauri::command]
-pub async fn discover(remote: State<'_, Remote>, issuer: String) -> Answer<Metadata> {
-    remote.discover(issuer).await.map_err(view)
-}
-
-/// Copies a fresh token; answers how many seconds until the clipboard is cleared (0: never).
-#[tauri::command]
-pub async fn copy_token(remote: State<'_, Remote>, name: String) -> Answer<u64> {
-    remote.copy(name, Copyable::Token).await.map_err(view)
-}
-
-/// Copies one of the account's "Use with…" setups (no secret in it).
-#[tauri::command]
-pub async fn copy_snippet(remote: State<'_, Remote>, name: String, tool: String) -> Answer<()> {
-    let what = Copyable::Snippet { tool };
-    remote.copy(name, what).await.map(drop).map_err(view)
-}
-
-/// Copies the public half of the account's key (`jwk`, `jwks` or `certificate`).
-#[tauri::command]
-pub async fn copy_public_key(remote: State<'_, Remote>, name: String, part: String) -> Answer<()> {
-    let what = Copyable::PublicKey { part };
-    remote.copy(name, what).await.map(drop).map_err(view)
+pub fn startup_problems() -> Vec<ErrorView> {
+    std::env::var(crate::launcher::PROBLEMS_ENV)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_default()
 }
 
 #[tauri::command]
@@ -119,11 +71,7 @@ pub fn open_login_link(app: AppHandle, name: String) -> Answer<()> {
     crate::login::open_link(&app, &name)
 }
 
-#[tauri::command]
-pub async fn get_settings(remote: State<'_, Remote>) -> Answer<Settings> {
-    remote.settings().await.map_err(view)
-}
-
+/// Saves the settings in the engine and applies start at login.
 #[tauri::command]
 pub async fn save_settings(app: AppHandle, settings: Settings) -> Answer<()> {
     crate::settings::save(&app, settings).await.map_err(view)

@@ -7,6 +7,7 @@
 mod bridge;
 mod clipboard;
 mod commands;
+mod engine;
 mod launcher;
 mod login;
 mod settings;

@@ -1,14 +1,16 @@
 //! Saving the settings: the engine keeps them; start at login is the desktop's to apply.
 
+use crate::engine::Engine;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_autostart::ManagerExt;
-use tokentray_core::remote::Remote;
+use tokentray_core::api::calls::SaveSettings;
 use tokentray_core::settings::Settings;
 use tokentray_core::Error;
 
 pub async fn save(app: &AppHandle, settings: Settings) -> Result<(), Error> {
     let autostart = settings.autostart;
-    app.state::<Remote>().save_settings(settings).await?;
+    let engine = app.state::<Engine>().inner().clone();
+    engine.call(SaveSettings { settings }).await?;
     let launcher = app.autolaunch();
     let applied = if autostart {
         launcher.enable()

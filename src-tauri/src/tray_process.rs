@@ -5,7 +5,8 @@
 use crate::{bridge, clipboard, launcher, tray};
 use std::sync::Arc;
 use tauri::Manager;
-use tokentray_core::{home, ipc, EngineHandle, SystemClock};
+use tokentray_core::transport::unix::socket_path;
+use tokentray_core::{home, server, EngineHandle, SystemClock};
 
 pub fn run() {
     tauri::Builder::default()
@@ -24,9 +25,9 @@ pub fn run() {
             let engine = match opened {
                 Ok(engine) => {
                     let desk = Arc::new(clipboard::Desk(app.handle().clone()));
-                    tauri::async_runtime::spawn(ipc::serve(
+                    tauri::async_runtime::spawn(server::serve(
                         engine.clone(),
-                        ipc::socket_path(&home),
+                        socket_path(&home),
                         Some(desk),
                     ));
                     engine

@@ -1,15 +1,16 @@
 //! The accounts window, a process of its own (`--window`), started by the resident process.
-//! Its commands ask the engine over the socket (`Remote`), the engine's events come over the
+//! Its commands ask the engine over the socket ([`Engine`]), the engine's events come over the
 //! socket too, and its stdin is the resident process: a `show` line brings the window up, end
 //! of file means the resident process is gone. Closing the window hides it; once it has been
 //! hidden a while the process exits, and WebKit's memory with it.
 
+use crate::engine::Engine;
 use crate::{commands, login};
 use std::io::BufRead;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tauri::{AppHandle, Emitter, Manager, WebviewWindowBuilder, Window, WindowEvent};
-use tokentray_core::remote::Remote;
+use tokentray_core::api::calls::{Events, Heard};
 
 const MAIN: &str = "main";
 
@@ -43,7 +44,7 @@ pub fn run() {
             tauri_plugin_autostart::MacosLauncher::LaunchAgent,
             Some(vec!["--hidden"]),
         ))
-        .manage(Remote::new(&tokentray_core::home::data_dir()))
+        .manage(Engine::new(&tokentray_core::home::data_dir()))
         .manage(login::Logins::default())
         .setup(|app| {
             let config = app
@@ -59,21 +60,11 @@ pub fn run() {
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
-            commands::list_accounts,
-            commands::account_detail,
-            commands::account_history,
-            commands::refresh_now,
-            commands::remove_account,
-            commands::save_account,
-            commands::test_account,
-            commands::discover,
-            commands::copy_token,
-            commands::copy_snippet,
-            commands::copy_public_key,
+            commands::call,
+            commands::startup_problems,
             commands::start_login,
             commands::cancel_login,
             commands::open_login_link,
-            commands::get_settings,
             commands::save_settings,
             commands::system_language,
             commands::ui_ready,
@@ -126,22 +117,25 @@ fn listen_to_resident(app: AppHandle) {
 /// The engine's events → the UI. When the engine is away (restarting) it is looked for again
 /// every second, and the UI re-reads everything once it is back.
 async fn forward_events(app: AppHandle) {
+    let engine = app.state::<Engine>().inner().clone();
     loop {
-        if let Ok(mut events) = app.state::<Remote>().events().await {
-            let _ = app.emit(ACCOUNTS_CHANGED, ());
-            loop {
-                match events.next().await {
-                    Ok(Some(event)) => {
-                        let _ = app.emit(ACCOUNTS_CHANGED, &event);
-                    }
-                    // Missed events only mean the list is re-read later than it could have been.
-                    Err(tokentray_core::Error::Engine(_)) => {
-                        let _ = app.emit(ACCOUNTS_CHANGED, ());
-                    }
-                    Ok(None) | Err(_) => break,
-                }
-            }
-        }
+        let connected = app.clone();
+        let heard = app.clone();
+        let _ = engine
+            .stream(
+                Events {},
+                move |_| {
+                    let _ = connected.emit(ACCOUNTS_CHANGED, ());
+                },
+                move |item| {
+                    let _ = match item {
+                        Heard::Event(event) => heard.emit(ACCOUNTS_CHANGED, &event),
+                        // Missed events only mean the list is re-read later than it could have been.
+                        Heard::Missed(_) => heard.emit(ACCOUNTS_CHANGED, ()),
+                    };
+                },
+            )
+            .await;
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

@@ -6,8 +6,9 @@
 
 use crate::{fail, helpers, parse_duration, print_token};
 use std::process::ExitCode;
-use tokentray_core::ipc::{self, Client, Request, Response};
-use tokentray_core::{Error, ErrorCode, ErrorView};
+use tokentray_core::api::calls::{Dpop, Token};
+use tokentray_core::client::Client;
+use tokentray_core::transport::unix::Socket;
 
 /// Answers the fast calls; `None` for everything else.
 pub fn run() -> Option<ExitCode> {
@@ -56,72 +57,30 @@ fn token(args: &[String]) -> Option<ExitCode> {
         }
     }
     let name = name?;
-    let request = match dpop.clone() {
-        // The --min-valid of a DPoP call is left to the full way, which says what it takes.
-        Some(_) if min_valid_secs > 0 || header => return None,
-        Some((method, url)) => Request::Dpop { name, method, url },
-        None => Request::Token {
-            name,
-            min_valid_secs,
-        },
-    };
+    // The --min-valid of a DPoP call is left to the full way, which says what it takes.
+    if dpop.is_some() && (min_valid_secs > 0 || header) {
+        return None;
+    }
     // A bad value is for the full way to explain.
     let deadline = crate::deadline(timeout).ok()?;
-    let socket = ipc::socket_path(&tokentray_core::home::data_dir());
-    let answer = match Client::ask(&socket, &request, deadline) {
-        // No engine: the full way says how to start one, or runs one with --standalone.
-        Ok(None) => return None,
-        Ok(Some((_, answer))) => answer,
-        Err(e) => return Some(fail((&e).into())),
+    let socket = Socket::new(&tokentray_core::home::data_dir());
+    // No engine (`Ok(None)`): the full way says how to start one, or runs one with
+    // --standalone.
+    let printed = match dpop {
+        Some((method, url)) => Client::ask(&socket, &Dpop { name, method, url }, deadline)
+            .map(|asked| asked.map(|(_, headers)| crate::print_dpop(&headers))),
+        None => {
+            let call = Token {
+                name,
+                min_valid_secs,
+            };
+            Client::ask(&socket, &call, deadline)
+                .map(|asked| asked.map(|(_, token)| print_token(token.expose(), header)))
+        }
     };
-    Some(match answer {
-        Response::Token { token } => {
-            print_token(&token, header);
-            ExitCode::SUCCESS
-        }
-        Response::Dpop(headers) => {
-            crate::print_dpop(&headers);
-            ExitCode::SUCCESS
-        }
-        Response::Error(e) => fail(e),
-        other => fail(crate::unexpected(other)),
-    })
-}
-
-/// The running engine, for a helper's one or few requests over one connection.
-#[derive(Default)]
-pub struct Engine(Option<Client>);
-
-impl Engine {
-    /// One request, its answer; an engine's error (or none running) as the `Err`.
-    pub fn call(&mut self, request: Request) -> Result<Response, ErrorView> {
-        let answer = match &mut self.0 {
-            Some(client) => client.call(&request),
-            None => {
-                let home = tokentray_core::home::data_dir();
-                let deadline = crate::deadline(None).map_err(|message| ErrorView {
-                    code: ErrorCode::BadRequest,
-                    message,
-                })?;
-                match Client::ask(&ipc::socket_path(&home), &request, deadline) {
-                    Ok(Some((client, answer))) => {
-                        self.0 = Some(client);
-                        Ok(answer)
-                    }
-                    // Helpers have no --standalone: they answer from a running engine only.
-                    Ok(None) => {
-                        return Err(ErrorView {
-                            code: ErrorCode::EngineNotRunning,
-                            message: format!("no Tokentray engine is running for {}: start the app or `tokentray daemon`", home.display()),
-                        })
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-        };
-        match answer.map_err(|e: Error| ErrorView::from(&e))? {
-            Response::Error(e) => Err(e),
-            other => Ok(other),
-        }
+    match printed {
+        Ok(None) => None,
+        Ok(Some(())) => Some(ExitCode::SUCCESS),
+        Err(e) => Some(fail((&e).into())),
     }
 }

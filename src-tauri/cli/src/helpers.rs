@@ -1,29 +1,26 @@
 //! Tokens where tools already ask for them, each in the tool's own credential-helper
 //! protocol: kubectl's `ExecCredential`, git's credential helpers (gitcredentials(7)), Docker's
 //! credential helpers (docker-credential-helpers), and `export` lines for a shell. Every one
-//! asks the running engine ([`crate::fast::Engine`], no async runtime), writes its whole
+//! asks the running engine ([`crate::engine::Engine`], no async runtime), writes its whole
 //! answer at once or nothing, and when it cannot answer says so the protocol's way ("no
 //! credential") with one line on stderr — never a hang, never half an answer. Which account
 //! answers is the engine's choice ([`tokentray_core::tools`]).
 
+use crate::engine::Engine;
 use crate::fail;
-use crate::fast::Engine;
 use std::collections::BTreeMap;
 use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
-use tokentray_core::ipc::{Request, Response};
+use tokentray_core::api::calls::{Lend, Registries, Rejected};
+use tokentray_core::api::SecretText;
 use tokentray_core::tools::{Lent, Wanted};
 use tokentray_core::{ErrorCode, ErrorView};
 
 fn lend(engine: &mut Engine, want: Wanted) -> Result<Lent, ErrorView> {
-    let request = Request::Lend {
+    engine.call(&Lend {
         want,
         min_valid_secs: 0,
-    };
-    match engine.call(request)? {
-        Response::Lent(lent) => Ok(lent),
-        other => Err(crate::unexpected(other)),
-    }
+    })
 }
 
 fn bad_input(message: String) -> ErrorView {
@@ -56,7 +53,7 @@ pub fn kubectl(args: &[String]) -> Option<ExitCode> {
     let want = Wanted::Account { name: name.clone() };
     Some(match lend(&mut Engine::default(), want) {
         Ok(lent) => {
-            let mut status = serde_json::json!({ "token": lent.token });
+            let mut status = serde_json::json!({ "token": lent.token.expose() });
             if let Some(at) = lent.expires_at {
                 status["expirationTimestamp"] =
                     at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into();
@@ -128,11 +125,11 @@ pub fn git(args: &[String]) -> Option<ExitCode> {
         let Some(token) = input.get("password") else {
             return Some(ExitCode::SUCCESS);
         };
-        let request = Request::Rejected {
+        let call = Rejected {
             want,
-            token: token.clone(),
+            token: SecretText::new(token.clone()),
         };
-        return Some(match engine.call(request) {
+        return Some(match engine.call(&call) {
             Ok(_) => ExitCode::SUCCESS,
             Err(e) => no_credential(e),
         });
@@ -208,7 +205,7 @@ fn git_wanted(input: &BTreeMap<String, String>) -> Result<Wanted, ErrorView> {
 fn git_answer(lent: &Lent) -> Result<String, ErrorView> {
     let username = lent.username.as_deref().unwrap_or("oauth2");
     // A line break in a value would forge another attribute.
-    if [username, lent.token.as_str()]
+    if [username, lent.token.expose()]
         .iter()
         .any(|v| v.contains(['\n', '\0']))
     {
@@ -217,7 +214,7 @@ fn git_answer(lent: &Lent) -> Result<String, ErrorView> {
             lent.account
         )));
     }
-    let mut text = format!("username={username}\npassword={}\n", lent.token);
+    let mut text = format!("username={username}\npassword={}\n", lent.token.expose());
     if let Some(at) = lent.expires_at {
         text += &format!("password_expiry_utc={}\n", at.timestamp());
     }
@@ -259,7 +256,7 @@ pub fn docker(args: &[String]) -> Option<ExitCode> {
                     let credential = serde_json::json!({
                         "ServerURL": server,
                         "Username": lent.username,
-                        "Secret": lent.token,
+                        "Secret": lent.token.expose(),
                     });
                     answer(&format!("{credential}\n"))
                 }
@@ -270,11 +267,8 @@ pub fn docker(args: &[String]) -> Option<ExitCode> {
                 }
             }
         }
-        "list" => match engine.call(Request::Registries) {
-            Ok(Response::Registries { registries }) => {
-                answer(&format!("{}\n", serde_json::json!(registries)))
-            }
-            Ok(other) => fail(crate::unexpected(other)),
+        "list" => match engine.call(&Registries {}) {
+            Ok(registries) => answer(&format!("{}\n", serde_json::json!(registries))),
             Err(e) => {
                 println!("{}", e.message);
                 ExitCode::FAILURE
@@ -362,7 +356,7 @@ pub fn env(args: &[String]) -> Option<ExitCode> {
             "# {}: the token {expires}\n",
             lent.account.replace('\n', " ")
         );
-        text += &shell.set(&lent.env_name, &lent.token);
+        text += &shell.set(&lent.env_name, lent.token.expose());
     }
     Some(answer(&text))
 }
@@ -409,7 +403,7 @@ mod tests {
     fn git_answers_carry_no_forged_lines() {
         let lent = |token: &str| Lent {
             account: "a".into(),
-            token: token.into(),
+            token: SecretText::new(token),
             expires_at: None,
             username: Some("x-access-token".into()),
             env_name: "A".into(),

@@ -5,12 +5,12 @@
 //! what those calls use — no async runtime, HTTP client, database or argument parser — so it
 //! starts as fast as a hello-world binary does.
 
+pub mod engine;
 pub mod fast;
 pub mod helpers;
 
 use std::process::ExitCode;
-use tokentray_core::ipc::Response;
-use tokentray_core::{Error, ErrorView};
+use tokentray_core::ErrorView;
 
 /// Writes to stdout; a reader that went away (`tokentray list | head -1`) ends the command
 /// quietly, as it ends any Unix tool, instead of a panic on the closed pipe.
@@ -58,18 +58,9 @@ pub fn print_token(token: &str, header: bool) {
 pub fn print_dpop(headers: &tokentray_core::dpop::Headers) {
     outln!(
         "Authorization: {}\nDPoP: {}",
-        headers.authorization,
-        headers.dpop
+        headers.authorization.expose(),
+        headers.dpop.expose()
     );
-}
-
-/// An answer of the engine that does not fit the request (named, never shown: it may hold a
-/// token).
-pub fn unexpected(response: Response) -> ErrorView {
-    ErrorView::from(&Error::InvalidResponse(format!(
-        "the engine answered {} to a request it does not fit",
-        response.kind()
-    )))
 }
 
 /// How long a request waits for the engine: `--timeout` when given, else `TOKENTRAY_TIMEOUT`,
@@ -79,7 +70,7 @@ pub fn deadline(flag: Option<&str>) -> std::result::Result<Option<std::time::Dur
     let (text, from) = match (flag, env.as_deref().filter(|v| !v.trim().is_empty())) {
         (Some(flag), _) => (flag, "--timeout"),
         (None, Some(env)) => (env, "TOKENTRAY_TIMEOUT"),
-        (None, None) => return Ok(Some(tokentray_core::ipc::DEFAULT_DEADLINE)),
+        (None, None) => return Ok(Some(tokentray_core::client::DEFAULT_DEADLINE)),
     };
     match parse_duration(text).map_err(|e| format!("{from}: {e}"))? {
         0 => Ok(None),

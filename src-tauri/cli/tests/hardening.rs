@@ -31,7 +31,8 @@ fn home(tag: &str) -> PathBuf {
 fn raw(home: &Path, line: &str) -> Vec<serde_json::Value> {
     let mut s = UnixStream::connect(home.join("engine.sock")).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    write!(s, "{{\"op\":\"hello\",\"version\":1}}\n{line}\n").unwrap();
+    let version = tokentray_core::api::PROTOCOL_VERSION;
+    write!(s, "{{\"op\":\"hello\",\"version\":{version}}}\n{line}\n").unwrap();
     s.shutdown(std::net::Shutdown::Write).unwrap();
     let mut text = String::new();
     s.read_to_string(&mut text).unwrap();

@@ -46,6 +46,8 @@ words! {
         Storage = "storage",
         EngineRunning = "engine_running",
         EngineNotRunning = "engine_not_running",
+        /// The way to the engine failed (its socket could not be used, it hung up mid-answer).
+        EngineUnreachable = "engine_unreachable",
         /// The engine did not answer in time (stopped or stuck).
         EngineNotResponding = "engine_not_responding",
         /// The engine refused a connection past its limits.
@@ -131,7 +133,7 @@ impl ErrorCode {
             | InvalidDpopProof | Refused | LoginRequired | Expired | CertificateExpired
             | VaultKeyLost => ErrorClass::NeedsPerson,
             NotFound => ErrorClass::NotFound,
-            EngineRunning | EngineNotRunning => ErrorClass::Engine,
+            EngineRunning | EngineNotRunning | EngineUnreachable => ErrorClass::Engine,
             EngineNotResponding => ErrorClass::EngineStuck,
             KeyringUnavailable | KeyringLocked => ErrorClass::Keyring,
             InvalidConfig | Cancelled | WrongPassphrase | Storage | ShuttingDown | BadRequest

@@ -8,13 +8,14 @@ use crate::jws::SigningKey;
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 
-/// What a script sends to a resource server with a DPoP-bound token.
+/// What a script sends to a resource server with a DPoP-bound token: secrets on their way to
+/// their owner (`Debug` redacted).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Headers {
     /// `DPoP <token>`: the value of `Authorization`.
-    pub authorization: String,
+    pub authorization: crate::api::SecretText,
     /// The proof: the value of `DPoP`.
-    pub dpop: String,
+    pub dpop: crate::api::SecretText,
 }
 
 /// A proof for one request (§4.2): `htm` the method, `htu` the URL without its query and

@@ -83,6 +83,28 @@ pub enum Error {
     /// Nothing serves this data directory's socket (neither the app nor `tokentray daemon`).
     #[error("no Tokentray engine is running for {0}: start the app or `tokentray daemon`, or add --standalone to run one for this command")]
     EngineNotRunning(String),
+    /// The way to the engine failed (its socket): what was being done, and the OS's cause.
+    #[error("{what}: {cause}")]
+    EngineUnreachable {
+        what: String,
+        #[source]
+        cause: Cause,
+    },
+    /// The engine answered something this client cannot read: another version, or a bug.
+    #[error(
+        "the engine's answer could not be read ({cause}); are the app and the CLI of one version?"
+    )]
+    EngineGarbled {
+        #[source]
+        cause: Cause,
+    },
+    /// This machine failed us (a socket could not be made, a file not read): what, and why.
+    #[error("{what}: {cause}")]
+    Io {
+        what: String,
+        #[source]
+        cause: Cause,
+    },
     /// The running engine did not answer in time: stopped (SIGSTOP), stuck, or very busy.
     #[error("the Tokentray engine did not answer within {0} s (it may be stopped or stuck); TOKENTRAY_TIMEOUT or --timeout sets how long to wait")]
     EngineNotResponding(u64),
@@ -127,6 +149,37 @@ pub enum Error {
     Engine(ErrorView),
 }
 
+/// The cause of an error, kept for its `source()` and its words; errors stay cheap to clone
+/// and compare (by their words), as the engine's errors are stored and sent.
+#[derive(Debug, Clone)]
+pub struct Cause(std::sync::Arc<dyn std::error::Error + Send + Sync>);
+
+impl Cause {
+    pub fn new(cause: impl std::error::Error + Send + Sync + 'static) -> Cause {
+        Cause(std::sync::Arc::new(cause))
+    }
+}
+
+impl std::fmt::Display for Cause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for Cause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.0)
+    }
+}
+
+impl PartialEq for Cause {
+    fn eq(&self, other: &Cause) -> bool {
+        self.to_string() == other.to_string()
+    }
+}
+
+impl Eq for Cause {}
+
 fn retry_hint(after: Option<Duration>) -> String {
     after
         .map(|d| format!("; retry after {} s", d.as_secs()))
@@ -141,6 +194,22 @@ fn describe(description: &Option<String>) -> String {
 }
 
 impl Error {
+    /// The way to the engine failed while doing `what`.
+    pub fn socket(what: impl Into<String>, cause: std::io::Error) -> Error {
+        Error::EngineUnreachable {
+            what: what.into(),
+            cause: Cause::new(cause),
+        }
+    }
+
+    /// This machine failed while doing `what`.
+    pub fn io(what: impl Into<String>, cause: std::io::Error) -> Error {
+        Error::Io {
+            what: what.into(),
+            cause: Cause::new(cause),
+        }
+    }
+
     /// The stable code for this error, e.g. `invalid_grant` or `network`.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -167,6 +236,9 @@ impl Error {
             Error::EngineRunning(_) => ErrorCode::EngineRunning,
             Error::EngineNotRunning(_) => ErrorCode::EngineNotRunning,
             Error::EngineNotResponding(_) => ErrorCode::EngineNotResponding,
+            Error::EngineUnreachable { .. } => ErrorCode::EngineUnreachable,
+            Error::EngineGarbled { .. } => ErrorCode::ProtocolMismatch,
+            Error::Io { .. } => ErrorCode::System,
             Error::EngineBusy(_) => ErrorCode::EngineBusy,
             Error::ShuttingDown => ErrorCode::ShuttingDown,
             Error::BadRequest(_) => ErrorCode::BadRequest,
@@ -237,6 +309,14 @@ impl Error {
             Error::EngineRunning(s) => Error::EngineRunning(f(&s)),
             Error::EngineNotRunning(s) => Error::EngineNotRunning(f(&s)),
             Error::EngineBusy(s) => Error::EngineBusy(f(&s)),
+            Error::EngineUnreachable { what, cause } => Error::EngineUnreachable {
+                what: f(&what),
+                cause,
+            },
+            Error::Io { what, cause } => Error::Io {
+                what: f(&what),
+                cause,
+            },
             Error::BadRequest(s) => Error::BadRequest(f(&s)),
             Error::ProtocolMismatch(s) => Error::ProtocolMismatch(f(&s)),
             Error::System(s) => Error::System(f(&s)),
@@ -254,6 +334,7 @@ impl Error {
             | Error::Cancelled
             | Error::WrongPassphrase
             | Error::EngineNotResponding(_)
+            | Error::EngineGarbled { .. }
             | Error::ShuttingDown
             | Error::TeamBusy
             | Error::Fenced(_)) => other,

@@ -9,6 +9,8 @@
 #![cfg_attr(test, allow(clippy::disallowed_methods))]
 
 pub mod account;
+pub mod api;
+pub mod client;
 pub mod clipboard;
 pub mod clock;
 pub mod code;
@@ -24,8 +26,6 @@ pub mod home;
 mod hooks;
 pub mod http;
 pub mod i18n;
-#[cfg(unix)]
-pub mod ipc;
 pub mod jws;
 pub mod jwt;
 pub mod limits;
@@ -34,11 +34,12 @@ pub mod login;
 pub mod notices;
 pub mod profile;
 pub mod redact;
-pub mod remote;
 mod repeats;
 pub mod scheduler;
 pub mod schema;
 pub mod secret;
+#[cfg(unix)]
+pub mod server;
 pub mod settings;
 pub mod store;
 pub mod summary;
@@ -48,6 +49,7 @@ pub mod timing;
 pub mod token;
 pub mod tools;
 pub mod transition;
+pub mod transport;
 pub mod vault;
 pub mod view;
 mod words;

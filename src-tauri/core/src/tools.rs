@@ -38,7 +38,7 @@ pub enum Wanted {
 pub struct Lent {
     pub account: String,
     /// The access token: crosses the socket to its owner only.
-    pub token: String,
+    pub token: crate::api::SecretText,
     pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
     /// What git or Docker sends as the username (none for a named account).
     pub username: Option<String>,

@@ -389,7 +389,8 @@ fn quiet_engine(clock: tokentray_core::clock::FakeClock) -> tokentray_core::Engi
 
 #[test]
 fn socket_requests() {
-    use tokentray_core::ipc::{answer, Request, Response};
+    use serde_json::Value;
+    use tokentray_core::server::answer_json;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -403,41 +404,44 @@ fn socket_requests() {
         if asked.get().is_multiple_of(2_000) {
             *engine.borrow_mut() = quiet_engine(clock.clone());
         }
-        let Ok(request) = serde_json::from_slice::<Request>(&bytes) else {
+        let Ok(line) = std::str::from_utf8(&bytes) else {
+            return Ok(false);
+        };
+        let Ok(Value::Object(request)) = serde_json::from_str::<Value>(line) else {
             return Ok(false);
         };
         // What reaches the network, a person or a stream is not for a fuzzer.
-        if matches!(
-            request,
-            Request::Discover { .. }
-                | Request::Test { .. }
-                | Request::Login { .. }
-                | Request::Events
-                | Request::Copy { .. }
-        ) {
+        let op = request
+            .get("op")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if ["discover", "test", "login", "events", "copy"].contains(&op) {
             return Ok(false);
         }
         let engine = engine.borrow().clone();
         let (answered, listed) = runtime.block_on(async {
-            let answered = answer(&engine, request).await;
+            let answered = answer_json(&engine, line).await;
             // Whatever was asked, the engine answers the next caller.
-            let listed = answer(&engine, Request::List).await;
+            let listed = answer_json(&engine, r#"{"op":"list"}"#).await;
             (answered, listed)
         });
-        if let Response::Error(e) = &answered {
+        let answered: Value = serde_json::from_str(&answered).unwrap();
+        if answered["result"] == "error" {
             prop_assert!(
-                e.code != "internal",
+                answered["code"] != "internal",
                 "a request panicked the engine: {}",
-                e.message
+                answered["message"]
             );
-            prop_assert!(!e.message.chars().any(char::is_control), "{:?}", e.message);
+            let message = answered["message"].as_str().unwrap_or_default();
+            prop_assert!(!message.chars().any(char::is_control), "{:?}", message);
         }
+        let listed: Value = serde_json::from_str(&listed).unwrap();
         prop_assert!(
-            matches!(listed, Response::Accounts { .. }),
+            listed["result"] == "ok" && listed["answer"]["accounts"].is_array(),
             "list after: {}",
-            listed.kind()
+            listed["result"]
         );
-        Ok(!matches!(answered, Response::Error(_)))
+        Ok(answered["result"] == "ok")
     });
 }
 

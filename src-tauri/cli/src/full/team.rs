@@ -2,7 +2,7 @@
 //! team's vault there, or checking the shared passphrase opens it), and list the team's
 //! engines with their last heartbeat and the leases they hold.
 
-use crate::backend::{view, Result};
+use crate::commands::{view, Result};
 use clap::Subcommand;
 use tokentray_cli::outln;
 use tokentray_core::home;

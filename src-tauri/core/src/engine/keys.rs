@@ -120,8 +120,8 @@ impl EngineHandle {
         let dpop = crate::dpop::proof(key, method, &url, Some(token.expose()), None, self.now())
             .map_err(Error::InvalidConfig)?;
         Ok(crate::dpop::Headers {
-            authorization: format!("DPoP {}", token.expose()),
-            dpop,
+            authorization: crate::api::SecretText::new(format!("DPoP {}", token.expose())),
+            dpop: crate::api::SecretText::new(dpop),
         })
     }
 

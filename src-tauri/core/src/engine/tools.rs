@@ -22,7 +22,7 @@ impl EngineHandle {
         Ok(Lent {
             account: account.name.clone(),
             expires_at: account.expiry_of(&token),
-            token: token.expose().to_string(),
+            token: crate::api::SecretText::from(&token),
             username: want.username(&policy),
             env_name: crate::tools::env_name(&account.name, &policy),
         })

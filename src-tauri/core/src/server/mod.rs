@@ -1,25 +1,34 @@
-//! The socket's server: a task per connection, within limits that another program of the
-//! same user cannot push it past. Probed from outside, 2,000 idle connections under
-//! `ulimit -n 1024` once made `accept` fail with EMFILE in a busy loop (4.7 million log lines
-//! in 10 s, every other caller hanging), and a 1 GB line without a newline grew the engine to
-//! 1 GB. Now: accept failures back off, connections are capped in all and per process, a
-//! connection that says nothing is closed, a request line has a length, and a repeated warning
-//! is written once per interval with a count.
+//! The engine's side of the API: the socket's server, a task per connection, within limits
+//! that another program of the same user cannot push it past. Probed from outside, 2,000 idle
+//! connections under `ulimit -n 1024` once made `accept` fail with EMFILE in a busy loop (4.7
+//! million log lines in 10 s, every other caller hanging), and a 1 GB line without a newline
+//! grew the engine to 1 GB. Now: accept failures back off, connections are capped in all and
+//! per process, a connection that says nothing is closed, a request line has a length, and a
+//! repeated warning is written once per interval with a count. Each connection knows its
+//! [`Caller`]; each call is answered in [`answer`]; [`InProcess`] serves the same connections
+//! to this process for `--standalone`.
 
-use super::{answer, no_clipboard, Request, Response};
+mod answer;
+mod in_process;
+
+pub use answer::answer_json;
+pub use in_process::InProcess;
+
+use crate::api::calls::{Events, Heard, Login};
+use crate::api::{Call, Caller, Line, Op};
 use crate::clipboard::Clipboard;
 use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
 use crate::grant::authorization_code::LOGIN_TIMEOUT;
 use crate::held::Held;
 use crate::repeats::Repeats;
+use serde::Serialize;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::net::{UnixListener, UnixStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
 
 /// Connections served at once, in all and from one process (a script's loop of helpers needs
@@ -40,8 +49,8 @@ const ACCEPT_WAIT_LONGEST: Duration = Duration::from_secs(1);
 static ACCEPT_FAILED: Repeats = Repeats::every(Duration::from_secs(10));
 static REFUSED: Repeats = Repeats::every(Duration::from_secs(10));
 
-/// Serves the engine on `path` until the engine shuts down; `clipboard` is the desktop app's
-/// (the daemon has none).
+/// Serves the engine on the socket at `path` until the engine shuts down; `clipboard` is the
+/// desktop app's (the daemon has none).
 pub async fn serve(
     engine: EngineHandle,
     path: PathBuf,
@@ -50,14 +59,14 @@ pub async fn serve(
     // A socket file left by a crashed engine: we hold the directory's lock, so it is stale.
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)
-        .map_err(|e| Error::Storage(format!("cannot listen on {}: {e}", path.display())))?;
+        .map_err(|e| Error::io(format!("cannot listen on {}", path.display()), e))?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| Error::Storage(format!("cannot restrict {}: {e}", path.display())))?;
+            .map_err(|e| Error::io(format!("cannot restrict {}", path.display()), e))?;
     }
-    let me = rustix::process::getuid().as_raw();
+    let me = crate::transport::my_uid();
     let stop = engine.stopped();
     let open = Arc::new(Mutex::new(Open::default()));
     let mut wait = ACCEPT_WAIT_FIRST;
@@ -83,8 +92,8 @@ pub async fn serve(
                 continue;
             }
         };
-        let pid = match stream.peer_cred() {
-            Ok(cred) if cred.uid() == me => cred.pid(),
+        let caller = match crate::transport::unix::caller(&stream) {
+            Ok(caller) if caller.uid == me => caller,
             other => {
                 if let Some(left_out) = REFUSED.due(tokio::time::Instant::now()) {
                     tracing::warn!(?other, left_out, "refused a connection from another user");
@@ -92,14 +101,14 @@ pub async fn serve(
                 continue;
             }
         };
-        let slot = match Slot::take(&open, pid) {
+        let slot = match Slot::take(&open, caller.pid) {
             Ok(slot) => slot,
             Err(busy) => {
                 if let Some(left_out) = REFUSED.due(tokio::time::Instant::now()) {
-                    tracing::warn!(?pid, left_out, "{busy}");
+                    tracing::warn!(pid = ?caller.pid, left_out, "{busy}");
                 }
                 // Said without waiting (a client that does not read cannot hold us), then closed.
-                let _ = stream.try_write(&line(&Response::Error((&busy).into())));
+                let _ = stream.try_write(&error_line(&busy));
                 continue;
             }
         };
@@ -107,7 +116,7 @@ pub async fn serve(
         let clipboard = clipboard.clone();
         tokio::spawn(async move {
             let _slot = slot;
-            if let Err(e) = handle(engine, clipboard, stream).await {
+            if let Err(e) = connection(engine, clipboard, stream, caller).await {
                 tracing::debug!("socket client: {e}");
             }
         });
@@ -171,8 +180,8 @@ enum Said {
 }
 
 /// The next request line, waited for `within` (`None`: as long as it takes).
-async fn next_line(
-    read: &mut BufReader<OwnedReadHalf>,
+async fn next_line<R: AsyncRead + Unpin>(
+    read: &mut BufReader<R>,
     within: Option<Duration>,
 ) -> std::io::Result<Said> {
     let reading = async {
@@ -206,14 +215,24 @@ async fn next_line(
     }
 }
 
-async fn handle(
+/// Serves one connection: its calls, one after another, until it hangs up.
+pub(crate) async fn connection<S>(
     engine: EngineHandle,
     clipboard: Option<Arc<dyn Clipboard>>,
-    stream: UnixStream,
-) -> std::io::Result<()> {
-    let (read, mut write) = stream.into_split();
+    stream: S,
+    caller: Caller,
+) -> std::io::Result<()>
+where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let (read, mut write) = tokio::io::split(stream);
     let mut read = BufReader::new(read);
     let mut within = FIRST_WORDS;
+    let served = answer::Served {
+        engine,
+        clipboard,
+        caller,
+    };
     loop {
         let line = match next_line(&mut read, Some(within)).await? {
             Said::Line(line) => line,
@@ -223,73 +242,92 @@ async fn handle(
                     "a request line longer than {} MiB; the connection is closed",
                     MAX_LINE_BYTES >> 20
                 ));
-                return send(&mut write, &Response::Error((&e).into())).await;
+                return write.write_all(&error_line(&e)).await;
             }
         };
         within = BETWEEN_REQUESTS;
-        let response = match serde_json::from_str::<Request>(&line) {
-            Err(e) => Response::Error((&Error::BadRequest(e.to_string())).into()),
-            Ok(Request::Login { name }) => login(&engine, &name, &mut read, &mut write).await?,
-            Ok(Request::Events) => return events(&engine, &mut read, &mut write).await,
-            Ok(Request::Copy { name, what }) => {
-                let copied = match &clipboard {
-                    Some(clipboard) => {
-                        crate::clipboard::copy(&engine, clipboard.as_ref(), &name, &what).await
-                    }
-                    None => Err(no_clipboard()),
-                };
-                match copied {
-                    Ok(clear_after_secs) => Response::Copied { clear_after_secs },
-                    Err(e) => Response::Error((&e).into()),
-                }
-            }
-            Ok(request) => answer(&engine, request).await,
+        let Ok(Op { op }) = serde_json::from_str::<Op>(&line) else {
+            let e = match serde_json::from_str::<serde_json::Value>(&line) {
+                Err(e) => Error::BadRequest(e.to_string()),
+                Ok(_) => Error::BadRequest("a request names its call: {\"op\": …}".into()),
+            };
+            write.write_all(&error_line(&e)).await?;
+            continue;
         };
-        send(&mut write, &response).await?;
+        match op.as_str() {
+            Login::OP => login(&served, &line, &mut read, &mut write).await?,
+            Events::OP => return events(&served.engine, &mut read, &mut write).await,
+            _ => {
+                write
+                    .write_all(&answer::line(&served, &op, &line).await)
+                    .await?
+            }
+        }
     }
 }
 
-fn line(response: &Response) -> Vec<u8> {
-    let mut out = serde_json::to_vec(response).expect("serialisable");
+/// A line of the protocol: the JSON and its newline.
+pub(crate) fn line_of<A: Serialize, I: Serialize>(line: &Line<A, I>) -> Vec<u8> {
+    let mut out = serde_json::to_vec(line).unwrap_or_else(|e| {
+        let e = Error::Internal(format!("an answer could not be written: {e}"));
+        serde_json::to_vec(&Line::<(), ()>::Error((&e).into())).unwrap_or_default()
+    });
     out.push(b'\n');
     out
 }
 
-async fn send(write: &mut OwnedWriteHalf, response: &Response) -> std::io::Result<()> {
-    write.write_all(&line(response)).await
+pub(crate) fn error_line(e: &Error) -> Vec<u8> {
+    line_of(&Line::<(), ()>::Error(e.into()))
 }
 
 /// Passes every event on as it comes, until the client writes or hangs up (or the engine
-/// stops). Events a slow reader missed are said as a `lagged` error line, then it goes on.
-async fn events(
+/// stops). Events a slow reader missed are said as a count, then it goes on.
+async fn events<R, W>(
     engine: &EngineHandle,
-    read: &mut BufReader<OwnedReadHalf>,
-    write: &mut OwnedWriteHalf,
-) -> std::io::Result<()> {
+    read: &mut BufReader<R>,
+    write: &mut W,
+) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
     use tokio::sync::broadcast::error::RecvError;
     let mut events = engine.subscribe();
     let stop = engine.stopped();
     loop {
-        let response = tokio::select! {
+        let heard = tokio::select! {
             _ = stop.cancelled() => return Ok(()),
             _ = next_line(read, None) => return Ok(()),
             event = events.recv() => match event {
-                Ok(event) => Response::Event(event),
-                Err(RecvError::Lagged(n)) => Response::Error((&Error::System(format!("{n} events were missed (the reader was slow)"))).into()),
+                Ok(event) => Heard::Event(event),
+                Err(RecvError::Lagged(n)) => Heard::Missed(n),
                 Err(RecvError::Closed) => return Ok(()),
             },
         };
-        send(write, &response).await?;
+        let item: Line<(), Heard> = Line::Item { item: heard };
+        write.write_all(&line_of(&item)).await?;
     }
 }
 
-/// Runs a login, passing its prompts on as they come; returns the final answer.
-async fn login(
-    engine: &EngineHandle,
-    name: &str,
-    read: &mut BufReader<OwnedReadHalf>,
-    write: &mut OwnedWriteHalf,
-) -> std::io::Result<Response> {
+/// Runs a login, passing its prompts on as they come, then its end.
+async fn login<R, W>(
+    served: &answer::Served,
+    line: &str,
+    read: &mut BufReader<R>,
+    write: &mut W,
+) -> std::io::Result<()>
+where
+    R: AsyncRead + Unpin,
+    W: AsyncWrite + Unpin,
+{
+    let Login { name } = match serde_json::from_str(line) {
+        Ok(call) => call,
+        Err(e) => {
+            return write
+                .write_all(&error_line(&Error::BadRequest(e.to_string())))
+                .await
+        }
+    };
     let cancel = CancellationToken::new();
     let (prompts, mut prompted) = tokio::sync::mpsc::unbounded_channel();
     let prompt = move |p| {
@@ -297,22 +335,26 @@ async fn login(
             .send(p)
             .map_err(|_| "the client has gone".to_string())
     };
-    let run = engine.login(name, prompt, cancel.clone(), LOGIN_TIMEOUT);
+    let run = served
+        .engine
+        .login(&name, prompt, cancel.clone(), LOGIN_TIMEOUT);
     tokio::pin!(run);
+    let item = |p| line_of::<(), _>(&Line::Item { item: p });
     let result = loop {
         tokio::select! {
             biased;
-            Some(p) = prompted.recv() => send(write, &Response::LoginPrompt(p)).await?,
+            Some(p) = prompted.recv() => write.write_all(&item(p)).await?,
             result = &mut run => break result,
             // The client wrote or hung up: the person gave up.
             _ = next_line(read, None), if !cancel.is_cancelled() => cancel.cancel(),
         }
     };
     while let Ok(p) = prompted.try_recv() {
-        send(write, &Response::LoginPrompt(p)).await?;
+        write.write_all(&item(p)).await?;
     }
-    Ok(match result {
-        Ok(()) => Response::Done,
-        Err(e) => Response::Error((&e).into()),
-    })
+    let end = match result {
+        Ok(()) => line_of::<(), ()>(&Line::Ok { answer: () }),
+        Err(e) => error_line(&e),
+    };
+    write.write_all(&end).await
 }

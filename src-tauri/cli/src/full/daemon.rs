@@ -1,0 +1,44 @@
+//! `tokentray daemon`: the engine with no window, for servers and CI: the socket, the refresh
+//! loop, logs on stderr; SIGTERM or Ctrl+C stops it cleanly.
+
+use crate::commands::{view, Result};
+use std::sync::Arc;
+use tokentray_core::transport::unix::socket_path;
+use tokentray_core::{home, EngineHandle, Error, SystemClock};
+
+pub fn run() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TOKENTRAY_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    crate::runtime()?.block_on(serve())
+}
+
+async fn serve() -> Result<()> {
+    let home = home::data_dir();
+    let key = home::key_source(&home).map_err(view)?;
+    let engine = EngineHandle::open(&home, key, Arc::new(SystemClock))
+        .await
+        .map_err(view)?;
+    for problem in engine.problems() {
+        tracing::warn!(code = %problem.code, "{}", problem.message);
+    }
+    let socket = socket_path(&home);
+    tracing::info!(home = %home.display(), socket = %socket.display(), accounts = engine.list().len(), "tokentray daemon started");
+    let server = tokio::spawn(tokentray_core::server::serve(engine.clone(), socket, None));
+    let refresh = engine.spawn_refresh_loop();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| view(Error::io("cannot listen for SIGTERM", e)))?;
+    tokio::select! {
+        _ = terminate.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    tracing::info!("stopping");
+    engine.close().await;
+    let _ = refresh.await;
+    let _ = server.await;
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! What the engine answers each call: one [`Answer`] per call type, one-liners over the
+//! engine's methods, with the bounds a request's numbers must keep. The dispatcher reads the
+//! op and routes it through the list of calls ([`crate::for_each_call`]), so a call cannot be
+//! listed and left unanswered. A bug in one answer is that request's error; the engine and its
+//! other callers go on.
+
+use crate::api::calls::*;
+use crate::api::{Call, Caller, Line, SecretText, PROTOCOL_VERSION};
+use crate::clipboard::Clipboard;
+use crate::engine::EngineHandle;
+use crate::error::{Error, Result};
+use std::future::Future;
+use std::sync::Arc;
+
+/// What a call is answered with: the engine, the desktop's clipboard (the daemon has none),
+/// and who asked.
+#[derive(Clone)]
+pub(crate) struct Served {
+    pub engine: EngineHandle,
+    pub clipboard: Option<Arc<dyn Clipboard>>,
+    #[allow(dead_code)] // who may take a token is the next step (docs/security.md)
+    pub caller: Caller,
+}
+
+/// How the engine answers one call.
+pub(crate) trait Answer: Call {
+    fn answer(self, served: Served) -> impl Future<Output = Result<Self::Answer>> + Send;
+}
+
+/// The answer line to the call `op` written as `json`.
+pub(crate) async fn line(served: &Served, op: &str, json: &str) -> Vec<u8> {
+    macro_rules! route {
+        (plain: [$($plain:ty),* $(,)?], window: [$($call:ty),* $(,)?]) => {
+            match op {
+                $(<$plain as Call>::OP => one::<$plain>(served, json).await,)*
+                $(<$call as Call>::OP => one::<$call>(served, json).await,)*
+                _ => super::error_line(&Error::BadRequest(format!(
+                    "no call is named {}", crate::text::quoted(op, 40)
+                ))),
+            }
+        };
+    }
+    crate::for_each_call!(route)
+}
+
+async fn one<C: Answer>(served: &Served, json: &str) -> Vec<u8> {
+    let call: C = match serde_json::from_str(json) {
+        Ok(call) => call,
+        Err(e) => return super::error_line(&Error::BadRequest(e.to_string())),
+    };
+    let served = served.clone();
+    let answered = crate::engine::isolated(async move { call.answer(served).await }).await;
+    match answered.and_then(|answer| answer) {
+        Ok(answer) => super::line_of::<C::Answer, ()>(&Line::Ok { answer }),
+        Err(e) => super::error_line(&e),
+    }
+}
+
+/// Answers one line as the socket would, for this process (the fuzz target's way in).
+pub async fn answer_json(engine: &EngineHandle, json: &str) -> String {
+    let served = Served {
+        engine: engine.clone(),
+        clipboard: None,
+        caller: Caller::this_process(),
+    };
+    let bytes = match serde_json::from_str::<crate::api::Op>(json) {
+        Ok(crate::api::Op { op }) => line(&served, &op, json).await,
+        Err(e) => super::error_line(&Error::BadRequest(e.to_string())),
+    };
+    String::from_utf8_lossy(&bytes).trim_end().to_string()
+}
+
+/// How long a token must stay valid, as a request asks (`--min-valid`): up to the longest
+/// lifetime a token is taken to have.
+fn min_valid(secs: u64) -> Result<chrono::Duration> {
+    crate::limits::seconds(
+        "min_valid_secs (--min-valid)",
+        secs,
+        0,
+        crate::limits::MAX_LIFETIME_SECS,
+    )
+    .map(crate::time::secs)
+    .map_err(Error::BadRequest)
+}
+
+/// `copy` asked of an engine with no clipboard (the daemon, `--standalone`).
+fn no_clipboard() -> Error {
+    Error::Unsupported("only the desktop app has a clipboard to copy to".into())
+}
+
+impl Answer for Hello {
+    async fn answer(self, _: Served) -> Result<Hello> {
+        match self.version {
+            PROTOCOL_VERSION => Ok(Hello { version: PROTOCOL_VERSION }),
+            version => Err(Error::ProtocolMismatch(format!(
+                "protocol version {version} is not spoken here (this engine speaks {PROTOCOL_VERSION}): use matching versions of the app and the CLI"
+            ))),
+        }
+    }
+}
+
+impl Answer for Token {
+    async fn answer(self, s: Served) -> Result<SecretText> {
+        let min = min_valid(self.min_valid_secs)?;
+        let token = s.engine.get_token_valid_for(&self.name, min).await?;
+        Ok(SecretText::from(&token))
+    }
+}
+
+impl Answer for List {
+    async fn answer(self, s: Served) -> Result<crate::edit::AccountList> {
+        Ok(crate::edit::AccountList {
+            accounts: s.engine.list(),
+            problems: s.engine.problems().to_vec(),
+        })
+    }
+}
+
+impl Answer for Refresh {
+    async fn answer(self, s: Served) -> Result<()> {
+        s.engine.refresh(&self.name).await
+    }
+}
+
+impl Answer for History {
+    async fn answer(self, s: Served) -> Result<Vec<crate::store::HistoryEntry>> {
+        let most = crate::limits::MAX_HISTORY_PAGE;
+        if !(1..=most).contains(&self.limit) {
+            return Err(Error::BadRequest(format!(
+                "limit is {}; a page of history holds 1 to {most} entries",
+                self.limit
+            )));
+        }
+        s.engine
+            .history(&self.name, self.before_id, self.limit)
+            .await
+    }
+}
+
+impl Answer for Detail {
+    async fn answer(self, s: Served) -> Result<crate::edit::AccountDetail> {
+        s.engine.detail(&self.name).await
+    }
+}
+
+impl Answer for Save {
+    async fn answer(self, s: Served) -> Result<()> {
+        s.engine
+            .save_account(&self.name, self.fields, self.editing)
+            .await
+    }
+}
+
+impl Answer for Test {
+    async fn answer(self, s: Served) -> Result<crate::edit::TestResult> {
+        s.engine.test_account(self.fields).await
+    }
+}
+
+impl Answer for Discover {
+    async fn answer(self, s: Served) -> Result<crate::grant::discovery::Metadata> {
+        s.engine.discover(&self.issuer).await
+    }
+}
+
+impl Answer for GetSettings {
+    async fn answer(self, s: Served) -> Result<crate::settings::Settings> {
+        Ok(s.engine.settings())
+    }
+}
+
+impl Answer for SaveSettings {
+    async fn answer(self, s: Served) -> Result<()> {
+        s.engine.save_settings(self.settings).await
+    }
+}
+
+impl Answer for Copy {
+    async fn answer(self, s: Served) -> Result<u32> {
+        let clipboard = s.clipboard.as_ref().ok_or_else(no_clipboard)?;
+        let secs =
+            crate::clipboard::copy(&s.engine, clipboard.as_ref(), &self.name, &self.what).await?;
+        Ok(u32::try_from(secs).unwrap_or(u32::MAX))
+    }
+}
+
+impl Answer for Import {
+    async fn answer(self, s: Served) -> Result<Vec<String>> {
+        s.engine.import(&self.toml).await
+    }
+}
+
+impl Answer for Export {
+    async fn answer(self, s: Served) -> Result<SecretText> {
+        s.engine
+            .export(self.with_secrets)
+            .await
+            .map(SecretText::new)
+    }
+}
+
+impl Answer for Remove {
+    async fn answer(self, s: Served) -> Result<crate::view::Revocation> {
+        s.engine.remove_account(&self.name).await
+    }
+}
+
+/// Streams are answered by the connection itself (they need it); here only when asked for
+/// where no stream can be served.
+impl Answer for Login {
+    async fn answer(self, _: Served) -> Result<()> {
+        Err(Error::BadRequest("a login is answered as a stream".into()))
+    }
+}
+
+impl Answer for Events {
+    async fn answer(self, _: Served) -> Result<()> {
+        Err(Error::BadRequest("events are answered as a stream".into()))
+    }
+}
+
+impl Answer for Lend {
+    async fn answer(self, s: Served) -> Result<crate::tools::Lent> {
+        let min = min_valid(self.min_valid_secs)?;
+        s.engine.lend(&self.want, min).await
+    }
+}
+
+impl Answer for Rejected {
+    async fn answer(self, s: Served) -> Result<()> {
+        s.engine
+            .rejected(&self.want, self.token.expose())
+            .await
+            .map(drop)
+    }
+}
+
+impl Answer for Registries {
+    async fn answer(self, s: Served) -> Result<std::collections::BTreeMap<String, String>> {
+        Ok(s.engine.registries())
+    }
+}
+
+impl Answer for GetPublicKey {
+    async fn answer(self, s: Served) -> Result<crate::engine::PublicKey> {
+        s.engine.public_key(&self.name)
+    }
+}
+
+impl Answer for Dpop {
+    async fn answer(self, s: Served) -> Result<crate::dpop::Headers> {
+        s.engine
+            .dpop_headers(&self.name, &self.method, &self.url)
+            .await
+    }
+}

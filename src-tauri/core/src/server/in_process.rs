@@ -1,0 +1,86 @@
+//! The engine in this process, for one command (`--standalone`): opened on a runtime of its
+//! own, and reached as a [`Transport`] whose every connection is a socket pair served by the
+//! very code that serves the socket ([`super::connection`]). So a standalone command and one
+//! asking the running engine cannot answer differently.
+
+use crate::api::Caller;
+use crate::engine::EngineHandle;
+use crate::error::{Error, Result};
+use crate::transport::Transport;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+use std::time::Duration;
+
+pub struct InProcess {
+    engine: EngineHandle,
+    runtime: tokio::runtime::Runtime,
+    home: String,
+}
+
+impl InProcess {
+    /// Opens the data directory's engine in this process (refused while another engine
+    /// holds the directory).
+    pub fn open(home: &Path, clock: std::sync::Arc<dyn crate::Clock>) -> Result<InProcess> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("cannot start the engine's runtime", e))?;
+        let engine = runtime.block_on(async {
+            let key = crate::home::key_source(home)?;
+            EngineHandle::open(home, key, clock).await
+        })?;
+        Ok(InProcess {
+            engine,
+            runtime,
+            home: home.display().to_string(),
+        })
+    }
+
+    /// Lets refreshes under way finish and flushes the store.
+    pub fn close(self) {
+        let engine = self.engine.clone();
+        self.runtime.block_on(engine.close());
+    }
+}
+
+impl Transport for InProcess {
+    type Stream = UnixStream;
+
+    fn open(&self, _deadline: Option<Duration>) -> Result<Option<UnixStream>> {
+        let (ours, theirs) =
+            UnixStream::pair().map_err(|e| Error::io("cannot make a socket pair", e))?;
+        theirs
+            .set_nonblocking(true)
+            .map_err(|e| Error::io("cannot make a socket pair", e))?;
+        let engine = self.engine.clone();
+        self.runtime.spawn(async move {
+            let stream = match tokio::net::UnixStream::from_std(theirs) {
+                Ok(stream) => stream,
+                Err(e) => return tracing::warn!("in-process connection: {e}"),
+            };
+            let caller = Caller::this_process();
+            if let Err(e) = super::connection(engine, None, stream, caller).await {
+                tracing::debug!("in-process connection: {e}");
+            }
+        });
+        Ok(Some(ours))
+    }
+
+    fn set_deadline(stream: &UnixStream, deadline: Option<Duration>) -> std::io::Result<()> {
+        stream.set_read_timeout(deadline)?;
+        stream.set_write_timeout(deadline)
+    }
+
+    fn try_clone(stream: &UnixStream) -> std::io::Result<UnixStream> {
+        stream.try_clone()
+    }
+
+    fn hang_up(stream: &UnixStream) {
+        let _ = stream.shutdown(std::net::Shutdown::Both);
+    }
+
+    fn place(&self) -> String {
+        self.home.clone()
+    }
+}
