@@ -5,8 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tauri::{AppHandle, Manager};
-use tauri_plugin_notification::NotificationExt;
-use tokentray_core::notices::{Notice, Notices};
+use tokentray_core::notices::Notices;
 use tokentray_core::{EngineHandle, Event};
 use tokio::sync::broadcast::{error::RecvError, Receiver};
 
@@ -51,23 +50,8 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
             let now = chrono::Utc::now();
             notices.lang = crate::tray::language(&app);
             if let Some(notice) = notices.on(&event, status, now) {
-                notify(&app, &notice);
+                crate::notify::show(&app, &notice);
             }
         }
     });
-}
-
-/// Shows a notice on the desktop, made safe for it ([`Notice::for_desktop`]): the servers of
-/// Linux desktops may render a body's markup, so a server's words are escaped there.
-pub fn notify(app: &AppHandle, notice: &Notice) {
-    let shown = notice.for_desktop(cfg!(all(unix, not(target_os = "macos"))));
-    let sent = app
-        .notification()
-        .builder()
-        .title(&shown.title)
-        .body(&shown.body)
-        .show();
-    if let Err(e) = sent {
-        tracing::warn!("cannot show a notification: {e}");
-    }
 }

@@ -10,6 +10,7 @@ mod commands;
 mod engine;
 mod launcher;
 mod login;
+mod notify;
 mod settings;
 mod tray;
 mod tray_process;

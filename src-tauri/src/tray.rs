@@ -145,7 +145,7 @@ fn on_menu(app: &AppHandle, id: &str) {
                             &[("name", i18n::s(&name))],
                         );
                         let body = format!("{}: {}", e.code(), e.message());
-                        crate::bridge::notify(&app, &Notice { title, body });
+                        crate::notify::show(&app, &Notice { title, body });
                     }
                 });
             }

@@ -40,6 +40,14 @@ macro_rules! out {
     ($($arg:tt)*) => { $crate::write_out(format_args!($($arg)*)) };
 }
 
+/// What a command ends with: its answer, or an error with its code and words.
+pub type Result<T> = std::result::Result<T, ErrorView>;
+
+/// An engine's error as a command reports it.
+pub fn view(e: tokentray_core::Error) -> ErrorView {
+    ErrorView::from(&e)
+}
+
 /// An error as scripts see it: `error[CODE]: message` on stderr and its exit status.
 pub fn fail(e: ErrorView) -> ExitCode {
     eprintln!("error[{}]: {}", e.code, e.message);

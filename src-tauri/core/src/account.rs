@@ -89,11 +89,11 @@ impl Policy {
             ("registry_hosts", &self.registry_hosts),
         ] {
             for pattern in patterns.iter().flatten() {
-                crate::tools::check_pattern(key, pattern)?;
+                check_pattern(key, pattern)?;
             }
         }
         if let Some(name) = &self.env_name {
-            crate::tools::check_env_name(name)?;
+            check_env_name(name)?;
         }
         // Git's protocol is lines of key=value: a line break would forge another key.
         if self
@@ -104,6 +104,36 @@ impl Policy {
             return Err("helper_username must be a non-empty name on one line".into());
         }
         Ok(())
+    }
+}
+
+/// A host pattern of `git_hosts` or `registry_hosts` ([`crate::tools`] matches them): refused
+/// when it could never match or would match too much.
+pub fn check_pattern(key: &str, pattern: &str) -> Result<(), String> {
+    let (_, rest) = pattern.split_once("://").unwrap_or(("", pattern));
+    let host = rest.split('/').next().unwrap_or_default();
+    if host.is_empty()
+        || host == "*"
+        || pattern.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "{key}: {pattern:?} is not a host pattern like \"github.com\" or \"gitlab.example.com/group/*\""
+        ));
+    }
+    Ok(())
+}
+
+/// A name a shell accepts as a variable.
+pub fn check_env_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    match first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        true => Ok(()),
+        false => Err(format!(
+            "env_name: {name:?} is not a variable name (letters, digits and _, not first a digit)"
+        )),
     }
 }
 
@@ -166,5 +196,27 @@ impl AccountConfig {
             }
         }
         AccountConfig::from_parts(name, all, secrets)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_names_are_what_a_shell_takes() {
+        assert!(check_env_name("GITHUB_TOKEN").is_ok());
+        assert!(check_env_name("9LIVES").is_err());
+        assert!(check_env_name("A B").is_err());
+        assert!(check_env_name("").is_err());
+    }
+
+    #[test]
+    fn patterns_that_match_everything_or_nothing_are_refused() {
+        assert!(check_pattern("git_hosts", "github.com").is_ok());
+        assert!(check_pattern("git_hosts", "*").is_err());
+        assert!(check_pattern("git_hosts", "").is_err());
+        assert!(check_pattern("git_hosts", "a b").is_err());
+        assert!(check_pattern("git_hosts", "https:///x").is_err());
     }
 }

@@ -169,6 +169,7 @@ impl Field {
     }
 }
 
+mod fields;
 mod grants;
 pub use grants::{grant, grants};
 

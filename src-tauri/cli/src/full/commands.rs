@@ -6,6 +6,7 @@ use crate::args::Command;
 use crate::output;
 use std::process::ExitCode;
 use tokentray_cli::{out, outln, print_dpop, print_token};
+use tokentray_cli::{view, Result};
 use tokentray_core::api::calls::{
     Dpop, Events, Export, GetPublicKey, Heard, History, Import, List, Login, Refresh, Remove, Token,
 };
@@ -13,12 +14,6 @@ use tokentray_core::api::SecretText;
 use tokentray_core::client::Client;
 use tokentray_core::transport::Transport;
 use tokentray_core::{home, AccountView, Error, ErrorView};
-
-pub type Result<T> = std::result::Result<T, ErrorView>;
-
-pub fn view(e: Error) -> ErrorView {
-    ErrorView::from(&e)
-}
 
 /// Runs `command` over `client`; `standalone` when the engine is this process's.
 pub fn run<T: Transport>(

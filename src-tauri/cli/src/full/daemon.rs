@@ -1,8 +1,8 @@
 //! `tokentray daemon`: the engine with no window, for servers and CI: the socket, the refresh
 //! loop, logs on stderr; SIGTERM or Ctrl+C stops it cleanly.
 
-use crate::commands::{view, Result};
 use std::sync::Arc;
+use tokentray_cli::{view, Result};
 use tokentray_core::transport::unix::socket_path;
 use tokentray_core::{home, EngineHandle, Error, SystemClock};
 

@@ -12,10 +12,10 @@ mod team;
 
 use args::{Cli, Command};
 use clap::{CommandFactory, Parser};
-use commands::{view, Result};
 use std::process::ExitCode;
 use std::sync::Arc;
 use tokentray_cli::{fail, out};
+use tokentray_cli::{view, Result};
 use tokentray_core::client::Client;
 use tokentray_core::server::InProcess;
 use tokentray_core::transport::unix::Socket;

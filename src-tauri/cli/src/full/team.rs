@@ -2,9 +2,9 @@
 //! team's vault there, or checking the shared passphrase opens it), and list the team's
 //! engines with their last heartbeat and the leases they hold.
 
-use crate::commands::{view, Result};
 use clap::Subcommand;
 use tokentray_cli::outln;
+use tokentray_cli::{view, Result};
 use tokentray_core::home;
 use tokentray_core::store::{self, redacted, Store};
 use tokentray_core::Error;

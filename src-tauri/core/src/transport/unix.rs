@@ -118,11 +118,13 @@ fn check_engine(stream: &UnixStream, path: &Path) -> Result<()> {
         let me = rustix::process::getuid();
         match rustix::net::sockopt::socket_peercred(stream) {
             Ok(cred) if cred.uid == me => {}
-            Ok(cred) => return Err(Error::InvalidConfig(format!(
+            Ok(cred) => {
+                return Err(Error::InvalidConfig(format!(
                 "the engine at {} runs as another user (uid {}): Tokentray talks only to your own",
                 path.display(),
                 cred.uid.as_raw()
-            ))),
+            )))
+            }
             Err(e) => {
                 return Err(Error::socket(
                     format!("cannot tell who serves {}", path.display()),
