@@ -20,7 +20,9 @@ struct Running {
 static WINDOW: Mutex<Option<Running>> = Mutex::new(None);
 
 pub fn show(app: &AppHandle) {
-    let mut window = WINDOW.lock().expect("poisoned");
+    let mut window = WINDOW
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(running) = window.as_mut() {
         if running.alive.load(Ordering::SeqCst) && writeln!(running.stdin, "show").is_ok() {
             return;

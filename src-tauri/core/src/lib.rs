@@ -35,7 +35,6 @@ pub mod notices;
 pub mod profile;
 pub mod redact;
 mod repeats;
-pub mod scheduler;
 pub mod schema;
 pub mod secret;
 #[cfg(unix)]

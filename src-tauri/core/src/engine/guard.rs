@@ -57,10 +57,13 @@ impl EngineHandle {
             state.next_attempt = Some(again);
         }
         self.plan(&account.name, again);
-        self.emit(Event::RefreshFailed {
-            account: account.name.clone(),
-            code: error.code(),
-            message: error.message(),
-        });
+        self.emit(
+            Some(account),
+            Event::RefreshFailed {
+                account: account.name.clone(),
+                code: error.code(),
+                message: error.message(),
+            },
+        );
     }
 }

@@ -7,13 +7,16 @@
 //! An account's async `flight` lock is taken before any of them and held for a whole refresh;
 //! the `in_flight` permit is taken inside the flight.
 
+mod editor;
 mod entry;
 mod guard;
 mod keys;
+mod login;
 mod open;
 mod plans;
 mod refresh;
 mod renew;
+pub mod scheduler;
 mod team;
 mod tools;
 
@@ -231,7 +234,7 @@ impl EngineHandle {
             .insert(name.clone(), Arc::new(account));
         self.inner.warned.forget(&name);
         self.plan(&name, now);
-        self.emit(Event::AccountChanged { account: name });
+        self.emit(None, Event::AccountChanged { account: name });
         self.announce("accounts").await;
         Ok(())
     }
@@ -275,9 +278,12 @@ impl EngineHandle {
             store.remove_account(name).await?;
         }
         self.inner.accounts.write_held().remove(name);
-        self.emit(Event::AccountChanged {
-            account: name.to_string(),
-        });
+        self.emit(
+            None,
+            Event::AccountChanged {
+                account: name.to_string(),
+            },
+        );
         self.announce("accounts").await;
         Ok(revocation)
     }
@@ -318,14 +324,13 @@ impl EngineHandle {
         accounts.keys().cloned().collect()
     }
 
-    /// Tells every subscriber (nobody listening is fine) and the `on_event` hook (the
-    /// account's, else the app's).
-    pub(crate) fn emit(&self, event: Event) {
+    /// Publishes `event` of `account` (none for one added or removed), and runs the hook
+    /// that should hear it: the account's own `on_event`, else the app's.
+    pub(crate) fn emit(&self, account: Option<&Account>, event: Event) {
         let hook = crate::hooks::told(&event).and_then(|env| {
-            let own = self
-                .account(event.account())
-                .ok()
-                .and_then(|a| a.config.as_ref().ok()?.policy.on_event.clone());
+            let own = account
+                .and_then(|a| a.config.as_ref().ok())
+                .and_then(|c| c.policy.on_event.clone());
             let command =
                 own.or_else(|| Some(self.settings().on_event).filter(|c| !c.is_empty()))?;
             Some((command, env))
@@ -333,6 +338,7 @@ impl EngineHandle {
         if let Some((command, env)) = hook {
             crate::hooks::run(event.account(), &command, env);
         }
+        // Nobody listening is fine.
         let _ = self.inner.events.send(event);
     }
 

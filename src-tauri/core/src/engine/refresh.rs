@@ -133,11 +133,14 @@ impl EngineHandle {
             }
             if let Err(e) = written {
                 tracing::error!(account = %account.name, code = %e.code(), "could not save the refresh: {e}");
-                self.emit(Event::RefreshFailed {
-                    account: account.name.clone(),
-                    code: e.code(),
-                    message: e.message(),
-                });
+                self.emit(
+                    Some(account),
+                    Event::RefreshFailed {
+                        account: account.name.clone(),
+                        code: e.code(),
+                        message: e.message(),
+                    },
+                );
             }
         }
         let watched = {
@@ -173,7 +176,7 @@ impl EngineHandle {
                 crate::hooks::refreshed(&account.name, token),
             );
         }
-        self.emit(step.event);
+        self.emit(Some(account), step.event);
         result.map(|t| t.access_token)
     }
 

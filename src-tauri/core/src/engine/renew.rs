@@ -74,11 +74,14 @@ impl EngineHandle {
                 };
                 tracing::warn!(account = %account.name, code = %e.code(), "renewing failed: {e}");
                 self.plan(&account.name, next);
-                self.emit(Event::RenewFailed {
-                    account: account.name.clone(),
-                    code: e.code(),
-                    message: e.message(),
-                });
+                self.emit(
+                    Some(&account),
+                    Event::RenewFailed {
+                        account: account.name.clone(),
+                        code: e.code(),
+                        message: e.message(),
+                    },
+                );
             }
         }
     }

@@ -227,7 +227,7 @@ impl EngineHandle {
         }
         for name in changed {
             self.plan(&name, now);
-            self.emit(Event::AccountChanged { account: name });
+            self.emit(None, Event::AccountChanged { account: name });
         }
         Ok(())
     }
@@ -264,10 +264,13 @@ impl EngineHandle {
             expires_at
         };
         tracing::debug!(account = %account.name, "took the team's newer token");
-        self.emit(Event::Refreshed {
-            account: account.name.clone(),
-            expires_at,
-        });
+        self.emit(
+            Some(account),
+            Event::Refreshed {
+                account: account.name.clone(),
+                expires_at,
+            },
+        );
         true
     }
 

@@ -8,7 +8,7 @@
 //! the wall clock with the monotonic one each time round; after a jump it re-plans, and
 //! whatever became due runs at once.
 
-use crate::engine::{Account, EngineHandle};
+use super::{Account, EngineHandle};
 use crate::held::Held;
 use crate::view::{Credential, Event};
 use chrono::{DateTime, Utc};
@@ -156,12 +156,15 @@ fn visit(
         });
         if nearest {
             tracing::info!(account = %account.name, %expires_at, threshold, "expiry warning");
-            engine.emit(Event::ExpiryWarning {
-                account: account.name.clone(),
-                credential: credential.clone(),
-                expires_at,
-                threshold_secs: threshold,
-            });
+            engine.emit(
+                Some(&account),
+                Event::ExpiryWarning {
+                    account: account.name.clone(),
+                    credential: credential.clone(),
+                    expires_at,
+                    threshold_secs: threshold,
+                },
+            );
         }
     }
     // What can be renewed by a command of the person's is renewed in its window.
