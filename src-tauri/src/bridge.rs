@@ -41,6 +41,11 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
                 Err(RecvError::Closed) => return,
             };
             tray_dirty.store(true, Ordering::SeqCst);
+            match &event {
+                Event::ApprovalNeeded { approval } => crate::ask::show(&app, approval.clone()),
+                Event::ApprovalAnswered { id, .. } => crate::ask::closed(&app, *id),
+                _ => {}
+            }
             let status = app
                 .state::<EngineHandle>()
                 .view(event.account())

@@ -4,6 +4,7 @@
 //! over the socket, and exits once it has been closed a while: WebKit's memory goes with it,
 //! and a WebKit crash cannot take the engine down.
 
+mod ask;
 mod bridge;
 mod clipboard;
 mod commands;

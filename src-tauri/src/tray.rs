@@ -17,6 +17,10 @@ const OPEN: &str = "open";
 const QUIT: &str = "quit";
 const REFRESH_ALL: &str = "refresh-all";
 const COPY: &str = "copy:";
+const LOCK: &str = "lock";
+const UNLOCK: &str = "unlock";
+/// `answer:ID:once|hours|deny`: a first use waiting for the person.
+const ANSWER: &str = "answer:";
 /// More accounts than this are reached through the window.
 const MENU_ACCOUNTS: usize = 20;
 
@@ -89,7 +93,46 @@ fn menu(app: &AppHandle, summary: &str, lang: Lang) -> tauri::Result<Menu<Wry>> 
     let separator = || -> tauri::Result<Box<dyn IsMenuItem<Wry>>> {
         Ok(Box::new(PredefinedMenuItem::separator(app)?))
     };
-    let mut items = vec![item("summary", summary, false)?, separator()?];
+    let engine = app.state::<EngineHandle>();
+    let locked = engine.is_locked();
+    let summary = match locked {
+        true => format!("{} — {}", word(lang, "tray-locked"), summary),
+        false => summary.to_string(),
+    };
+    let mut items = vec![item("summary", &summary, false)?, separator()?];
+    // First uses waiting for the person come first: they hold a program up.
+    for approval in engine.approvals() {
+        let (notice, answers) = tokentray_core::notices::approval(&approval, lang);
+        let answer = |key: &str, label: &str| {
+            MenuItem::with_id(
+                app,
+                format!("{ANSWER}{}:{key}", approval.id),
+                label,
+                true,
+                None::<&str>,
+            )
+        };
+        let once = answer("once", &answers[0])?;
+        let hours = answer("hours", &answers[1])?;
+        let deny = answer("deny", &answers[2])?;
+        let label = match approval.account.as_str() {
+            "" => notice.title.clone(),
+            account => i18n::text(
+                lang,
+                "tray-approval",
+                &[
+                    ("program", i18n::s(&approval.program.name)),
+                    ("account", i18n::s(account)),
+                ],
+            ),
+        };
+        items.push(Box::new(Submenu::with_items(
+            app,
+            label,
+            true,
+            &[&once, &hours, &deny],
+        )?));
+    }
     for a in accounts.iter().take(MENU_ACCOUNTS) {
         let copy = MenuItem::with_id(
             app,
@@ -113,6 +156,10 @@ fn menu(app: &AppHandle, summary: &str, lang: Lang) -> tauri::Result<Menu<Wry>> 
         items.push(separator()?);
         items.push(item(REFRESH_ALL, &word(lang, "tray-refresh-all"), true)?);
     }
+    items.push(match locked {
+        true => item(UNLOCK, &word(lang, "tray-unlock"), true)?,
+        false => item(LOCK, &word(lang, "tray-lock"), true)?,
+    });
     items.push(item(OPEN, &word(lang, "tray-open"), true)?);
     items.push(item(QUIT, &word(lang, "tray-quit"), true)?);
     let refs: Vec<&dyn IsMenuItem<Wry>> = items.iter().map(|i| i.as_ref()).collect();
@@ -131,13 +178,22 @@ fn on_menu(app: &AppHandle, id: &str) {
                 }
             });
         }
+        LOCK => app.state::<EngineHandle>().set_locked(true),
+        // A click on the tray is the person's.
+        UNLOCK => app.state::<EngineHandle>().set_locked(false),
+        _ if id.starts_with(ANSWER) => {
+            if let Some((approval, decision)) = crate::ask::parse_answer(&id[ANSWER.len()..]) {
+                crate::ask::answer(app, approval, decision);
+            }
+        }
         _ => {
             if let Some(name) = id.strip_prefix(COPY) {
                 let (app, name) = (app.clone(), name.to_string());
                 tauri::async_runtime::spawn(async move {
                     let engine = app.state::<EngineHandle>().inner().clone();
                     let desk = crate::clipboard::Desk(app.clone());
-                    let copied = copy(&engine, &desk, &name, &Copyable::Token).await;
+                    let via = tokentray_core::lending::Via::TrayCopy;
+                    let copied = copy(&engine, &desk, &name, &Copyable::Token, via).await;
                     if let Err(e) = copied {
                         let title = i18n::text(
                             language(&app),

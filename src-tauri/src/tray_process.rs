@@ -16,6 +16,7 @@ pub fn run() {
         }))
         .plugin(tauri_plugin_clipboard_manager::init())
         .plugin(tauri_plugin_notification::init())
+        .manage(crate::ask::Asks::default())
         .setup(|app| {
             let home = home::data_dir();
             let clock: Arc<dyn tokentray_core::Clock> = Arc::new(SystemClock);

@@ -73,6 +73,7 @@ fn token(args: &[String]) -> Option<ExitCode> {
             let call = Token {
                 name,
                 min_valid_secs,
+                for_program: None,
             };
             Client::ask(&socket, &call, deadline)
                 .map(|asked| asked.map(|(_, token)| print_token(token.expose(), header)))

@@ -13,13 +13,15 @@ use std::io::{BufRead, Read, Write};
 use std::process::ExitCode;
 use tokentray_core::api::calls::{Lend, Registries, Rejected};
 use tokentray_core::api::SecretText;
+use tokentray_core::lending::Via;
 use tokentray_core::tools::{Lent, Wanted};
 use tokentray_core::{ErrorCode, ErrorView};
 
-fn lend(engine: &mut Engine, want: Wanted) -> Result<Lent, ErrorView> {
+fn lend(engine: &mut Engine, want: Wanted, via: Via) -> Result<Lent, ErrorView> {
     engine.call(&Lend {
         want,
         min_valid_secs: 0,
+        via,
     })
 }
 
@@ -51,7 +53,7 @@ pub fn kubectl(args: &[String]) -> Option<ExitCode> {
         Err(e) => return Some(fail(e)),
     };
     let want = Wanted::Account { name: name.clone() };
-    Some(match lend(&mut Engine::default(), want) {
+    Some(match lend(&mut Engine::default(), want, Via::Kubectl) {
         Ok(lent) => {
             let mut status = serde_json::json!({ "token": lent.token.expose() });
             if let Some(at) = lent.expires_at {
@@ -134,7 +136,7 @@ pub fn git(args: &[String]) -> Option<ExitCode> {
             Err(e) => no_credential(e),
         });
     }
-    Some(match lend(&mut engine, want) {
+    Some(match lend(&mut engine, want, Via::Git) {
         Ok(lent) => match git_answer(&lent) {
             Ok(text) => answer(&text),
             Err(e) => no_credential(e),
@@ -246,12 +248,10 @@ pub fn docker(args: &[String]) -> Option<ExitCode> {
                 println!("{DOCKER_NOT_FOUND}");
                 return Some(ExitCode::FAILURE);
             }
-            match lend(
-                &mut engine,
-                Wanted::Registry {
-                    server: server.clone(),
-                },
-            ) {
+            let want = Wanted::Registry {
+                server: server.clone(),
+            };
+            match lend(&mut engine, want, Via::Docker) {
                 Ok(lent) => {
                     let credential = serde_json::json!({
                         "ServerURL": server,
@@ -341,7 +341,7 @@ pub fn env(args: &[String]) -> Option<ExitCode> {
     let mut engine = Engine::default();
     let mut text = String::new();
     for name in names {
-        let lent = match lend(&mut engine, Wanted::Account { name }) {
+        let lent = match lend(&mut engine, Wanted::Account { name }, Via::Env) {
             Ok(lent) => lent,
             Err(e) => return Some(fail(e)),
         };

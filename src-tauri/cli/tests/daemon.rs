@@ -259,8 +259,9 @@ async fn import_is_all_or_nothing_and_export_round_trips() {
     let file = home.join("import.toml");
     let import = |text: &str| {
         std::fs::write(&file, text).unwrap();
+        // The file reads this machine's environment: the person's own file, allowed.
         tokentray(&home)
-            .args(["import"])
+            .args(["import", "--allow-local"])
             .arg(&file)
             .env("TT_IMPORT_SECRET", "cc-basic-secret")
             .output()
@@ -538,7 +539,11 @@ fn events_stream_to_scripts_and_on_event_hooks_forward_warnings() {
         ),
     )
     .unwrap();
-    stdout(&run(&home, &["import", file.to_str().unwrap()]));
+    // Its hook runs a program: the person's own file, allowed.
+    stdout(&run(
+        &home,
+        &["import", "--allow-commands", file.to_str().unwrap()],
+    ));
 
     let warning = loop {
         let line = received

@@ -56,6 +56,13 @@ pub struct Policy {
     /// The variable `tokentray env` sets (else `TOKENTRAY_<NAME>`).
     #[serde(default)]
     pub env_name: Option<String>,
+    /// The programs the token is lent to (a name matches the program's file name, a path
+    /// matches exactly); none: any program of this user.
+    #[serde(default)]
+    pub lend_to: Option<Vec<String>>,
+    /// A program's first use asks the person (else the app's setting).
+    #[serde(default)]
+    pub confirm: Option<bool>,
 }
 
 pub const POLICY_KEYS: &[&str] = &[
@@ -68,6 +75,8 @@ pub const POLICY_KEYS: &[&str] = &[
     "registry_hosts",
     "helper_username",
     "env_name",
+    "lend_to",
+    "confirm",
 ];
 
 impl Policy {
@@ -94,6 +103,17 @@ impl Policy {
         }
         if let Some(name) = &self.env_name {
             check_env_name(name)?;
+        }
+        for program in self.lend_to.iter().flatten() {
+            if program.trim().is_empty()
+                || program.chars().any(char::is_control)
+                || program.chars().count() > 4096
+            {
+                return Err(format!(
+                    "lend_to: {} is not a program's name or path",
+                    crate::text::quoted(program, 60)
+                ));
+            }
         }
         // Git's protocol is lines of key=value: a line break would forge another key.
         if self

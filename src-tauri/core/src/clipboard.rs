@@ -37,9 +37,16 @@ pub async fn copy(
     clipboard: &dyn Clipboard,
     name: &str,
     what: &Copyable,
+    via: crate::lending::Via,
 ) -> Result<u64> {
     let (text, secret) = match what {
-        Copyable::Token => (engine.get_token(name).await?.expose().to_string(), true),
+        Copyable::Token => {
+            // The person's own copy: lent whatever lend_to says, but not while locked.
+            engine
+                .may_lend(name, &crate::lending::Asker::person(), via)
+                .await?;
+            (engine.get_token(name).await?.expose().to_string(), true)
+        }
         Copyable::Snippet { tool } => {
             let snippet = engine
                 .snippets(name)?

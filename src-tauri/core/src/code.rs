@@ -34,6 +34,12 @@ words! {
         Refused = "refused",
         InvalidResponse = "invalid_response",
         LoginRequired = "login_required",
+        /// The account is not lent to the program that asked (`lend_to`).
+        NotAllowed = "not_allowed",
+        /// A person said no (or nothing, in time) to a program's first use of an account.
+        Denied = "denied",
+        /// Tokentray is locked: nothing is lent until a person unlocks it.
+        Locked = "locked",
         Expired = "expired",
         // The client certificate (mutual TLS) is past its end: a new one is needed.
         CertificateExpired = "certificate_expired",
@@ -131,7 +137,7 @@ impl ErrorCode {
             InvalidGrant | InvalidClient | UnauthorizedClient | InvalidScope | InvalidRequest
             | UnsupportedGrantType | InvalidTarget | AccessDenied | ExpiredToken
             | InvalidDpopProof | Refused | LoginRequired | Expired | CertificateExpired
-            | VaultKeyLost => ErrorClass::NeedsPerson,
+            | VaultKeyLost | NotAllowed | Denied | Locked => ErrorClass::NeedsPerson,
             NotFound => ErrorClass::NotFound,
             EngineRunning | EngineNotRunning | EngineUnreachable => ErrorClass::Engine,
             EngineNotResponding => ErrorClass::EngineStuck,

@@ -14,6 +14,9 @@ pub struct AccountList {
     pub accounts: Vec<AccountView>,
     /// Problems found at start (a broken profile, a locked keyring), with their codes.
     pub problems: Vec<ErrorView>,
+    /// Tokentray is locked: nothing is lent until a person unlocks it.
+    #[serde(default)]
+    pub locked: bool,
 }
 
 /// What the detail view shows.
@@ -32,6 +35,9 @@ pub struct AccountDetail {
     pub snippets: Vec<crate::tools::Snippet>,
     /// The public half of its key, when it signs its client assertions (to register).
     pub public_key: Option<crate::engine::PublicKey>,
+    /// The programs that took (or were refused) its token, most recent first.
+    #[serde(default)]
+    pub used_by: Vec<crate::store::Usage>,
 }
 
 /// What a test request brought back, without the token.

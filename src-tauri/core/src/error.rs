@@ -46,6 +46,15 @@ pub enum Error {
         message: String,
         refresh_token: crate::secret::Secret,
     },
+    /// The account is not lent to this program (`lend_to` does not name it).
+    #[error("{0}")]
+    NotAllowed(String),
+    /// The person said no, or did not answer in time, to a program's first use of an account.
+    #[error("{0}")]
+    Denied(String),
+    /// Tokentray is locked: nothing is lent until a person unlocks it.
+    #[error("Tokentray is locked: nothing is lent until you unlock it (the tray, the window, or `tokentray unlock`)")]
+    Locked,
     /// The account needs a person: an interactive login (auth code, device flow) with no
     /// refresh token to renew it.
     #[error("{0}")]
@@ -236,6 +245,9 @@ impl Error {
             Error::EngineRunning(_) => ErrorCode::EngineRunning,
             Error::EngineNotRunning(_) => ErrorCode::EngineNotRunning,
             Error::EngineNotResponding(_) => ErrorCode::EngineNotResponding,
+            Error::NotAllowed(_) => ErrorCode::NotAllowed,
+            Error::Denied(_) => ErrorCode::Denied,
+            Error::Locked => ErrorCode::Locked,
             Error::EngineUnreachable { .. } => ErrorCode::EngineUnreachable,
             Error::EngineGarbled { .. } => ErrorCode::ProtocolMismatch,
             Error::Io { .. } => ErrorCode::System,
@@ -301,6 +313,8 @@ impl Error {
                 refresh_token,
             },
             Error::LoginRequired(s) => Error::LoginRequired(f(&s)),
+            Error::NotAllowed(s) => Error::NotAllowed(f(&s)),
+            Error::Denied(s) => Error::Denied(f(&s)),
             Error::CommandFailed(s) => Error::CommandFailed(f(&s)),
             Error::KeyringUnavailable(s) => Error::KeyringUnavailable(f(&s)),
             Error::KeyringLocked(s) => Error::KeyringLocked(f(&s)),
@@ -335,6 +349,7 @@ impl Error {
             | Error::WrongPassphrase
             | Error::EngineNotResponding(_)
             | Error::EngineGarbled { .. }
+            | Error::Locked
             | Error::ShuttingDown
             | Error::TeamBusy
             | Error::Fenced(_)) => other,

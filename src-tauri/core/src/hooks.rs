@@ -30,7 +30,30 @@ pub(crate) fn refreshed(account: &str, token: &TokenSet) -> Vec<(&'static str, S
 pub(crate) fn told(event: &Event) -> Option<Vec<(&'static str, String)>> {
     let mut env = vec![("TOKENTRAY_ACCOUNT", event.account().to_string())];
     let kind = match event {
-        Event::Refreshed { .. } | Event::AccountChanged { .. } => return None,
+        Event::Refreshed { .. }
+        | Event::AccountChanged { .. }
+        | Event::ApprovalAnswered { .. }
+        | Event::LockChanged { .. } => return None,
+        Event::LendRefused {
+            program,
+            path,
+            outcome,
+            ..
+        } => {
+            env.push(("TOKENTRAY_PROGRAM", program.clone()));
+            env.push(("TOKENTRAY_PROGRAM_PATH", path.clone()));
+            env.push(("TOKENTRAY_OUTCOME", outcome.clone()));
+            "lend_refused"
+        }
+        Event::ApprovalNeeded { approval } => {
+            env.push(("TOKENTRAY_PROGRAM", approval.program.name.clone()));
+            env.push((
+                "TOKENTRAY_PROGRAM_PATH",
+                approval.program.path.display().to_string(),
+            ));
+            env.push(("TOKENTRAY_APPROVAL", approval.id.to_string()));
+            "approval_needed"
+        }
         Event::ExpiryWarning {
             credential,
             expires_at,

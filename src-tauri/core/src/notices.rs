@@ -36,6 +36,35 @@ impl Notice {
     }
 }
 
+/// The words of a first use waiting for the person: a title, a body, and the labels of the
+/// three answers (allow once, allow for 8 hours, deny). An unlock asked from a terminal is
+/// one too (`via` "unlock").
+pub fn approval(approval: &crate::lending::Approval, lang: Lang) -> (Notice, [String; 3]) {
+    let program = approval.program.name.clone();
+    let path = approval.program.path.display().to_string();
+    let args = [
+        ("account", s(&approval.account)),
+        ("program", s(&program)),
+        ("path", s(&path)),
+        ("via", s(&approval.via)),
+    ];
+    let (title, body) = match approval.via.as_str() {
+        "unlock" => ("notice-unlock-title", "notice-unlock-body"),
+        _ => ("notice-approval-title", "notice-approval-body"),
+    };
+    let notice = Notice {
+        title: text(lang, title, &args),
+        body: text(lang, body, &args),
+    };
+    let answers = [
+        "notice-approval-once",
+        "notice-approval-hours",
+        "notice-approval-deny",
+    ]
+    .map(|id| text(lang, id, &args));
+    (notice, answers)
+}
+
 /// Remembers what was said, until the account recovers or changes.
 #[derive(Default)]
 pub struct Notices {
@@ -105,6 +134,31 @@ impl Notices {
                 ),
             ),
             Event::RefreshFailed { .. } => return None,
+            // The desktop asks these with actions of its own ([`approval`]); the lock shows in
+            // the tray.
+            Event::ApprovalNeeded { .. }
+            | Event::ApprovalAnswered { .. }
+            | Event::LockChanged { .. } => return None,
+            Event::LendRefused {
+                account,
+                program,
+                path,
+                outcome,
+            } => {
+                let why = text(lang, &format!("notice-why-{outcome}"), &[]);
+                let args = [
+                    ("account", s(account)),
+                    ("program", s(program)),
+                    ("path", s(path)),
+                    ("why", s(&why)),
+                ];
+                (
+                    account,
+                    "refused",
+                    say("notice-refused-title", account, ""),
+                    text(lang, "notice-refused-body", &args),
+                )
+            }
             Event::RenewFailed {
                 account,
                 code,

@@ -24,7 +24,18 @@ pub struct Settings {
     pub on_event: Vec<String>,
     /// The language of the window, the tray and notifications; none: the system's.
     pub language: Option<crate::i18n::Lang>,
+    /// A program's first use of an account asks the person (accounts may say otherwise with
+    /// their own `confirm`).
+    pub confirm: bool,
+    /// Lock when the screen locks (the session bus's screensaver, logind's Lock).
+    pub lock_on_screen_lock: bool,
+    /// Lock after this many seconds without a lend (0: never).
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub lock_after_idle_secs: u64,
 }
+
+/// The longest idle time before locking: a week.
+pub const MAX_IDLE_SECS: u64 = 7 * 86_400;
 
 impl Default for Settings {
     fn default() -> Self {
@@ -35,6 +46,9 @@ impl Default for Settings {
             autostart: false,
             on_event: vec![],
             language: None,
+            confirm: false,
+            lock_on_screen_lock: true,
+            lock_after_idle_secs: 0,
         }
     }
 }
@@ -68,6 +82,16 @@ impl Settings {
             said("on_event names no program".into());
             self.on_event = vec![];
         }
+        let idle = seconds(
+            "lock_after_idle_secs",
+            self.lock_after_idle_secs,
+            0,
+            MAX_IDLE_SECS,
+        );
+        if let Err(problem) = idle {
+            said(problem);
+            self.lock_after_idle_secs = defaults.lock_after_idle_secs;
+        }
         self
     }
 
@@ -85,6 +109,12 @@ impl Settings {
             return Err("on_event must name a program first".into());
         }
         seconds("clipboard_clear_secs", self.clipboard_clear_secs, 0, 3_600)?;
+        seconds(
+            "lock_after_idle_secs",
+            self.lock_after_idle_secs,
+            0,
+            MAX_IDLE_SECS,
+        )?;
         Ok(())
     }
 }

@@ -55,6 +55,24 @@ pub enum Event {
     },
     /// An account was added, changed or removed.
     AccountChanged { account: String },
+    /// A program was refused the account's token: `outcome` says why (`refused`: not in
+    /// `lend_to`; `denied`: by the person, or no answer; `locked`).
+    LendRefused {
+        account: String,
+        program: String,
+        path: String,
+        outcome: String,
+    },
+    /// A program's first use of the account waits for the person (`confirm`).
+    ApprovalNeeded { approval: crate::lending::Approval },
+    /// That wait ended (answered, or given up).
+    ApprovalAnswered {
+        account: String,
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        id: u64,
+    },
+    /// Tokentray was locked or unlocked (about no account: `account()` is empty).
+    LockChanged { locked: bool },
 }
 
 impl Event {
@@ -67,7 +85,11 @@ impl Event {
             | Event::NeedsReauth { account, .. }
             | Event::ExpiryWarning { account, .. }
             | Event::Expired { account, .. }
-            | Event::AccountChanged { account } => account,
+            | Event::AccountChanged { account }
+            | Event::LendRefused { account, .. }
+            | Event::ApprovalAnswered { account, .. } => account,
+            Event::ApprovalNeeded { approval } => &approval.account,
+            Event::LockChanged { .. } => "",
         }
     }
 }

@@ -428,7 +428,10 @@ fn answer(
 
 /// The client certificate's key the engine holds (PEM), as `export --with-secrets` gives it.
 async fn held_tls_key(engine: &EngineHandle) -> String {
-    let export = engine.export(true).await.unwrap();
+    let export = engine
+        .export(true, &tokentray_core::lending::Asker::person())
+        .await
+        .unwrap();
     let key = export.split("tls_client_key = \"\"\"").nth(1).unwrap();
     let key = key.split("\"\"\"").next().unwrap();
     key.trim_start_matches('\n').to_string()

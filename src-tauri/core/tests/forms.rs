@@ -228,7 +228,10 @@ async fn every_grants_settings_survive_save_and_edit_unchanged() {
             let after = engine.detail(&name).await.unwrap();
             assert_eq!(after.settings, settings, "{why}");
             assert_eq!(after.secrets, stored.secrets, "{why}");
-            let exported = engine.export(true).await.unwrap();
+            let exported = engine
+                .export(true, &tokentray_core::lending::Asker::person())
+                .await
+                .unwrap();
             for secret in secrets.values() {
                 let secret = secret.as_str().unwrap();
                 assert!(exported.contains(secret), "{why}: a held secret was lost");

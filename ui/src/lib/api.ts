@@ -44,7 +44,7 @@ export const call = <Op extends keyof Calls>(op: Op, args: Calls[Op]['args']) =>
 export const listAccounts = (): Promise<AccountList> =>
   call('list', {}).catch(async (e: ErrorView) => {
     const problems = await invoke<ErrorView[]>('startup_problems');
-    return { accounts: [], problems: problems.length > 0 ? problems : [e] };
+    return { accounts: [], problems: problems.length > 0 ? problems : [e], locked: false };
   });
 export const accountDetail = (name: string) => call('detail', { name });
 export const accountHistory = (name: string, limit = 200, before_id: number | null = null) =>
@@ -62,6 +62,10 @@ export const copySnippet = (name: string, tool: string) => call('copy', { name, 
 export const copyPublicKey = (name: string, part: 'jwk' | 'jwks' | 'certificate') =>
   call('copy', { name, what: { kind: 'public_key', part } }).then(() => {});
 export const getSettings = () => call('settings', {});
+/** Locks: no token is lent until a person unlocks (refreshing goes on). */
+export const lock = () => call('lock', {});
+/** Unlocks: a click in the window is the person's own. */
+export const unlock = () => call('unlock', { passphrase: null });
 /** Saves the settings; the desktop applies start at login. */
 export const saveSettings = (settings: Settings) => invoke<void>('save_settings', { settings });
 export const startLogin = (name: string) => invoke<void>('start_login', { name });
@@ -84,6 +88,10 @@ export const onLoginPrompt = (f: (p: LoginPrompted) => void) =>
   listen<LoginPrompted>('login-prompt', (e) => f(e.payload));
 export const onLoginFinished = (f: (p: LoginFinished) => void) =>
   listen<LoginFinished>('login-finished', (e) => f(e.payload));
+
+/** The account an event is about ('' for the engine's own, the lock). */
+export const eventAccount = (event: Event): string =>
+  event.type === 'approval_needed' ? event.approval.account : event.type === 'lock_changed' ? '' : event.account;
 
 /** Commands fail with `{code, message}`; anything else is shown as it is. */
 export function errorText(e: unknown): { code: string; message: string } {

@@ -271,3 +271,12 @@ function localInput(iso: string): string {
   const two = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
 }
+
+/** The settings that run a program on this machine, as an import names them (`--allow-commands`). */
+const RUNS_PROGRAMS = ['command', 'renew_command', 'on_event', 'on_refresh'];
+
+/** The form's settings that would run programs on this machine, for the warning before saving. */
+export const programsRun = (kind: string, values: Values): string[] =>
+  formFields(kind)
+    .filter((f) => RUNS_PROGRAMS.includes(f.key) && Boolean(values[f.key]?.trim()))
+    .map((f) => f.key);

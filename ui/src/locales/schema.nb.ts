@@ -45,6 +45,8 @@ export const schemaNb: SchemaWords = {
     registry_hosts: { label: 'Containerregistre den svarer for', help: 'Ett per linje — som Docker credential helper.' },
     helper_username: { label: 'Brukernavn for git og Docker', help: 'Standard: x-access-token for GitHub, oauth2 for andre git-verter, oauth2accesstoken for registre.' },
     env_name: { label: 'Variabel for tokentray env', help: 'Standard: TOKENTRAY_ og kontoens navn med store bokstaver.' },
+    lend_to: { label: 'Lånes bare ut til disse programmene', help: 'Ett per linje: et programs navn (git, kubectl) eller, sterkere, stien (/usr/bin/curl). Alle andre programmer avvises. Tomt: alle dine programmer.' },
+    confirm: { label: 'Spør før et programs første bruk', help: 'Første gang et program ber om tokenet, tillater du det én gang, i 8 timer, eller avviser det. Tomt: appens innstilling.' },
     authorization_url: { label: 'Autorisasjonsendepunkt' },
     par_url: { label: 'Forhåndsinnsendte autorisasjonsforespørsler (PAR)', help: 'RFC 9126: innloggingens parametere sendes hit først; nettleseren bærer bare en referanse. Fylles inn av oppdagelsen; trengs når serveren krever det.' },
     extra_params: { label: 'Ekstra autorisasjonsparametere (JSON-objekt)', help: 'f.eks. {"prompt": "consent"}' },

@@ -87,8 +87,48 @@ pub enum Command {
     Login { name: String },
     /// Remove an account, revoking its tokens first when it names a revocation endpoint.
     Remove { name: String },
-    /// Add or replace accounts from a TOML file of `[[account]]` tables; all or nothing.
-    Import { file: std::path::PathBuf },
+    /// Add or replace accounts from a TOML file of `[[account]]` tables; all or nothing. A
+    /// file whose settings run programs, or read this machine's files or environment, is
+    /// refused (naming them) unless you allow them.
+    Import {
+        file: std::path::PathBuf,
+        /// Take settings that run programs (command, renew_command, on_event, on_refresh).
+        #[arg(long)]
+        allow_commands: bool,
+        /// Take settings that read this machine's files or environment (`*_file`, `*_env`).
+        #[arg(long)]
+        allow_local: bool,
+    },
+    /// Lock: nothing is lent (tokens, helpers, copies) until you unlock; refreshing goes on.
+    Lock,
+    /// Unlock, with the vault's passphrase (asked for, or TOKENTRAY_PASSPHRASE /
+    /// TOKENTRAY_PASSPHRASE_FILE); with a key in the keyring, the desktop asks you to confirm.
+    Unlock,
+    /// The first uses waiting for you (programs asking for an account with confirm = true).
+    Approvals {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Allow a waiting first use, once (or for 8 hours), with the vault's passphrase.
+    Approve {
+        /// Its id (`tokentray approvals`, or the approval_needed event).
+        id: u64,
+        /// Allow this program this account for 8 hours, not just this once.
+        #[arg(long)]
+        for_8_hours: bool,
+    },
+    /// Deny a waiting first use.
+    Deny { id: u64 },
+    /// Every lend of a token and every refusal, newest first: which program, how, and what
+    /// came of it (never the token).
+    Audit {
+        /// Only this account's.
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
     /// Print the accounts as TOML (the same format import reads), without secrets unless asked.
     Export {
         #[arg(long)]

@@ -4,14 +4,17 @@
 
 use crate::args::Command;
 use crate::output;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tokentray_cli::{out, outln, print_dpop, print_token};
 use tokentray_cli::{view, Result};
 use tokentray_core::api::calls::{
-    Dpop, Events, Export, GetPublicKey, Heard, History, Import, List, Login, Refresh, Remove, Token,
+    Answer, Approvals, Audit, Dpop, Events, Export, GetPublicKey, Heard, History, Import, List,
+    Lock, Login, Refresh, Remove, Token, Unlock,
 };
 use tokentray_core::api::SecretText;
 use tokentray_core::client::Client;
+use tokentray_core::lending::Decision;
 use tokentray_core::transport::Transport;
 use tokentray_core::{home, AccountView, Error, ErrorView};
 
@@ -37,8 +40,18 @@ pub fn run<T: Transport>(
             dpop: None,
         } => print_token(token(client, &name, min_valid)?.expose(), header),
         Command::Exec { name, env, command } => {
-            let token = token(client, &name, 0)?;
-            return Ok(exec(&command, &env, &token));
+            // The token is lent to the program it is for, as lend_to and the audit see it.
+            let Some(program) = on_path(&command[0]) else {
+                eprintln!("error[system]: cannot run {}: no such program", command[0]);
+                return Ok(ExitCode::from(127));
+            };
+            let call = Token {
+                name,
+                min_valid_secs: 0,
+                for_program: Some(program.clone()),
+            };
+            let token = client.call(&call).map_err(view)?;
+            return Ok(exec(&program, &command, &env, &token));
         }
         Command::List { json } => output::list(&list(client)?, json),
         Command::Status { name, json } => output::status(&status(client, &name)?, json),
@@ -73,7 +86,11 @@ pub fn run<T: Transport>(
         Command::Decode { name, json } => {
             output::decoded(&name, token(client, &name, 0)?.expose(), json)
         }
-        Command::Import { file } => {
+        Command::Import {
+            file,
+            allow_commands,
+            allow_local,
+        } => {
             // Read and resolved here: `_env` and `_file` secrets are the caller's, not the
             // engine's; any error names the file and line, and then nothing is sent.
             let nothing = |e: Error| {
@@ -83,6 +100,21 @@ pub fn run<T: Transport>(
                     ..e
                 }
             };
+            // What the file would have this machine do is said, and refused, before any of
+            // it is read for real.
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                nothing(Error::InvalidConfig(format!(
+                    "cannot read {}: {e}",
+                    file.display()
+                )))
+            })?;
+            let asks = tokentray_core::trust::Asks::of(&text);
+            if let Some(refusal) = asks.refusal(allow_commands, allow_local) {
+                return Err(view(Error::NotAllowed(format!(
+                    "{}: {refusal}",
+                    file.display()
+                ))));
+            }
             let profile = tokentray_core::Profile::load(&file).map_err(nothing)?;
             let toml = tokentray_core::profile::to_toml(&profile.account, true).map_err(nothing)?;
             let names = client.call(&Import { toml }).map_err(view)?;
@@ -116,6 +148,44 @@ pub fn run<T: Transport>(
             let key = client.call(&GetPublicKey { name: name.clone() });
             output::key(&name, &key.map_err(view)?, [jwk, jwks, cert])?;
         }
+        Command::Lock => {
+            client.call(&Lock {}).map_err(view)?;
+            outln!("locked: nothing is lent until you unlock (refreshing goes on)");
+        }
+        Command::Unlock => {
+            let passphrase = crate::passphrase::for_a_person(client)?;
+            client.call(&Unlock { passphrase }).map_err(view)?;
+            outln!("unlocked");
+        }
+        Command::Approvals { json } => {
+            output::approvals(&client.call(&Approvals {}).map_err(view)?, json)
+        }
+        Command::Approve { id, for_8_hours } => {
+            let passphrase = crate::passphrase::for_a_person(client)?;
+            let decision = match for_8_hours {
+                true => Decision::AllowForHours,
+                false => Decision::AllowOnce,
+            };
+            let answer = Answer {
+                id,
+                decision,
+                passphrase,
+            };
+            client.call(&answer).map_err(view)?;
+            outln!("allowed");
+        }
+        Command::Deny { id } => {
+            let answer = Answer {
+                id,
+                decision: Decision::Deny,
+                passphrase: None,
+            };
+            client.call(&answer).map_err(view)?;
+            outln!("denied");
+        }
+        Command::Audit { name, json, limit } => {
+            output::audit(&client.call(&Audit { name, limit }).map_err(view)?, json)
+        }
         Command::Events { json } if !standalone => events(client, json)?,
         Command::Events { .. } => return Err(view(Error::Unsupported(
             "events come from a running engine (the app or `tokentray daemon`), not --standalone"
@@ -140,8 +210,10 @@ pub fn run<T: Transport>(
 /// Runs `command` with the token in the variable `env` (never on its argv), and exits as a
 /// shell would: its status, 127 when there is no such program, 126 when it cannot run,
 /// 128 + n when a signal ended it.
-fn exec(command: &[String], env: &str, token: &SecretText) -> ExitCode {
-    let mut child = std::process::Command::new(&command[0]);
+fn exec(program: &Path, command: &[String], env: &str, token: &SecretText) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let mut child = std::process::Command::new(program);
+    child.arg0(&command[0]);
     for var in home::VAULT_ENV {
         child.env_remove(var);
     }
@@ -191,6 +263,7 @@ fn token<T: Transport>(
     let call = Token {
         name: name.into(),
         min_valid_secs,
+        for_program: None,
     };
     client.call(&call).map_err(view)
 }
@@ -204,4 +277,21 @@ fn status<T: Transport>(client: &mut Client<T>, name: &str) -> Result<AccountVie
         .into_iter()
         .find(|a| a.name == name)
         .ok_or_else(|| view(Error::NotFound(name.into())))
+}
+
+/// The program a command names, as a shell would find it: a path as it is, a name on PATH.
+fn on_path(command: &str) -> Option<PathBuf> {
+    use std::os::unix::fs::PermissionsExt;
+    let runnable = |p: &Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if command.contains('/') {
+        let path = PathBuf::from(command);
+        return runnable(&path).then(|| path.canonicalize().unwrap_or(path));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(command))
+        .find(|p| runnable(p))
+        .map(|p| p.canonicalize().unwrap_or(p))
 }

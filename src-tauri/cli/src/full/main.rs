@@ -8,6 +8,7 @@ mod args;
 mod commands;
 mod daemon;
 mod output;
+mod passphrase;
 mod team;
 
 use args::{Cli, Command};

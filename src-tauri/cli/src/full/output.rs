@@ -191,6 +191,63 @@ pub fn key(
     Ok(())
 }
 
+/// The first uses waiting for a person.
+pub fn approvals(waiting: &[tokentray_core::lending::Approval], as_json: bool) {
+    if as_json {
+        outln!("{}", json(&waiting));
+        return;
+    }
+    if waiting.is_empty() {
+        outln!("nothing waits for you");
+    }
+    for a in waiting {
+        let target = match a.account.as_str() {
+            "" => "to unlock Tokentray".to_string(),
+            account => format!("for {account} ({})", a.via),
+        };
+        outln!(
+            "{:>4}  {} ({}) asks {target}",
+            a.id,
+            a.program.name,
+            a.program.path.display()
+        );
+    }
+}
+
+/// Lends and refusals, newest first.
+pub fn audit(lends: &[tokentray_core::store::Lend], as_json: bool) {
+    if as_json {
+        outln!("{}", json(&lends));
+        return;
+    }
+    outln!(
+        "{:<26} {:<20} {:<12} {:<9} PROGRAM",
+        "AT",
+        "ACCOUNT",
+        "VIA",
+        "OUTCOME"
+    );
+    for l in lends {
+        let mut program = format!("{} ({})", l.program, l.program_path);
+        if let Some(pid) = l.pid {
+            program = format!("{program} pid {pid}");
+        }
+        if let Some(on_behalf) = &l.on_behalf_of {
+            program = format!("{program}, run by {on_behalf}");
+        }
+        if let Some(engine) = &l.engine {
+            program = format!("{program} (by {engine})");
+        }
+        outln!(
+            "{:<26} {:<20} {:<12} {:<9} {program}",
+            l.at.to_rfc3339(),
+            l.account,
+            l.via,
+            l.outcome
+        );
+    }
+}
+
 /// An event in a line, with the time of its hearing: `2026-11-23T20:30:00Z bot: secret expires in 6d 23h (…)`.
 pub fn describe(event: &tokentray_core::Event, now: chrono::DateTime<chrono::Utc>) -> String {
     use tokentray_core::Event::*;
@@ -244,6 +301,35 @@ pub fn describe(event: &tokentray_core::Event, now: chrono::DateTime<chrono::Utc
             expired_at,
         } => (account, format!("expired at {}", expired_at.to_rfc3339())),
         AccountChanged { account } => (account, "added, changed or removed".into()),
+        LendRefused {
+            account,
+            program,
+            path,
+            outcome,
+        } => (account, format!("{program} ({path}) was {outcome}")),
+        ApprovalNeeded { approval } => {
+            let asked = match approval.account.as_str() {
+                "" => "to unlock Tokentray".to_string(),
+                account => format!("for {account}'s token ({})", approval.via),
+            };
+            let what = format!(
+                "approval {} waits: {} ({}) asks {asked}; `tokentray approve {}` or `tokentray deny {}`",
+                approval.id,
+                approval.program.name,
+                approval.program.path.display(),
+                approval.id,
+                approval.id
+            );
+            return format!("{} {what}", now.format("%Y-%m-%dT%H:%M:%SZ"));
+        }
+        ApprovalAnswered { account, id } => (account, format!("approval {id} answered")),
+        LockChanged { locked } => {
+            let what = match locked {
+                true => "locked: nothing is lent",
+                false => "unlocked",
+            };
+            return format!("{} {what}", now.format("%Y-%m-%dT%H:%M:%SZ"));
+        }
     };
     format!("{} {account}: {what}", now.format("%Y-%m-%dT%H:%M:%SZ"))
 }

@@ -9,9 +9,11 @@ use crate::clipboard::Copyable;
 use crate::edit::{AccountDetail, AccountList, TestResult};
 use crate::engine::PublicKey;
 use crate::grant::discovery::Metadata;
+use crate::lending::{Approval, Decision, Via};
 use crate::login::LoginPrompt;
 use crate::settings::Settings;
 use crate::store::HistoryEntry;
+use crate::store::Lend as Lending;
 use crate::tools::{Lent, Wanted};
 use crate::view::{Event, Revocation};
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,7 @@ macro_rules! for_each_call {
                 $crate::api::calls::Registries,
                 $crate::api::calls::GetPublicKey,
                 $crate::api::calls::Dpop,
+                $crate::api::calls::Audit,
             ],
             window: [
                 $crate::api::calls::List,
@@ -50,6 +53,10 @@ macro_rules! for_each_call {
                 $crate::api::calls::GetSettings,
                 $crate::api::calls::Copy,
                 $crate::api::calls::Remove,
+                $crate::api::calls::Lock,
+                $crate::api::calls::Unlock,
+                $crate::api::calls::Approvals,
+                $crate::api::calls::Answer,
             ]
         }
     };
@@ -97,6 +104,10 @@ call! {
         /// The token must stay valid this long (seconds); 0 = just valid.
         #[serde(default)]
         pub min_valid_secs: u64,
+        /// `tokentray exec`: the program the token is for (Tokentray's CLI runs it), which
+        /// `lend_to` and the audit see instead of the CLI.
+        #[serde(default)]
+        pub for_program: Option<std::path::PathBuf>,
     }, "token" => SecretText
 }
 
@@ -219,6 +230,9 @@ call! {
         pub want: Wanted,
         #[serde(default)]
         pub min_valid_secs: u64,
+        /// Which tool's helper asks (the audit's `via`).
+        #[serde(default)]
+        pub via: Via,
     }, "lend" => Lent
 }
 
@@ -245,6 +259,47 @@ call! {
         pub method: String,
         pub url: String,
     }, "dpop" => crate::dpop::Headers
+}
+
+window_call! {
+    /// Locks: nothing is lent until a person unlocks (refreshing goes on). Anyone may lock.
+    Lock {}, "lock" => ()
+}
+
+window_call! {
+    /// Unlocks: from the desktop, a click; from a terminal, the vault's passphrase (or, for a
+    /// vault whose key is in the keyring, the desktop asked to confirm).
+    Unlock {
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+        pub passphrase: Option<SecretText>,
+    }, "unlock" => ()
+}
+
+window_call! {
+    /// The first uses waiting for the person.
+    Approvals {}, "approvals" => Vec<Approval>
+}
+
+window_call! {
+    /// A person's answer to a first use: allowing from a terminal takes the passphrase.
+    Answer {
+        #[cfg_attr(feature = "ts", ts(type = "number"))]
+        pub id: u64,
+        pub decision: Decision,
+        #[serde(default)]
+        #[cfg_attr(feature = "ts", ts(type = "string | null"))]
+        pub passphrase: Option<SecretText>,
+    }, "answer" => ()
+}
+
+call! {
+    /// The newest lends and refusals, of one account or all (`tokentray audit`).
+    Audit {
+        #[serde(default)]
+        pub name: Option<String>,
+        pub limit: i64,
+    }, "audit" => Vec<Lending>
 }
 
 #[cfg(all(test, feature = "ts"))]

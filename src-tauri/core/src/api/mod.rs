@@ -149,11 +149,12 @@ mod tests {
         let call = Token {
             name: "api".into(),
             min_valid_secs: 5,
+            for_program: None,
         };
         let line = String::from_utf8(Framed::new(&call).line()).unwrap();
         assert_eq!(
             line,
-            "{\"op\":\"token\",\"name\":\"api\",\"min_valid_secs\":5}\n"
+            "{\"op\":\"token\",\"name\":\"api\",\"min_valid_secs\":5,\"for_program\":null}\n"
         );
         let line = String::from_utf8(Framed::new(&List {}).line()).unwrap();
         assert_eq!(line, "{\"op\":\"list\"}\n");

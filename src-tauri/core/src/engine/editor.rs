@@ -19,6 +19,10 @@ impl EngineHandle {
             .held_token()
             .and_then(|t| crate::jwt::decode(t.expose()));
         let stored = self.stored_config(name).await?;
+        let used_by = match self.store() {
+            Some(store) => store.used_by(name).await?,
+            None => vec![],
+        };
         Ok(AccountDetail {
             view,
             settings: stored
@@ -31,6 +35,7 @@ impl EngineHandle {
             jwt,
             snippets: self.snippets(name)?,
             public_key: self.public_key(name).ok(),
+            used_by,
         })
     }
 

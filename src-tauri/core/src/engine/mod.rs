@@ -11,6 +11,7 @@ mod editor;
 mod entry;
 mod guard;
 mod keys;
+mod lending;
 mod login;
 mod open;
 mod plans;
@@ -90,6 +91,8 @@ struct Inner {
     /// Refresh tasks the loop may have started and not yet finished: a bound on live tasks
     /// (and their memory) when thousands of accounts are due at once.
     loop_slots: Arc<Semaphore>,
+    /// Who may take a token: the lock, the approvals waiting and given.
+    lending: lending::Lending,
 }
 
 impl EngineHandle {
@@ -125,6 +128,7 @@ impl EngineHandle {
         // No refresh starts after this: each is told the engine is shutting down.
         self.inner.in_flight.close();
         drop(held);
+        self.flush_audit().await;
         if let Some(store) = &self.inner.store {
             store.close().await;
         }
@@ -252,7 +256,19 @@ impl EngineHandle {
     }
 
     /// The accounts as TOML, without their secrets unless asked.
-    pub async fn export(&self, with_secrets: bool) -> Result<String> {
+    /// The accounts as TOML; with their secrets only if `asker` may take every account's
+    /// ([`EngineHandle::may_lend`], each recorded in the audit): all or nothing.
+    pub async fn export(
+        &self,
+        with_secrets: bool,
+        asker: &crate::lending::Asker,
+    ) -> Result<String> {
+        if with_secrets {
+            for name in self.names() {
+                self.may_lend(&name, asker, crate::lending::Via::Export)
+                    .await?;
+            }
+        }
         let store = self
             .inner
             .store

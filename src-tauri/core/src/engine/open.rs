@@ -260,6 +260,7 @@ impl EngineHandle {
                 cancel: CancellationToken::new(),
                 in_flight: Semaphore::new(MAX_IN_FLIGHT),
                 loop_slots: Arc::new(Semaphore::new(4 * MAX_IN_FLIGHT)),
+                lending: Default::default(),
             }),
         }
     }

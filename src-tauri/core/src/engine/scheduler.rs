@@ -38,6 +38,7 @@ async fn run(engine: EngineHandle) {
     if engine.team().is_some() {
         tokio::spawn(engine.clone().run_team());
     }
+    tokio::spawn(crate::screen::watch(engine.clone()));
     let mut last_wall = engine.now();
     let mut last_mono = tokio::time::Instant::now();
     loop {
@@ -51,6 +52,7 @@ async fn run(engine: EngineHandle) {
             engine.replan_all(now);
         }
         (last_wall, last_mono) = (now, mono);
+        engine.lock_if_idle(now);
 
         // Take due plans one at a time, each refresh waiting for a free slot, so that only a
         // bounded number of refresh tasks exist however many accounts are due at once.

@@ -10,9 +10,17 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 impl EngineHandle {
-    /// A token valid for at least `min` for whatever the tool asks, refreshed first if due.
-    pub async fn lend(&self, want: &Wanted, min: chrono::Duration) -> Result<Lent> {
+    /// A token valid for at least `min` for whatever the tool asks, refreshed first if due, if
+    /// `asker` may take it ([`EngineHandle::may_lend`]).
+    pub async fn lend(
+        &self,
+        want: &Wanted,
+        min: chrono::Duration,
+        asker: &crate::lending::Asker,
+        via: crate::lending::Via,
+    ) -> Result<Lent> {
         let account = self.answering(want)?;
+        self.lend_to(&account, asker, via).await?;
         let token = self.get_token_valid_for(&account.name, min).await?;
         let policy = account
             .config

@@ -264,5 +264,10 @@ pub(super) fn policy(kind: GrantKind) -> Vec<Field> {
             .placeholder("GITHUB_TOKEN")
             .help("Default: TOKENTRAY_ and the account's name in capitals.")
             .advanced(),
+        Field::new("lend_to", "Lent only to these programs", Lines)
+            .placeholder("git")
+            .help("One per line: a program's name (git, kubectl) or, stronger, its path (/usr/bin/curl). Any other program is refused. Empty: any program of yours."),
+        Field::new("confirm", "Ask before a program's first use", Bool)
+            .help("The first time a program asks for the token, you allow it once, for 8 hours, or deny it. Empty: the app setting."),
     ]
 }

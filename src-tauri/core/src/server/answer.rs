@@ -9,6 +9,7 @@ use crate::api::{Call, Caller, Line, SecretText, PROTOCOL_VERSION};
 use crate::clipboard::Clipboard;
 use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
+use crate::lending::{Asker, Proof, Via};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -18,8 +19,37 @@ use std::sync::Arc;
 pub(crate) struct Served {
     pub engine: EngineHandle,
     pub clipboard: Option<Arc<dyn Clipboard>>,
-    #[allow(dead_code)] // who may take a token is the next step (docs/security.md)
     pub caller: Caller,
+}
+
+impl Served {
+    /// Who a token would be lent to ([`crate::program`]).
+    fn asker(&self, for_program: Option<&std::path::Path>) -> Asker {
+        let (program, on_behalf_of) = crate::program::asking(&self.caller, for_program);
+        Asker {
+            program,
+            on_behalf_of,
+            person: false,
+        }
+    }
+
+    /// The desktop app's own window (its program is the desktop's, which the kernel says).
+    fn is_desktop(&self) -> bool {
+        self.caller
+            .exe
+            .as_deref()
+            .and_then(std::path::Path::file_name)
+            .is_some_and(|n| n.to_string_lossy().starts_with("tokentray-desktop"))
+    }
+
+    /// What shows a person is behind an unlock or an answer.
+    fn proof(&self, passphrase: Option<SecretText>) -> Proof {
+        match (self.is_desktop(), passphrase) {
+            (true, _) => Proof::Desktop,
+            (false, Some(p)) => Proof::Passphrase(p.into_secret()),
+            (false, None) => Proof::Nothing,
+        }
+    }
 }
 
 /// How the engine answers one call.
@@ -102,6 +132,12 @@ impl Answer for Hello {
 impl Answer for Token {
     async fn answer(self, s: Served) -> Result<SecretText> {
         let min = min_valid(self.min_valid_secs)?;
+        let via = match self.for_program {
+            Some(_) => Via::Exec,
+            None => Via::Token,
+        };
+        let asker = s.asker(self.for_program.as_deref());
+        s.engine.may_lend(&self.name, &asker, via).await?;
         let token = s.engine.get_token_valid_for(&self.name, min).await?;
         Ok(SecretText::from(&token))
     }
@@ -112,6 +148,7 @@ impl Answer for List {
         Ok(crate::edit::AccountList {
             accounts: s.engine.list(),
             problems: s.engine.problems().to_vec(),
+            locked: s.engine.is_locked(),
         })
     }
 }
@@ -178,8 +215,17 @@ impl Answer for SaveSettings {
 impl Answer for Copy {
     async fn answer(self, s: Served) -> Result<u32> {
         let clipboard = s.clipboard.as_ref().ok_or_else(no_clipboard)?;
+        // The copy buttons are the person's; another program may not put a token on the
+        // clipboard (where it could read it) through them.
+        if !s.is_desktop() {
+            return Err(Error::NotAllowed(
+                "only Tokentray's own window copies to the clipboard".into(),
+            ));
+        }
+        let via = Via::WindowCopy;
         let secs =
-            crate::clipboard::copy(&s.engine, clipboard.as_ref(), &self.name, &self.what).await?;
+            crate::clipboard::copy(&s.engine, clipboard.as_ref(), &self.name, &self.what, via)
+                .await?;
         Ok(u32::try_from(secs).unwrap_or(u32::MAX))
     }
 }
@@ -192,8 +238,9 @@ impl Answer for Import {
 
 impl Answer for Export {
     async fn answer(self, s: Served) -> Result<SecretText> {
+        let asker = s.asker(None);
         s.engine
-            .export(self.with_secrets)
+            .export(self.with_secrets, &asker)
             .await
             .map(SecretText::new)
     }
@@ -222,7 +269,8 @@ impl Answer for Events {
 impl Answer for Lend {
     async fn answer(self, s: Served) -> Result<crate::tools::Lent> {
         let min = min_valid(self.min_valid_secs)?;
-        s.engine.lend(&self.want, min).await
+        let asker = s.asker(None);
+        s.engine.lend(&self.want, min, &asker, self.via).await
     }
 }
 
@@ -249,8 +297,50 @@ impl Answer for GetPublicKey {
 
 impl Answer for Dpop {
     async fn answer(self, s: Served) -> Result<crate::dpop::Headers> {
+        let asker = s.asker(None);
+        s.engine.may_lend(&self.name, &asker, Via::Dpop).await?;
         s.engine
             .dpop_headers(&self.name, &self.method, &self.url)
             .await
+    }
+}
+
+impl Answer for Lock {
+    async fn answer(self, s: Served) -> Result<()> {
+        s.engine.set_locked(true);
+        Ok(())
+    }
+}
+
+impl Answer for Unlock {
+    async fn answer(self, s: Served) -> Result<()> {
+        let proof = s.proof(self.passphrase);
+        s.engine.unlock(&s.asker(None), proof).await
+    }
+}
+
+impl Answer for Approvals {
+    async fn answer(self, s: Served) -> Result<Vec<crate::lending::Approval>> {
+        Ok(s.engine.approvals())
+    }
+}
+
+impl Answer for crate::api::calls::Answer {
+    async fn answer(self, s: Served) -> Result<()> {
+        let proof = s.proof(self.passphrase);
+        s.engine.answer(self.id, self.decision, proof).await
+    }
+}
+
+impl Answer for Audit {
+    async fn answer(self, s: Served) -> Result<Vec<crate::store::Lend>> {
+        let most = crate::limits::MAX_HISTORY_PAGE;
+        if !(1..=most).contains(&self.limit) {
+            return Err(Error::BadRequest(format!(
+                "limit is {}; the audit gives 1 to {most} entries at a time",
+                self.limit
+            )));
+        }
+        s.engine.audit_log(self.name.as_deref(), self.limit).await
     }
 }

@@ -20,12 +20,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 mod accounts;
+mod audit;
 mod open;
 
 pub use open::{database_url, redacted, write_database_url, CONFIG_FILE};
 mod history;
 mod team;
 
+pub use audit::{Lend, Usage};
 pub use history::{HistoryEntry, RefreshRecord};
 pub use team::{team_exists, Lease, TeamEngine, CHANNEL};
 

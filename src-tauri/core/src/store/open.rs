@@ -65,6 +65,33 @@ pub fn redacted(url: &str) -> String {
 }
 
 impl Store {
+    /// Whether this store's vault is sealed with a passphrase (else its key is in the keyring).
+    pub async fn has_passphrase(&self) -> Result<bool> {
+        Ok(meta(&self.pool, "kdf").await.map_err(self.err())?.is_some())
+    }
+
+    /// Checks that `passphrase` opens this store's vault: what proves a person is there when
+    /// a terminal unlocks Tokentray or answers an approval (`wrong_passphrase` if not;
+    /// `unsupported` for a vault whose key is in the keyring).
+    pub async fn check_passphrase(&self, passphrase: &crate::secret::Secret) -> Result<()> {
+        let err = self.err();
+        let check: Option<Vec<u8>> = meta(&self.pool, "check").await.map_err(&err)?;
+        let kdf: Option<KdfParams> = meta(&self.pool, "kdf")
+            .await
+            .map_err(&err)?
+            .map(|b| serde_json::from_slice(&b))
+            .transpose()
+            .map_err(|e| Error::Storage(format!("the vault's KDF record is damaged: {e}")))?;
+        if kdf.is_none() || check.is_none() {
+            return Err(Error::Unsupported(
+                "this vault's key is in the OS keyring, not a passphrase: do it from the desktop (the tray or the window)".into(),
+            ));
+        }
+        let source = KeySource::Passphrase(passphrase.clone());
+        tokio::task::spawn_blocking(move || Vault::unlock(source, check.as_deref(), kdf).map(drop))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))?
+    }
     /// Opens (creating if absent) the data directory's store (its SQLite file, or the
     /// database its configuration names), migrates it, and opens the vault with `key`.
     pub async fn open(dir: &Path, key: KeySource) -> Result<Store> {

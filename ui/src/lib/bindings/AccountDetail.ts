@@ -3,6 +3,7 @@ import type { AccountView } from "./AccountView";
 import type { Jwt } from "./Jwt";
 import type { PublicKey } from "./PublicKey";
 import type { Snippet } from "./Snippet";
+import type { Usage } from "./Usage";
 import type { JsonValue } from "./serde_json/JsonValue";
 
 /**
@@ -29,4 +30,8 @@ snippets: Array<Snippet>,
 /**
  * The public half of its key, when it signs its client assertions (to register).
  */
-public_key: PublicKey | null, };
+public_key: PublicKey | null, 
+/**
+ * The programs that took (or were refused) its token, most recent first.
+ */
+used_by: Array<Usage>, };

@@ -9,4 +9,8 @@ export type AccountList = { accounts: Array<AccountView>,
 /**
  * Problems found at start (a broken profile, a locked keyring), with their codes.
  */
-problems: Array<ErrorView>, };
+problems: Array<ErrorView>, 
+/**
+ * Tokentray is locked: nothing is lent until a person unlocks it.
+ */
+locked: boolean, };

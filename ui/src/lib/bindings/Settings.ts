@@ -26,4 +26,17 @@ on_event: Array<string>,
 /**
  * The language of the window, the tray and notifications; none: the system's.
  */
-language: Lang | null, };
+language: Lang | null, 
+/**
+ * A program's first use of an account asks the person (accounts may say otherwise with
+ * their own `confirm`).
+ */
+confirm: boolean, 
+/**
+ * Lock when the screen locks (the session bus's screensaver, logind's Lock).
+ */
+lock_on_screen_lock: boolean, 
+/**
+ * Lock after this many seconds without a lend (0: never).
+ */
+lock_after_idle_secs: number, };

@@ -1,0 +1,197 @@
+//! Which program a token is lent to. The transport tells the engine who connected (uid, pid,
+//! program); the *program* is the nearest process up that one's ancestry that is not
+//! Tokentray itself, not a shell that only ran a command (`sh -c '…'`, as git runs its
+//! credential helpers), and not one of git's own helper programs (`git-remote-https`, which
+//! runs helpers for git). So git's credential helper lends to **git**, kubectl's exec plugin to
+//! **kubectl**, Docker's helper to **docker**, and `bash -c "tokentray token X"` typed in a
+//! terminal to **bash**, the terminal's shell. The kernel says each process's program
+//! (`/proc/PID/exe`): a process can rename itself, not lie about that.
+
+use crate::api::Caller;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A program that asked, as the audit and a person see it.
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(export))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Program {
+    /// Its file name (`git`), what `lend_to` names match.
+    pub name: String,
+    /// Its path (`/usr/bin/git`), what `lend_to` paths match.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
+    pub path: PathBuf,
+    pub pid: Option<i32>,
+}
+
+impl Program {
+    fn at(path: PathBuf, pid: Option<i32>) -> Program {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string());
+        Program { name, path, pid }
+    }
+
+    /// The person at the desktop (the window's and the tray's copy buttons).
+    pub fn person() -> Program {
+        Program {
+            name: "you".into(),
+            path: PathBuf::from("(Tokentray's window or tray)"),
+            pid: None,
+        }
+    }
+
+    /// Whether `lend_to` names it: a bare name matches the file name, a path matches exactly.
+    pub fn named_by(&self, lend_to: &[String]) -> bool {
+        lend_to.iter().any(|entry| match entry.contains('/') {
+            true => Path::new(entry) == self.path,
+            false => *entry == self.name,
+        })
+    }
+}
+
+/// The program behind a call from `caller`; `for_program` when Tokentray's own CLI runs a
+/// program with the token (`tokentray exec NAME -- cmd`): then the token is lent to that
+/// program, on behalf of the one found up the ancestry.
+pub fn asking(caller: &Caller, for_program: Option<&Path>) -> (Program, Option<Program>) {
+    let found = up_the_ancestry(caller);
+    match for_program {
+        Some(path) if is_ours(caller.exe.as_deref()) => {
+            (Program::at(path.to_path_buf(), None), Some(found))
+        }
+        _ => (found, None),
+    }
+}
+
+/// Tokentray's own programs: the CLI's two binaries, the Docker helper's name, the desktop.
+fn is_ours(exe: Option<&Path>) -> bool {
+    let Some(name) = exe.and_then(Path::file_name).map(|n| n.to_string_lossy()) else {
+        return false;
+    };
+    let name = name.trim_end_matches(" (deleted)");
+    name == "tokentray"
+        || name.starts_with("tokentray-")
+        || name.starts_with("docker-credential-tokentray")
+}
+
+#[cfg(target_os = "linux")]
+fn up_the_ancestry(caller: &Caller) -> Program {
+    let Some(mut pid) = caller.pid else {
+        return fallback(caller);
+    };
+    let mut last = None;
+    // A bound on the walk: a process's ancestry is short, a loop in it impossible but cheap to
+    // rule out.
+    for _ in 0..64 {
+        let Some(process) = Process::read(pid) else {
+            break;
+        };
+        let skip =
+            is_ours(Some(&process.exe)) || process.only_ran_a_command() || process.is_gits_helper();
+        let program = Program::at(process.exe.clone(), Some(pid));
+        if !skip {
+            return program;
+        }
+        last = Some(program);
+        match process.parent {
+            Some(parent) if parent > 1 => pid = parent,
+            _ => break,
+        }
+    }
+    last.unwrap_or_else(|| fallback(caller))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn up_the_ancestry(caller: &Caller) -> Program {
+    fallback(caller)
+}
+
+/// What the transport said, when the ancestry cannot be read.
+fn fallback(caller: &Caller) -> Program {
+    match &caller.exe {
+        Some(exe) => Program::at(exe.clone(), caller.pid),
+        None => Program {
+            name: "unknown".into(),
+            path: PathBuf::from("(unknown)"),
+            pid: caller.pid,
+        },
+    }
+}
+
+/// One process, as `/proc` shows it.
+#[cfg(target_os = "linux")]
+struct Process {
+    exe: PathBuf,
+    argv: Vec<String>,
+    parent: Option<i32>,
+}
+
+#[cfg(target_os = "linux")]
+impl Process {
+    fn read(pid: i32) -> Option<Process> {
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+        let argv = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|bytes| {
+                bytes
+                    .split(|b| *b == 0)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        // `pid (comm) state ppid …`: the name may hold spaces and parentheses, so read after
+        // the last `)`.
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let parent = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok());
+        Some(Process { exe, argv, parent })
+    }
+
+    /// A shell run with `-c` to run one command (`sh -c '!tokentray git-credential get'`).
+    fn only_ran_a_command(&self) -> bool {
+        let shells = [
+            "sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "busybox",
+        ];
+        let name = self.exe.file_name().map(|n| n.to_string_lossy());
+        let is_shell = name.is_some_and(|n| shells.contains(&n.as_ref()));
+        is_shell && self.argv.iter().skip(1).any(|a| a == "-c")
+    }
+
+    /// One of git's own programs that runs helpers for git (`git-remote-https`).
+    fn is_gits_helper(&self) -> bool {
+        let name = self.exe.file_name().map(|n| n.to_string_lossy());
+        let in_git_core = self
+            .exe
+            .parent()
+            .and_then(Path::file_name)
+            .is_some_and(|d| d == "git-core");
+        in_git_core && name.is_some_and(|n| n.starts_with("git-"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_matches_the_file_name_and_a_path_only_itself() {
+        let git = Program::at(PathBuf::from("/usr/bin/git"), Some(7));
+        assert!(git.named_by(&["git".into()]));
+        assert!(git.named_by(&["/usr/bin/git".into()]));
+        assert!(!git.named_by(&["/usr/local/bin/git".into()]));
+        assert!(!git.named_by(&["gi".into(), "kubectl".into()]));
+        assert!(!git.named_by(&[]));
+    }
+
+    #[test]
+    fn this_test_is_lent_to_the_program_that_runs_it() {
+        // Run under cargo, the test binary is the program (it is no shell and not ours).
+        let me = Caller::this_process();
+        let (program, on_behalf) = asking(&me, None);
+        assert_eq!(program.pid, me.pid);
+        assert_eq!(Some(program.path), me.exe);
+        assert_eq!(on_behalf, None);
+    }
+}
