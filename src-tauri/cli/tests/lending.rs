@@ -226,7 +226,7 @@ client_secret = "cc-basic-secret"
     let waiting = |home: &Path| {
         let listed: Vec<serde_json::Value> =
             serde_json::from_str(&stdout(&run(home, &["approvals", "--json"]))).unwrap();
-        listed.first().map(|a| a.clone())
+        listed.first().cloned()
     };
     let asking = ask();
     let approval = until("the approval", || waiting(&home));
