@@ -94,6 +94,9 @@ export async function startApp({ profile = () => '', env = {}, page = 'list' } =
     driver,
     home,
     log,
+    /** The CLI and the environment that points it at the app, for a command run apart. */
+    cliPath: cli,
+    cliEnv: { ...process.env, TOKENTRAY_HOME: home },
     /** `tokentray ARGS…` against the app's socket. */
     cli: (...args) => execFileSync(cli, args, { env: { ...process.env, TOKENTRAY_HOME: home } }).toString().trim(),
     /**
