@@ -328,6 +328,21 @@ git_hosts = ["127.0.0.1:9"]
         serde_json::json!({ "registry.example.test": "oauth2accesstoken" })
     );
 
+    // Each tool took the token as itself: git through git-remote-https and `sh -c`, kubectl
+    // running its plugin.
+    let lends: Vec<serde_json::Value> = serde_json::from_str(&stdout(&run(
+        &home,
+        &["audit", "api", "--json", "--limit", "500"],
+    )))
+    .unwrap();
+    let took = |via: &str, program: &str| {
+        lends
+            .iter()
+            .any(|l| l["via"] == via && l["program"] == program && l["outcome"] == "lent")
+    };
+    assert!(took("git", "git"), "git's lends: {lends:?}");
+    assert!(took("kubectl", "kubectl"), "kubectl's lends: {lends:?}");
+
     // Shells: the variable holds the live token.
     let bash = ok(sh(
         &work,

@@ -420,7 +420,13 @@ fn socket_requests() {
         }
         let engine = engine.borrow().clone();
         let (answered, listed) = runtime.block_on(async {
-            let answered = answer_json(&engine, line).await;
+            // A first use that waits for a person (an imported `confirm = true`) is no hang:
+            // it is given up here.
+            let waited = std::time::Duration::from_secs(2);
+            let answered = match tokio::time::timeout(waited, answer_json(&engine, line)).await {
+                Ok(answered) => answered,
+                Err(_) => r#"{"result":"error","code":"denied","message":"waited"}"#.into(),
+            };
             // Whatever was asked, the engine answers the next caller.
             let listed = answer_json(&engine, r#"{"op":"list"}"#).await;
             (answered, listed)
