@@ -279,15 +279,17 @@ fn status<T: Transport>(client: &mut Client<T>, name: &str) -> Result<AccountVie
         .ok_or_else(|| view(Error::NotFound(name.into())))
 }
 
-/// The program a command names, as a shell would find it: a path as it is, a name on PATH.
+/// The program a command names, as a shell would find it: a path as it is (when it is
+/// there), a name on PATH (the first that can run).
 fn on_path(command: &str) -> Option<PathBuf> {
     use std::os::unix::fs::PermissionsExt;
     let runnable = |p: &Path| {
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     };
     if command.contains('/') {
+        // As it is, even when it cannot run: running it then says why (126).
         let path = PathBuf::from(command);
-        return runnable(&path).then(|| path.canonicalize().unwrap_or(path));
+        return path.exists().then(|| path.canonicalize().unwrap_or(path));
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
