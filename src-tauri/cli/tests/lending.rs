@@ -325,9 +325,12 @@ client_secret = "cc-basic-secret"
     assert!(find("open", "lent")
         .iter()
         .any(|l| l["program"] == me.as_ref() && l["via"] == "token"));
-    assert!(find("gitonly", "lent")
-        .iter()
-        .any(|l| l["program"] == "git" && l["via"] == "git"));
+    assert!(
+        find("gitonly", "lent")
+            .iter()
+            .any(|l| l["program"] == "git" && l["via"] == "git"),
+        "{lends:#?}"
+    );
     assert!(find("gitonly", "refused")
         .iter()
         .any(|l| l["via"] == "exec" && l["program"] == "printenv"));

@@ -6,6 +6,7 @@
 
 mod support;
 
+use chrono::SubsecRound;
 use chrono::Utc;
 use std::path::PathBuf;
 use support::{clock, Idp};
@@ -204,6 +205,79 @@ async fn accounts_secrets_and_tokens_round_trip_sealed() {
                 "{backend}: {secret} in the database"
             );
         }
+    }
+}
+
+/// The audit of lends on both databases: written, trimmed like the history, read back newest
+/// first (one account or all), summed per program, and gone with its account.
+#[tokio::test]
+async fn lends_are_recorded_trimmed_and_summed_per_program() {
+    for (backend, target) in targets("lends").await {
+        let mut store = target.open(pass("team")).await.unwrap();
+        store.retention = Retention {
+            max_age: chrono::Duration::days(90),
+            max_rows: 4,
+        };
+        let profile = Profile::parse(
+            "[[account]]\nname = \"a\"\ngrant = \"static\"\ntoken = \"t\"\n\n[[account]]\nname = \"b\"\ngrant = \"static\"\ntoken = \"u\"\n",
+        )
+        .unwrap();
+        let now = Utc::now();
+        for account in &profile.account {
+            store.put_account(account, "user", None, now).await.unwrap();
+        }
+        let lend =
+            |account: &str, i: i64, program: &str, outcome: &str| tokentray_core::store::Lend {
+                account: account.into(),
+                at: now + chrono::Duration::seconds(i),
+                via: "token".into(),
+                program: program.into(),
+                program_path: format!("/usr/bin/{program}"),
+                pid: Some(100 + i),
+                on_behalf_of: None,
+                outcome: outcome.into(),
+                engine: None,
+            };
+        for i in 0..6 {
+            let (program, outcome) = if i % 3 == 0 {
+                ("curl", "refused")
+            } else {
+                ("git", "lent")
+            };
+            store
+                .record_lend(&lend("a", i, program, outcome))
+                .await
+                .unwrap();
+        }
+        store
+            .record_lend(&lend("b", 10, "git", "lent"))
+            .await
+            .unwrap();
+        // Unknown accounts record nothing.
+        store
+            .record_lend(&lend("gone", 11, "git", "lent"))
+            .await
+            .unwrap();
+        let a = store.audit(Some("a"), 100).await.unwrap();
+        assert_eq!(a.len(), 4, "{backend}: trimmed to 4: {a:?}");
+        assert_eq!(
+            a[0].at,
+            (now + chrono::Duration::seconds(5)).trunc_subsecs(3),
+            "{backend}: newest first"
+        );
+        assert_eq!(a[0].pid, Some(105));
+        let all = store.audit(None, 100).await.unwrap();
+        assert_eq!(all.len(), 5, "{backend}");
+        assert_eq!(all[0].account, "b");
+        let used = store.used_by("a").await.unwrap();
+        let git = used.iter().find(|u| u.program == "git").unwrap();
+        let curl = used.iter().find(|u| u.program == "curl").unwrap();
+        assert_eq!((git.lent, git.refused), (3, 0), "{backend}: {used:?}");
+        assert_eq!((curl.lent, curl.refused), (0, 1), "{backend}: {used:?}");
+        assert_eq!(used[0].program, "git", "{backend}: most recent first");
+        store.remove_account("a").await.unwrap();
+        assert!(store.audit(Some("a"), 100).await.unwrap().is_empty());
+        store.close().await;
     }
 }
 

@@ -42,18 +42,14 @@ impl Store {
     /// Records one lend or refusal of account `name` (none recorded for an unknown account),
     /// and trims the account's audit.
     pub async fn record_lend(&self, lend: &Lend) -> Result<()> {
+        // Writes first, reads inside them: a transaction that read before it wrote cannot
+        // wait for another writer in SQLite (it fails at once with "database is locked").
         let mut tx = self.pool.begin().await.map_err(self.err())?;
-        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
-            .bind(&lend.account)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(self.err())?;
-        let Some(id) = id else { return Ok(()) };
-        sqlx::query(
+        let written = sqlx::query(
             "INSERT INTO lends (account_id, at, via, program, program_path, pid, on_behalf_of, outcome, engine)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+             SELECT id, $2, $3, $4, $5, $6, $7, $8, $9 FROM accounts WHERE name = $1",
         )
-        .bind(id)
+        .bind(&lend.account)
         .bind(ms(lend.at))
         .bind(&lend.via)
         .bind(&lend.program)
@@ -65,11 +61,15 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(self.err())?;
+        if written.rows_affected() == 0 {
+            return Ok(());
+        }
         sqlx::query(
-            "DELETE FROM lends WHERE account_id = $1 AND (at < $2 OR id NOT IN
-                 (SELECT id FROM lends WHERE account_id = $1 ORDER BY at DESC, id DESC LIMIT $3))",
+            "DELETE FROM lends WHERE account_id = (SELECT id FROM accounts WHERE name = $1)
+                 AND (at < $2 OR id NOT IN (SELECT l.id FROM lends l JOIN accounts a ON a.id = l.account_id
+                     WHERE a.name = $1 ORDER BY l.at DESC, l.id DESC LIMIT $3))",
         )
-        .bind(id)
+        .bind(&lend.account)
         .bind(ms(crate::time::before(lend.at, self.retention.max_age)))
         .bind(self.retention.max_rows)
         .execute(&mut *tx)
