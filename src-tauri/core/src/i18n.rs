@@ -179,6 +179,10 @@ mod tests {
             ("status", s("ok")),
             ("label", s("ok")),
             ("soon", s("2d 3h")),
+            ("program", s("git")),
+            ("path", s("/usr/bin/git")),
+            ("why", s("locked")),
+            ("via", s("token")),
         ];
         for lang in Lang::ALL {
             for id in ids(lang) {
