@@ -39,11 +39,13 @@ pub fn run() -> Option<ExitCode> {
 
 fn token(args: &[String]) -> Option<ExitCode> {
     let (mut name, mut header, mut min_valid_secs, mut dpop) = (None, false, 0, None);
+    let mut id_token = false;
     let mut timeout = None;
     let mut args = args.iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--header" => header = true,
+            "--id-token" => id_token = true,
             "--timeout" => timeout = Some(args.next()?.as_str()),
             _ if arg.starts_with("--timeout=") => timeout = Some(&arg["--timeout=".len()..]),
             "--min-valid" => min_valid_secs = parse_duration(args.next()?).ok()?,
@@ -58,7 +60,7 @@ fn token(args: &[String]) -> Option<ExitCode> {
     }
     let name = name?;
     // The --min-valid of a DPoP call is left to the full way, which says what it takes.
-    if dpop.is_some() && (min_valid_secs > 0 || header) {
+    if dpop.is_some() && (min_valid_secs > 0 || header || id_token) {
         return None;
     }
     // A bad value is for the full way to explain.
@@ -74,6 +76,8 @@ fn token(args: &[String]) -> Option<ExitCode> {
                 name,
                 min_valid_secs,
                 for_program: None,
+                id_token,
+                via: Default::default(),
             };
             Client::ask(&socket, &call, deadline)
                 .map(|asked| asked.map(|(_, token)| print_token(token.expose(), header)))

@@ -63,6 +63,10 @@ pub struct Policy {
     /// A program's first use asks the person (else the app's setting).
     #[serde(default)]
     pub confirm: Option<bool>,
+    /// What kubectl is handed: `id_token` (the default when the account holds one: what an
+    /// API server with `--oidc-issuer-url` checks) or `access_token`.
+    #[serde(default)]
+    pub kubectl_token: Option<String>,
 }
 
 pub const POLICY_KEYS: &[&str] = &[
@@ -77,6 +81,7 @@ pub const POLICY_KEYS: &[&str] = &[
     "env_name",
     "lend_to",
     "confirm",
+    "kubectl_token",
 ];
 
 impl Policy {
@@ -103,6 +108,14 @@ impl Policy {
         }
         if let Some(name) = &self.env_name {
             check_env_name(name)?;
+        }
+        if let Some(kind) = self.kubectl_token.as_deref() {
+            if !["id_token", "access_token"].contains(&kind) {
+                return Err(format!(
+                    "kubectl_token is {}: id_token or access_token",
+                    crate::text::quoted(kind, 40)
+                ));
+            }
         }
         for program in self.lend_to.iter().flatten() {
             if program.trim().is_empty()

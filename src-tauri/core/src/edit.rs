@@ -31,6 +31,9 @@ pub struct AccountDetail {
     pub secrets: Vec<String>,
     /// The access token's JWT header and claims (decoded, not verified), when it is a JWT.
     pub jwt: Option<crate::jwt::Jwt>,
+    /// The ID token's, when the account holds one.
+    #[serde(default)]
+    pub id_jwt: Option<crate::jwt::Jwt>,
     /// How to use it with kubectl, git, Docker and a shell ("Use with…").
     pub snippets: Vec<crate::tools::Snippet>,
     /// The public half of its key, when it signs its client assertions (to register).

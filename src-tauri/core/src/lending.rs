@@ -46,9 +46,16 @@ pub enum Via {
     WindowCopy,
     TrayCopy,
     Export,
+    Proxy,
+    Aws,
 }
 
 impl Via {
+    /// `token`, what a call that says nothing means.
+    pub fn is_default(&self) -> bool {
+        *self == Via::Token
+    }
+
     pub fn word(self) -> &'static str {
         match self {
             Via::Token => "token",
@@ -61,6 +68,8 @@ impl Via {
             Via::WindowCopy => "window copy",
             Via::TrayCopy => "tray copy",
             Via::Export => "export",
+            Via::Proxy => "proxy",
+            Via::Aws => "aws",
         }
     }
 }

@@ -106,6 +106,7 @@ mod tests {
             next_refresh: None,
             scope: None,
             error: None,
+            id_token_expires_at: None,
         }
     }
 

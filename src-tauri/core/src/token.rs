@@ -24,9 +24,18 @@ pub struct TokenSet {
     /// The server stated no lifetime and the token is no JWT with `exp`: `expires_at` is the
     /// account's assumed lifetime ([`TokenSet::with_stated_or_assumed_expiry`]).
     pub expiry_assumed: bool,
+    /// The OpenID Connect ID token that came with it (a JWT, what Kubernetes OIDC wants), or
+    /// the one a refresh without one left in force.
+    pub id_token: Option<Secret>,
 }
 
 impl TokenSet {
+    /// When the ID token runs out (its `exp`), when there is one.
+    pub fn id_token_expires_at(&self) -> Option<DateTime<Utc>> {
+        let id = self.id_token.as_ref()?;
+        crate::jwt::decode(id.expose())?.expires_at()
+    }
+
     /// A token is never served forever: without a stated lifetime it expires at its JWT
     /// `exp`, else `default_lifetime` after it was issued (marked as assumed). A refresh token
     /// that is a JWT states its own end the same way (what the expiry warnings watch).
@@ -266,6 +275,12 @@ fn read_token_set(body: &Value, map: &ResponseMap, received_at: DateTime<Utc>) -
             .map(|s| crate::time::after(received_at, crate::time::signed_secs(s)).min(longest)),
         scope: text(&map.scope).map(|s| crate::text::shown(&s, crate::text::MAX_MESSAGE_CHARS)),
         expiry_assumed: false,
+        // A JWT's characters only (base64url and dots), as a header would carry it.
+        id_token: body
+            .get("id_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty() && crate::text::is_b64token(t))
+            .map(Secret::new),
     })
 }
 

@@ -224,8 +224,9 @@ fn glob(pattern: &str, text: &str) -> bool {
 pub fn kubeconfig(name: &str, command: &str, cluster: Option<(&str, Option<&[u8]>)>) -> String {
     let q = |s: &str| serde_json::to_string(s).expect("a string");
     let user = format!("tokentray-{name}");
+    // What kubectl is handed (the plugin's answer decides; this says so to whoever reads it).
     let users = format!(
-        "users:\n- name: {user}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {command}\n      args: [kubectl-credential, {name}]\n      interactiveMode: Never\n      provideClusterInfo: false\n",
+        "# kubectl is handed the account's ID token when it holds one (what an API server with\n# --oidc-issuer-url checks), else its access token; kubectl_token = \"access_token\" switches.\nusers:\n- name: {user}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {command}\n      args: [kubectl-credential, {name}]\n      interactiveMode: Never\n      provideClusterInfo: false\n",
         user = q(&user),
         command = q(command),
         name = q(name),

@@ -131,6 +131,7 @@ mod tests {
             scope: None,
             issued_at: t0(),
             expiry_assumed: false,
+            id_token: None,
         }
     }
 

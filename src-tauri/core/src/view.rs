@@ -201,6 +201,10 @@ pub struct AccountView {
     pub next_refresh: Option<DateTime<Utc>>,
     pub scope: Option<String>,
     pub error: Option<ErrorView>,
+    /// When the held ID token runs out (its `exp`); none when the account holds none.
+    #[serde(default)]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub id_token_expires_at: Option<DateTime<Utc>>,
 }
 
 impl AccountView {

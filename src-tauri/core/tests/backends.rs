@@ -120,6 +120,7 @@ fn token(access: &str, refresh: Option<&str>, ttl: i64) -> TokenSet {
         refresh_expires_at: None,
         scope: Some("api:read".into()),
         expiry_assumed: true,
+        id_token: None,
     }
 }
 

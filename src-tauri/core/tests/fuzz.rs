@@ -375,6 +375,7 @@ fn quiet_engine(clock: tokentray_core::clock::FakeClock) -> tokentray_core::Engi
                     refresh_expires_at: None,
                     scope: None,
                     expiry_assumed: false,
+                    id_token: None,
                 })
             })
         }

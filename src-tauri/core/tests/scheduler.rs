@@ -52,6 +52,7 @@ impl Renew for Scripted {
                 refresh_expires_at: self.refresh_expires_at,
                 scope: None,
                 expiry_assumed: false,
+                id_token: None,
             })
         })
     }
@@ -693,6 +694,7 @@ impl Renew for Buggy {
                 refresh_expires_at: None,
                 scope: None,
                 expiry_assumed: false,
+                id_token: None,
             })
         })
     }

@@ -125,6 +125,7 @@ export const en = {
   'detail.use_with_hosts': 'git and Docker answer for the hosts in the account’s settings (More settings: git hosts, registries).',
   'detail.history': 'Refresh history',
   'detail.claims': 'Token claims',
+  'detail.id_claims': 'ID token claims',
   'detail.claims_note': '(decoded, not verified)',
   'detail.history_caption': 'Refresh history, newest first: the data of the plot above',
   'detail.started': 'Started',

@@ -117,6 +117,7 @@ export const nb: Catalog = {
   'detail.use_with_hosts': 'git og Docker svarer for vertene i kontoens innstillinger (Flere innstillinger: git-verter, registre).',
   'detail.history': 'Fornyelseshistorikk',
   'detail.claims': 'Tokenets påstander',
+  'detail.id_claims': 'ID-tokenets krav',
   'detail.claims_note': '(dekodet, ikke verifisert)',
   'detail.history_caption': 'Fornyelseshistorikk, nyeste først: dataene i figuren over',
   'detail.started': 'Startet',

@@ -122,6 +122,7 @@ export const ru: Catalog = {
   'detail.use_with_hosts': 'git и Docker получают токен для хостов из настроек учётной записи (Ещё настройки: хосты git, реестры).',
   'detail.history': 'История обновлений',
   'detail.claims': 'Утверждения токена',
+  'detail.id_claims': 'Утверждения ID-токена',
   'detail.claims_note': '(декодированы, не проверены)',
   'detail.history_caption': 'История обновлений, сначала новые: данные графика выше',
   'detail.started': 'Начало',

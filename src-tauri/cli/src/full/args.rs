@@ -37,8 +37,12 @@ pub enum Command {
         /// For a DPoP-bound token (dpop = true): print `Authorization: DPoP <token>` and a
         /// fresh `DPoP: <proof>` for this one request, made by the engine (the key never
         /// leaves it).
-        #[arg(long, num_args = 2, value_names = ["METHOD", "URL"], conflicts_with_all = ["header", "min_valid"])]
+        #[arg(long, num_args = 2, value_names = ["METHOD", "URL"], conflicts_with_all = ["header", "min_valid", "id_token"])]
         dpop: Option<Vec<String>>,
+        /// The account's OpenID Connect ID token (a JWT about the signed-in user, what
+        /// Kubernetes OIDC checks) instead of its access token.
+        #[arg(long)]
+        id_token: bool,
     },
     /// Run a command with the account's token in an environment variable (never on argv).
     Exec {

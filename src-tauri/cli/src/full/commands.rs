@@ -37,8 +37,18 @@ pub fn run<T: Transport>(
             name,
             header,
             min_valid,
+            id_token,
             dpop: None,
-        } => print_token(token(client, &name, min_valid)?.expose(), header),
+        } => {
+            let call = Token {
+                name,
+                min_valid_secs: min_valid,
+                for_program: None,
+                id_token,
+                via: Default::default(),
+            };
+            print_token(client.call(&call).map_err(view)?.expose(), header)
+        }
         Command::Exec { name, env, command } => {
             // The token is lent to the program it is for, as lend_to and the audit see it.
             let Some(program) = on_path(&command[0]) else {
@@ -49,6 +59,8 @@ pub fn run<T: Transport>(
                 name,
                 min_valid_secs: 0,
                 for_program: Some(program.clone()),
+                id_token: false,
+                via: Default::default(),
             };
             let token = client.call(&call).map_err(view)?;
             return Ok(exec(&program, &command, &env, &token));
@@ -264,6 +276,8 @@ fn token<T: Transport>(
         name: name.into(),
         min_valid_secs,
         for_program: None,
+        id_token: false,
+        via: Default::default(),
     };
     client.call(&call).map_err(view)
 }

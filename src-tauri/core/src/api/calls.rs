@@ -106,8 +106,14 @@ call! {
         pub min_valid_secs: u64,
         /// `tokentray exec`: the program the token is for (Tokentray's CLI runs it), which
         /// `lend_to` and the audit see instead of the CLI.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub for_program: Option<std::path::PathBuf>,
+        /// The account's OpenID Connect ID token instead of its access token.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        pub id_token: bool,
+        /// Who asks, for the audit (`token`; `proxy` from `tokentray proxy`).
+        #[serde(default, skip_serializing_if = "Via::is_default")]
+        pub via: Via,
     }, "token" => SecretText
 }
 

@@ -150,11 +150,13 @@ mod tests {
             name: "api".into(),
             min_valid_secs: 5,
             for_program: None,
+            id_token: false,
+            via: crate::lending::Via::Token,
         };
         let line = String::from_utf8(Framed::new(&call).line()).unwrap();
         assert_eq!(
             line,
-            "{\"op\":\"token\",\"name\":\"api\",\"min_valid_secs\":5,\"for_program\":null}\n"
+            "{\"op\":\"token\",\"name\":\"api\",\"min_valid_secs\":5}\n"
         );
         let line = String::from_utf8(Framed::new(&List {}).line()).unwrap();
         assert_eq!(line, "{\"op\":\"list\"}\n");

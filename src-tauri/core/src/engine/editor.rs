@@ -18,6 +18,10 @@ impl EngineHandle {
             .account(name)?
             .held_token()
             .and_then(|t| crate::jwt::decode(t.expose()));
+        let id_jwt = self
+            .account(name)?
+            .held_id_token()
+            .and_then(|t| crate::jwt::decode(t.expose()));
         let stored = self.stored_config(name).await?;
         let used_by = match self.store() {
             Some(store) => store.used_by(name).await?,
@@ -33,6 +37,7 @@ impl EngineHandle {
                 .map(|c| c.secrets.keys().cloned().collect())
                 .unwrap_or_default(),
             jwt,
+            id_jwt,
             snippets: self.snippets(name)?,
             public_key: self.public_key(name).ok(),
             used_by,

@@ -238,6 +238,23 @@ impl Account {
             .map(|t| t.access_token.clone())
     }
 
+    /// The held ID token, when it stays valid until `at`.
+    pub(crate) fn fresh_id_token(&self, at: DateTime<Utc>) -> Option<Secret> {
+        let state = self.state.held();
+        let token = state.token.as_ref()?;
+        let id = token.id_token.as_ref()?;
+        token
+            .id_token_expires_at()
+            .is_some_and(|exp| exp > at)
+            .then(|| id.clone())
+    }
+
+    /// The held ID token, valid or not (to decode it for the window).
+    pub(crate) fn held_id_token(&self) -> Option<Secret> {
+        let state = self.state.held();
+        state.token.as_ref().and_then(|t| t.id_token.clone())
+    }
+
     /// The held access token, valid or not (to decode it for the window).
     pub(crate) fn held_token(&self) -> Option<Secret> {
         let state = self.state.held();
@@ -346,6 +363,7 @@ impl Account {
             next_refresh: state.next_attempt,
             scope: state.token.as_ref().and_then(|t| t.scope.clone()),
             error: state.error.clone(),
+            id_token_expires_at: state.token.as_ref().and_then(|t| t.id_token_expires_at()),
         }
     }
 }

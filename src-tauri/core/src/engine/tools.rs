@@ -21,15 +21,31 @@ impl EngineHandle {
     ) -> Result<Lent> {
         let account = self.answering(want)?;
         self.lend_to(&account, asker, via).await?;
-        let token = self.get_token_valid_for(&account.name, min).await?;
         let policy = account
             .config
             .as_ref()
             .map(|c| c.policy.clone())
             .unwrap_or_default();
+        // kubectl gets the ID token when the account holds one (what an API server checking
+        // OIDC tokens wants), unless the account says the access token.
+        let id_token = via == crate::lending::Via::Kubectl
+            && policy.kubectl_token.as_deref() != Some("access_token")
+            && account.held_id_token().is_some();
+        let (token, expires_at) = match id_token {
+            true => {
+                let id = self.get_id_token_valid_for(&account.name, min).await?;
+                let exp = crate::jwt::decode(id.expose()).and_then(|j| j.expires_at());
+                (id, exp)
+            }
+            false => {
+                let token = self.get_token_valid_for(&account.name, min).await?;
+                let exp = account.expiry_of(&token);
+                (token, exp)
+            }
+        };
         Ok(Lent {
             account: account.name.clone(),
-            expires_at: account.expiry_of(&token),
+            expires_at,
             token: crate::api::SecretText::from(&token),
             username: want.username(&policy),
             env_name: crate::tools::env_name(&account.name, &policy),

@@ -177,5 +177,6 @@ pub fn parse_output(out: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<To
         refresh_expires_at: None,
         scope: None,
         expiry_assumed: false,
+        id_token: None,
     })
 }

@@ -238,6 +238,10 @@ pub async fn renew(
     }?;
     let rotated = fresh.refresh_token.is_some() && fresh.refresh_token.as_ref() != held_refresh;
     let mut fresh = keep_refresh_token(fresh, held_refresh);
+    // A refresh that brings no ID token leaves the held one in force, until its own `exp`.
+    if fresh.id_token.is_none() {
+        fresh.id_token = current.and_then(|t| t.id_token.clone());
+    }
     if !rotated {
         // The same refresh token keeps the expiry it had, unless the server restated it.
         fresh.refresh_expires_at = fresh

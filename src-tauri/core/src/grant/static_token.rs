@@ -44,5 +44,6 @@ pub fn renew(ctx: Context<'_>, c: &Config) -> Result<TokenSet> {
         refresh_expires_at: None,
         scope: None,
         expiry_assumed: false,
+        id_token: None,
     })
 }

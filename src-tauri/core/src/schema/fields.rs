@@ -267,6 +267,13 @@ pub(super) fn policy(kind: GrantKind) -> Vec<Field> {
         Field::new("lend_to", "Lent only to these programs", Lines)
             .placeholder("git")
             .help("One per line: a program's name (git, kubectl) or, stronger, its path (/usr/bin/curl). Any other program is refused. Empty: any program of yours."),
+        Field::new("kubectl_token", "What kubectl is handed", Select)
+            .choices(&[
+                ("id_token", "the ID token (OIDC clusters)"),
+                ("access_token", "the access token"),
+            ])
+            .help("Default: the ID token when the account holds one (an API server with --oidc-issuer-url checks it), else the access token.")
+            .advanced(),
         Field::new("confirm", "Ask before a program's first use", Bool)
             .help("The first time a program asks for the token, you allow it once, for 8 hours, or deny it. Empty: the app setting."),
     ]

@@ -134,11 +134,14 @@ impl Answer for Token {
         let min = min_valid(self.min_valid_secs)?;
         let via = match self.for_program {
             Some(_) => Via::Exec,
-            None => Via::Token,
+            None => self.via,
         };
         let asker = s.asker(self.for_program.as_deref());
         s.engine.may_lend(&self.name, &asker, via).await?;
-        let token = s.engine.get_token_valid_for(&self.name, min).await?;
+        let token = match self.id_token {
+            true => s.engine.get_id_token_valid_for(&self.name, min).await?,
+            false => s.engine.get_token_valid_for(&self.name, min).await?,
+        };
         Ok(SecretText::from(&token))
     }
 }

@@ -58,6 +58,7 @@ impl Store {
             }
             let access = secrets.remove(ACCESS_TOKEN);
             let refresh = secrets.remove(REFRESH_TOKEN);
+            let id_token = secrets.remove(ID_TOKEN);
             let settings: serde_json::Value = serde_json::from_str(row.get("settings"))
                 .map_err(|e| Error::Storage(format!("account {name}: damaged settings: {e}")))?;
             let kind: String = row.get("grant_kind");
@@ -82,6 +83,7 @@ impl Store {
                     refresh_expires_at: at(row.get("refresh_expires_at")),
                     expiry_assumed: row.get::<Option<i64>, _>("expiry_assumed").unwrap_or(0) != 0,
                     scope: row.get("scope"),
+                    id_token: id_token.clone(),
                 });
                 let error = row.get::<Option<String>, _>("error_code").map(|c| ErrorView {
                     // A code this version does not know was written by a newer one.

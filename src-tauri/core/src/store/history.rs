@@ -68,6 +68,7 @@ impl Store {
         let sealed = match r.result {
             Ok(token) => std::iter::once((ACCESS_TOKEN, &token.access_token))
                 .chain(token.refresh_token.iter().map(|rt| (REFRESH_TOKEN, rt)))
+                .chain(token.id_token.iter().map(|id| (ID_TOKEN, id)))
                 .collect(),
             Err(_) => r
                 .rotated_refresh_token

@@ -35,6 +35,7 @@ pub const DB_FILE: &str = "tokentray.db";
 /// Fields of the token state that hold secrets.
 const ACCESS_TOKEN: &str = "current_access_token";
 const REFRESH_TOKEN: &str = "current_refresh_token";
+const ID_TOKEN: &str = "current_id_token";
 
 /// History is kept bounded: rows older than this, or beyond this many per account, go.
 #[derive(Debug, Clone, Copy)]

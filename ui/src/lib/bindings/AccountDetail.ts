@@ -24,6 +24,10 @@ secrets: Array<string>,
  */
 jwt: Jwt | null, 
 /**
+ * The ID token's, when the account holds one.
+ */
+id_jwt: Jwt | null, 
+/**
  * How to use it with kubectl, git, Docker and a shell ("Use with…").
  */
 snippets: Array<Snippet>, 

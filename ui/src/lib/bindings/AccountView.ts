@@ -21,4 +21,8 @@ credential: Credential | null, last_refresh: string | null,
 /**
  * When the engine will refresh next on its own, if it will.
  */
-next_refresh: string | null, scope: string | null, error: ErrorView | null, };
+next_refresh: string | null, scope: string | null, error: ErrorView | null, 
+/**
+ * When the held ID token runs out (its `exp`); none when the account holds none.
+ */
+id_token_expires_at?: string, };
