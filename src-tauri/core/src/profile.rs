@@ -220,7 +220,7 @@ fn resolve_indirect_secrets(table: &mut toml::Table) -> std::result::Result<(), 
             table.insert(key, toml::Value::String(value));
         } else if let (true, Some(path)) = (secret, table.remove(&file_key)) {
             let path = as_text(path, &file_key)?;
-            if key == "private_key" || key == "tls_client_key" {
+            if ["private_key", "tls_client_key", "service_account"].contains(&key.as_str()) {
                 private_to_owner(&file_key, &path)?;
             }
             let value =

@@ -121,6 +121,24 @@ fn generate(schema: &GrantSchema, rng: &mut fastrand::Rng, all: bool) -> Map<Str
                 .unwrap()
                 .expose()));
     }
+    // A signed assertion without a service account names where it goes.
+    if out.get("grant") == Some(&json!("jwt_bearer")) && out.contains_key("issuer") {
+        out.entry("token_url")
+            .or_insert(json!("https://login.example.com/token"));
+    }
+    // A service account is Google's JSON key (with a key of its own).
+    if out.contains_key("service_account") {
+        let pem = tokentray_core::jws::SigningKey::generate().unwrap();
+        out.insert(
+            "service_account".into(),
+            json!(json!({
+                "client_email": "bot@project.iam.gserviceaccount.com",
+                "private_key": pem.expose(),
+                "token_uri": "https://oauth2.googleapis.com/token",
+            })
+            .to_string()),
+        );
+    }
     // A custom request's API key comes with its place, and a place with a key.
     if out.contains_key("api_key") || out.contains_key("api_key_in") {
         out.entry("api_key").or_insert(json!("k-needed"));
@@ -209,6 +227,14 @@ async fn every_grants_settings_survive_save_and_edit_unchanged() {
                 if needed && client && !secrets.contains_key(key) {
                     held.push(key.into());
                 }
+            }
+            // A signed assertion with no key of its own (nor a service account's) gets one.
+            let assertion = written.get("grant") == Some(&json!("jwt_bearer"));
+            if assertion
+                && !secrets.contains_key("private_key")
+                && !secrets.contains_key("service_account")
+            {
+                held.push("private_key".into());
             }
             held.sort();
             assert_eq!(stored.secrets, held, "{why}");

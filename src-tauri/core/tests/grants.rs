@@ -1051,3 +1051,210 @@ async fn the_apps_on_event_serves_accounts_without_their_own() {
     engine.shutdown();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A Google service account's JSON key: an RSA key made here, its public half for the server.
+fn service_account(dir: &std::path::Path, token_uri: &str) -> (std::path::PathBuf, String) {
+    let openssl = |args: &[&str]| {
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let private = openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+    ]);
+    let key_file = dir.join("sa.pem");
+    std::fs::write(&key_file, &private).unwrap();
+    let public = openssl(&["pkey", "-in", key_file.to_str().unwrap(), "-pubout"]);
+    std::fs::remove_file(&key_file).unwrap();
+    let json = serde_json::json!({
+        "type": "service_account",
+        "project_id": "tokentray-test",
+        "private_key_id": "k1",
+        "private_key": private,
+        "client_email": "bot@tokentray-test.iam.gserviceaccount.com",
+        "client_id": "1234567890",
+        "token_uri": token_uri,
+    });
+    let file = dir.join("service-account.json");
+    std::fs::write(&file, json.to_string()).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    (file, public)
+}
+
+/// Google's JWT bearer flow with a service account's JSON key, against a token endpoint of the
+/// tests' own that checks the assertion as Google does (RS256 with the key's public half, `aud`
+/// its token URL, a `scope` claim, an hour at most); and the general form (Salesforce's: an
+/// issuer, a subject, an audience) with a key Tokentray generated, whose public half is what
+/// gets registered.
+#[tokio::test]
+async fn jwt_bearer_grants_a_service_accounts_assertion_and_a_generated_keys() {
+    let dir = std::env::temp_dir().join(format!("tokentray-jwt-bearer-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // The key first (the server needs its public half), then its file names the server.
+    let (file, public) = service_account(&dir, "http://placeholder.invalid/token");
+    let server = support::Server::start(
+        "tests/servers/jwt-bearer.mjs",
+        &[
+            ("JWT_PUBLIC_KEY", public),
+            (
+                "JWT_ISSUER",
+                "bot@tokentray-test.iam.gserviceaccount.com".into(),
+            ),
+        ],
+    );
+    // The key file, rewritten with the live token URI.
+    let mut key: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    key["token_uri"] = format!("{}/token", server.url).into();
+    std::fs::write(&file, key.to_string()).unwrap();
+    let stats = || async {
+        reqwest::get(format!("{}/_control/stats", server.url))
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let google = |extra: &str| {
+        Profile::parse(&format!(
+            "[[account]]\nname = \"g\"\ngrant = \"jwt_bearer\"\nservice_account_file = \"{}\"\n{extra}",
+            file.display()
+        ))
+    };
+
+    let engine = EngineHandle::new(
+        google("scope = \"https://www.googleapis.com/auth/cloud-platform\"\n").unwrap(),
+        support::clock(),
+    );
+    let token = engine.get_token("g").await.unwrap();
+    let me = reqwest::Client::new()
+        .get(format!("{}/api/me", server.url))
+        .bearer_auth(token.expose())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    let seen = stats().await;
+    assert_eq!(seen["issued"], 1);
+    let claims = &seen["assertions"][0];
+    assert_eq!(claims["iss"], "bot@tokentray-test.iam.gserviceaccount.com");
+    assert_eq!(claims["aud"], format!("{}/token", server.url));
+    assert_eq!(
+        claims["scope"],
+        "https://www.googleapis.com/auth/cloud-platform"
+    );
+    assert!(claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap() <= 3600);
+    // Every request signs a new assertion (a new jti).
+    engine.refresh("g").await.unwrap();
+    let seen = stats().await;
+    assert_ne!(seen["assertions"][0]["jti"], seen["assertions"][1]["jti"]);
+
+    // What the server refuses: no scope claim, a wrong audience, an assertion of two hours.
+    let no_scope = EngineHandle::new(google("").unwrap(), support::clock());
+    let e = no_scope.get_token("g").await.unwrap_err();
+    assert_eq!(e.code(), "invalid_grant", "{e}");
+    let wrong_aud = EngineHandle::new(
+        google("scope = \"s\"\naudience = \"https://elsewhere.example.com\"\n").unwrap(),
+        support::clock(),
+    );
+    assert_eq!(
+        wrong_aud.get_token("g").await.unwrap_err().code(),
+        "invalid_grant"
+    );
+    // Tokentray never signs one for longer than an hour...
+    let long = google("scope = \"s\"\nlifetime_secs = 7200\n").unwrap_err();
+    assert!(long.to_string().contains("lifetime_secs"), "{long}");
+    // ...and the server would refuse one (signed here with the same key, by hand).
+    let pem = tokentray_core::Secret::new(key["private_key"].as_str().unwrap());
+    let signer = tokentray_core::jws::SigningKey::from_pem(&pem, None).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let two_hours = signer
+        .sign(
+            serde_json::json!({"typ": "JWT", "kid": "k1"}),
+            &serde_json::json!({
+                "iss": "bot@tokentray-test.iam.gserviceaccount.com",
+                "aud": format!("{}/token", server.url),
+                "scope": "s", "iat": now, "exp": now + 7200,
+            }),
+        )
+        .unwrap();
+    let refused: serde_json::Value = post_form(
+        &format!("{}/token", server.url),
+        &[
+            ("grant_type", tokentray_core::grant::jwt_bearer::GRANT_TYPE),
+            ("assertion", &two_hours),
+        ],
+    )
+    .await;
+    assert_eq!(refused["error"], "invalid_grant");
+    let refusals = stats().await["refused"].clone();
+    for reason in ["scope", "audience", "lifetime"] {
+        assert_eq!(refusals[reason], 1, "{reason}: {refusals}");
+    }
+    // A key file others can read is refused, as for private_key_jwt.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = google("scope = \"s\"\n").unwrap_err();
+        assert!(e.to_string().contains("service_account_file"), "{e}");
+    }
+
+    // The general form: an issuer, a subject, an audience, and a key Tokentray generates,
+    // registered at the server by its public half.
+    let home = dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::write(
+        home.join("profile.toml"),
+        format!(
+            "[[account]]\nname = \"sf\"\ngrant = \"jwt_bearer\"\ntoken_url = \"{0}/token\"\nissuer = \"3MVG9-consumer-key\"\nsubject = \"alice@example.com\"\naudience = \"{0}/token\"\nkey_id = \"gen-1\"\nscope = \"api\"\n",
+            server.url
+        ),
+    )
+    .unwrap();
+    let key = tokentray_core::vault::KeySource::Passphrase(tokentray_core::Secret::new("pw"));
+    let engine = EngineHandle::open(&home, key, support::clock())
+        .await
+        .unwrap();
+    let public = engine.public_key("sf").unwrap();
+    assert_eq!(public.jwk["kid"], "gen-1");
+    assert!(
+        engine.get_token("sf").await.is_err(),
+        "an unregistered key signed"
+    );
+    reqwest::Client::new()
+        .post(format!("{}/_control/keys", server.url))
+        .json(&serde_json::json!({ "jwk": public.jwk, "iss": "3MVG9-consumer-key" }))
+        .send()
+        .await
+        .unwrap();
+    let token = engine.get_token("sf").await.unwrap();
+    assert!(token.expose().starts_with("ya29."));
+    let last = stats().await["assertions"]
+        .as_array()
+        .unwrap()
+        .last()
+        .cloned()
+        .unwrap();
+    assert_eq!(last["iss"], "3MVG9-consumer-key");
+    assert_eq!(last["sub"], "alice@example.com");
+    engine.close().await;
+    drop(engine);
+    let _ = std::fs::remove_dir_all(&dir);
+}

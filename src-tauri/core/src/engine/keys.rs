@@ -51,6 +51,12 @@ const CERTIFICATE_DAYS: i64 = 730;
 /// The keys the account needs and has not been given: `private_key` when it signs its client
 /// assertions, `dpop_key` when it binds its tokens.
 fn missing_keys(config: &AccountConfig) -> Vec<&'static str> {
+    if let crate::GrantConfig::JwtBearer(c) = &config.grant {
+        return match c.has_key() {
+            true => vec![],
+            false => vec!["private_key"],
+        };
+    }
     let Some(client) = config.grant.client() else {
         return vec![];
     };
@@ -134,26 +140,36 @@ impl EngineHandle {
                 "{name} does not sign with a key (auth_method = \"private_key_jwt\")"
             ))
         };
-        let client = config.grant.client().ok_or_else(unsupported)?;
-        if client.method() != AuthMethod::PrivateKeyJwt {
-            return Err(unsupported());
-        }
-        let pem = client.key.private_key.ok_or_else(unsupported)?;
-        let key =
-            SigningKey::from_pem(pem, client.key.signing_alg).map_err(Error::InvalidConfig)?;
+        // The key, its algorithm, its id, and the name its certificate carries.
+        let (pem, alg, kid, subject) = match &config.grant {
+            crate::GrantConfig::JwtBearer(c) => {
+                let resolved = c.resolved().map_err(Error::InvalidConfig)?;
+                (resolved.key, None, resolved.key_id, resolved.issuer)
+            }
+            grant => {
+                let client = grant.client().ok_or_else(unsupported)?;
+                if client.method() != AuthMethod::PrivateKeyJwt {
+                    return Err(unsupported());
+                }
+                let pem = client.key.private_key.ok_or_else(unsupported)?.clone();
+                let kid = client.key.key_id.map(str::to_string);
+                (
+                    pem,
+                    client.key.signing_alg,
+                    kid,
+                    client.client_id.to_string(),
+                )
+            }
+        };
+        let key = SigningKey::from_pem(&pem, alg).map_err(Error::InvalidConfig)?;
         let mut jwk = key.public_jwk().ok_or_else(unsupported)?;
         jwk["alg"] = key.alg().name().into();
         jwk["use"] = "sig".into();
-        if let Some(kid) = client.key.key_id {
+        if let Some(kid) = kid {
             jwk["kid"] = kid.into();
         }
-        let certificate = crate::jws::self_signed_certificate(
-            pem,
-            client.client_id,
-            self.now(),
-            CERTIFICATE_DAYS,
-        )
-        .ok();
+        let certificate =
+            crate::jws::self_signed_certificate(&pem, &subject, self.now(), CERTIFICATE_DAYS).ok();
         Ok(PublicKey {
             jwks: serde_json::json!({ "keys": [jwk.clone()] }),
             jwk,

@@ -10,6 +10,7 @@ pub mod command;
 pub mod custom;
 pub mod device_code;
 pub mod discovery;
+pub mod jwt_bearer;
 pub mod password;
 pub mod refresh_token;
 pub mod renewal;
@@ -37,6 +38,8 @@ words! {
         Custom = "custom",
         Static = "static",
         TokenExchange = "token_exchange",
+        /// RFC 7523 §2.1: a signed assertion is the grant (Google service accounts, Salesforce).
+        JwtBearer = "jwt_bearer",
         Command = "command",
     }
 }
@@ -80,6 +83,7 @@ pub enum GrantConfig {
     Custom(custom::Config),
     Static(static_token::Config),
     TokenExchange(token_exchange::Config),
+    JwtBearer(jwt_bearer::Config),
     Command(command::Config),
 }
 
@@ -94,6 +98,7 @@ impl GrantConfig {
             GrantConfig::Custom(_) => GrantKind::Custom,
             GrantConfig::Static(_) => GrantKind::Static,
             GrantConfig::TokenExchange(_) => GrantKind::TokenExchange,
+            GrantConfig::JwtBearer(_) => GrantKind::JwtBearer,
             GrantConfig::Command(_) => GrantKind::Command,
         }
     }
@@ -175,6 +180,7 @@ impl GrantConfig {
                 .collect(),
             GrantConfig::Custom(c) => vec![&c.request.url],
             GrantConfig::TokenExchange(c) => vec![&c.token_url],
+            GrantConfig::JwtBearer(c) => c.token_url.iter().collect(),
             GrantConfig::Static(_) | GrantConfig::Command(_) => vec![],
         }
     }
@@ -201,6 +207,7 @@ impl GrantConfig {
             GrantConfig::TokenExchange(c) => c.check(),
             GrantConfig::Command(c) => c.check(),
             GrantConfig::Custom(c) => c.check(),
+            GrantConfig::JwtBearer(c) => c.check(),
             _ if self.renewal().is_some_and(|r| r.command.first().is_none_or(String::is_empty)) => {
                 Err("renew_command must name a program: renew_command = [\"mint-token\", \"--days\", \"90\"]".into())
             }
@@ -234,6 +241,7 @@ pub async fn renew(
         GrantConfig::Custom(c) => custom::renew(ctx, c, held_refresh).await,
         GrantConfig::Static(c) => static_token::renew(ctx, c),
         GrantConfig::TokenExchange(c) => token_exchange::obtain(ctx, c, subject).await,
+        GrantConfig::JwtBearer(c) => jwt_bearer::obtain(ctx, c).await,
         GrantConfig::Command(c) => command::obtain(ctx, c).await,
     }?;
     let rotated = fresh.refresh_token.is_some() && fresh.refresh_token.as_ref() != held_refresh;

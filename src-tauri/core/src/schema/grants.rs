@@ -192,6 +192,38 @@ fn build(kind: GrantKind) -> GrantSchema {
                 auth_method(false),
             ],
         ),
+        GrantKind::JwtBearer => (
+            "Signed assertion (JWT bearer)",
+            "A service account's key signs the grant itself (RFC 7523): Google service accounts, Salesforce, Box, DocuSign.",
+            false,
+            false,
+            &[&["service_account", "issuer"]],
+            vec![
+                Field::new("service_account", "Service account key (JSON)", Secret)
+                    .help("Google's JSON key: its client_email, token_uri and private_key are used. Sealed; in a profile, service_account_file (readable by you alone)."),
+                url("token_url", "Token endpoint")
+                    .help("Else the service account's token_uri."),
+                Field::new("issuer", "Issuer (iss)", Text)
+                    .help("Salesforce: the connected app's consumer key; DocuSign: the integration key. Else the service account's client_email."),
+                Field::new("subject", "Subject (sub)", Text)
+                    .help("The user the token acts for, where the provider wants one (Salesforce: the username)."),
+                Field::new("audience", "Audience (aud)", Text)
+                    .placeholder("https://login.salesforce.com")
+                    .help("Default: the token endpoint."),
+                scope().help("Google: in the assertion's scope claim; for the others, sent with the request."),
+                Field::new("private_key", "Private key (PEM)", Secret)
+                    .help("RSA (RS256) or P-256 (ES256). None and no service account: one is generated; tokentray key gives its public half and certificate.")
+                    .advanced(),
+                Field::new("key_id", "Key id (kid)", Text).advanced(),
+                Field::new("claims", "More claims (JSON object)", Json)
+                    .help("What else the provider wants in the assertion (Box: box_sub_type).")
+                    .advanced(),
+                Field::new("lifetime_secs", "Assertion lifetime (seconds)", Number)
+                    .range(1, crate::grant::jwt_bearer::MAX_LIFETIME_SECS)
+                    .default(json!(crate::grant::jwt_bearer::MAX_LIFETIME_SECS))
+                    .advanced(),
+            ],
+        ),
         GrantKind::Command => (
             "Command",
             "A token printed by another tool (gcloud, az, kubectl, aws).",

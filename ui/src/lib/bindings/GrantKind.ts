@@ -4,4 +4,4 @@
  * The kinds of grant, as written in a profile (`grant = "client_credentials"`); declared
  * in the order the window offers them.
  */
-export type GrantKind = "client_credentials" | "authorization_code" | "device_code" | "refresh_token" | "password" | "custom" | "static" | "token_exchange" | "command";
+export type GrantKind = "client_credentials" | "authorization_code" | "device_code" | "refresh_token" | "password" | "custom" | "static" | "token_exchange" | "jwt_bearer" | "command";
