@@ -195,6 +195,18 @@ pub enum Command {
     /// Run the engine in the foreground, with no window: for servers and CI. Logs go to
     /// stderr; SIGTERM or Ctrl+C stops it cleanly.
     Daemon,
+    /// A local reverse proxy that adds the account's token to every request and sends it on;
+    /// on a 401 it has the token renewed (if it is still the current one) and sends the
+    /// request once more. Listens on this machine only; SIGTERM or Ctrl+C stops it.
+    Proxy {
+        name: String,
+        /// Where to listen: 127.0.0.1:PORT or [::1]:PORT (port 0: any free one, said on stderr).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        listen: std::net::SocketAddr,
+        /// Where requests go: https://api.example.com (http only to this machine).
+        #[arg(long)]
+        upstream: String,
+    },
     /// Team mode: several engines share one PostgreSQL (init, join, status).
     Team {
         #[command(subcommand)]

@@ -204,6 +204,7 @@ pub fn run<T: Transport>(
                 .into(),
         ))),
         Command::Daemon
+        | Command::Proxy { .. }
         | Command::Team { .. }
         | Command::Completions { .. }
         | Command::Kubeconfig { .. }

@@ -9,6 +9,7 @@ mod commands;
 mod daemon;
 mod output;
 mod passphrase;
+mod proxy;
 mod team;
 
 use args::{Cli, Command};
@@ -35,6 +36,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             return Ok(ExitCode::SUCCESS);
         }
         Command::Daemon => return daemon::run().map(|()| ExitCode::SUCCESS),
+        Command::Proxy {
+            name,
+            listen,
+            upstream,
+        } => {
+            let deadline = (cli.timeout > 0).then(|| std::time::Duration::from_secs(cli.timeout));
+            return proxy::run(name, listen, &upstream, deadline).map(|()| ExitCode::SUCCESS);
+        }
         Command::Team { action } => {
             return runtime()?
                 .block_on(team::run(action, output::now()))

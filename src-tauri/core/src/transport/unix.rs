@@ -18,6 +18,7 @@ pub fn socket_path(home: &Path) -> PathBuf {
 }
 
 /// The data directory's socket.
+#[derive(Clone)]
 pub struct Socket {
     path: PathBuf,
     home: PathBuf,
