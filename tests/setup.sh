@@ -21,6 +21,10 @@ packages=(
 )
 # kubectl: any recent one (these machines have 1.32 from google-cloud-cli); else Debian's.
 command -v kubectl >/dev/null || packages+=(kubernetes-client)
+# The AWS CLI (its credential_process runs `tokentray aws-credential`): any; else Debian's.
+command -v aws >/dev/null || packages+=(awscli)
+# moto's STS for the AWS test lives in a virtualenv of the tests' own (tests/.venv).
+packages+=(python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -51,6 +55,12 @@ echo "==> npm: ui/ and tests/"
 # lacks @tauri-apps/cli's packages for other platforms, which `npm ci` insists on finding.
 npm install --prefix ui --no-audit --no-fund --loglevel=error
 npm install --prefix tests --no-audit --no-fund --loglevel=error
+
+if ! [ -x tests/.venv/bin/moto_server ]; then
+  echo "==> pip: moto[server] into tests/.venv (an STS for the AWS test)"
+  python3 -m venv tests/.venv
+  tests/.venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]>=5,<6'
+fi
 
 if ! command -v tauri-driver >/dev/null; then
   echo "==> cargo install tauri-driver (WebDriver for the app)"

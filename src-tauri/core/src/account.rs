@@ -67,6 +67,12 @@ pub struct Policy {
     /// API server with `--oidc-issuer-url` checks) or `access_token`.
     #[serde(default)]
     pub kubectl_token: Option<String>,
+    /// The AWS role `tokentray aws-credential` assumes with the account's login.
+    #[serde(default)]
+    pub aws_role_arn: Option<String>,
+    /// Where (else STS's global endpoint).
+    #[serde(default)]
+    pub aws_sts_url: Option<String>,
 }
 
 pub const POLICY_KEYS: &[&str] = &[
@@ -82,6 +88,8 @@ pub const POLICY_KEYS: &[&str] = &[
     "lend_to",
     "confirm",
     "kubectl_token",
+    "aws_role_arn",
+    "aws_sts_url",
 ];
 
 impl Policy {
@@ -116,6 +124,15 @@ impl Policy {
                     crate::text::quoted(kind, 40)
                 ));
             }
+        }
+        if let Some(arn) = &self.aws_role_arn {
+            let role = crate::aws::RoleRequest {
+                role_arn: arn.clone(),
+                sts_url: self.aws_sts_url.clone(),
+                duration_secs: None,
+                session_name: None,
+            };
+            role.check()?;
         }
         for program in self.lend_to.iter().flatten() {
             if program.trim().is_empty()

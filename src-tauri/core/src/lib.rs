@@ -10,6 +10,7 @@
 
 pub mod account;
 pub mod api;
+pub mod aws;
 pub mod client;
 pub mod clipboard;
 pub mod clock;

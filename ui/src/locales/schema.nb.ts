@@ -56,6 +56,8 @@ export const schemaNb: SchemaWords = {
     'jwt_bearer.private_key': { label: 'Privat nøkkel (PEM)', help: 'RSA (RS256) eller P-256 (ES256). Ingen og ingen tjenestekonto: en lages; tokentray key gir den offentlige delen og et sertifikat.' },
     claims: { label: 'Flere krav (JSON-objekt)', help: 'Det leverandøren ellers vil ha i påstanden (Box: box_sub_type).' },
     lifetime_secs: { label: 'Påstandens levetid (sekunder)' },
+    aws_role_arn: { label: 'AWS-rolle (tokentray aws-credential)', help: 'Overtas med kontoens ID-token (AssumeRoleWithWebIdentity); AWS CLI-ens credential_process kjører tokentray aws-credential NAVN.' },
+    aws_sts_url: { label: 'AWS STS-endepunkt' },
     lend_to: { label: 'Lånes bare ut til disse programmene', help: 'Ett per linje: et programs navn (git, kubectl) eller, sterkere, stien (/usr/bin/curl). Alle andre programmer avvises. Tomt: alle dine programmer.' },
     confirm: { label: 'Spør før et programs første bruk', help: 'Første gang et program ber om tokenet, tillater du det én gang, i 8 timer, eller avviser det. Tomt: appens innstilling.' },
     authorization_url: { label: 'Autorisasjonsendepunkt' },

@@ -56,6 +56,8 @@ export const schemaRu: SchemaWords = {
     'jwt_bearer.private_key': { label: 'Закрытый ключ (PEM)', help: 'RSA (RS256) или P-256 (ES256). Если нет ни ключа, ни служебной учётной записи, ключ создаётся; tokentray key даёт его открытую часть и сертификат.' },
     claims: { label: 'Дополнительные утверждения (JSON-объект)', help: 'Что ещё поставщик хочет видеть в утверждении (Box: box_sub_type).' },
     lifetime_secs: { label: 'Срок жизни утверждения (секунды)' },
+    aws_role_arn: { label: 'Роль AWS (tokentray aws-credential)', help: 'Принимается с ID-токеном учётной записи (AssumeRoleWithWebIdentity); credential_process в AWS CLI запускает tokentray aws-credential ИМЯ.' },
+    aws_sts_url: { label: 'Адрес AWS STS' },
     lend_to: { label: 'Выдаётся только этим программам', help: 'По одной в строке: имя программы (git, kubectl) или, надёжнее, её путь (/usr/bin/curl). Остальным программам отказ. Пусто: любой вашей программе.' },
     confirm: { label: 'Спрашивать при первом обращении программы', help: 'Когда программа впервые просит токен, вы разрешаете один раз, на 8 часов или отказываете. Пусто: настройка приложения.' },
     authorization_url: { label: 'Адрес авторизации' },

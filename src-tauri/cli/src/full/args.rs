@@ -192,6 +192,24 @@ pub enum Command {
         #[arg(long, value_parser = ["bash", "zsh", "sh", "fish"])]
         shell: Option<String>,
     },
+    /// AWS credentials from the account's OIDC login (AssumeRoleWithWebIdentity), as the AWS
+    /// CLI's credential_process wants them: `credential_process = tokentray aws-credential
+    /// NAME` in ~/.aws/config. Reused until five minutes before they end.
+    AwsCredential {
+        name: String,
+        /// The role to assume (else the account's aws_role_arn).
+        #[arg(long)]
+        role_arn: Option<String>,
+        /// STS's endpoint (else the account's aws_sts_url, else https://sts.amazonaws.com/).
+        #[arg(long)]
+        sts_url: Option<String>,
+        /// How long the credentials last: 15m to 12h (the role may allow less).
+        #[arg(long, value_parser = parse_duration)]
+        duration: Option<u64>,
+        /// The role session's name (else tokentray-NAME).
+        #[arg(long)]
+        session_name: Option<String>,
+    },
     /// Run the engine in the foreground, with no window: for servers and CI. Logs go to
     /// stderr; SIGTERM or Ctrl+C stops it cleanly.
     Daemon,

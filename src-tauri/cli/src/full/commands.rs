@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use tokentray_cli::{out, outln, print_dpop, print_token};
 use tokentray_cli::{view, Result};
 use tokentray_core::api::calls::{
-    Answer, Approvals, Audit, Dpop, Events, Export, GetPublicKey, Heard, History, Import, List,
-    Lock, Login, Refresh, Remove, Token, Unlock,
+    Answer, Approvals, Audit, AwsCredential, Dpop, Events, Export, GetPublicKey, Heard, History,
+    Import, List, Lock, Login, Refresh, Remove, Token, Unlock,
 };
 use tokentray_core::api::SecretText;
 use tokentray_core::client::Client;
@@ -197,6 +197,26 @@ pub fn run<T: Transport>(
         }
         Command::Audit { name, json, limit } => {
             output::audit(&client.call(&Audit { name, limit }).map_err(view)?, json)
+        }
+        Command::AwsCredential {
+            name,
+            role_arn,
+            sts_url,
+            duration,
+            session_name,
+        } => {
+            let call = AwsCredential {
+                name,
+                role_arn,
+                sts_url,
+                duration_secs: duration,
+                session_name,
+            };
+            let credentials = client.call(&call).map_err(view)?;
+            outln!(
+                "{}",
+                serde_json::to_string(&credentials).unwrap_or_default()
+            );
         }
         Command::Events { json } if !standalone => events(client, json)?,
         Command::Events { .. } => return Err(view(Error::Unsupported(

@@ -41,6 +41,7 @@ macro_rules! for_each_call {
                 $crate::api::calls::GetPublicKey,
                 $crate::api::calls::Dpop,
                 $crate::api::calls::Audit,
+                $crate::api::calls::AwsCredential,
             ],
             window: [
                 $crate::api::calls::List,
@@ -306,6 +307,23 @@ call! {
         pub name: Option<String>,
         pub limit: i64,
     }, "audit" => Vec<Lending>
+}
+
+call! {
+    /// AWS credentials for a role, from the account's OIDC login (the AWS CLI's
+    /// `credential_process`): the account's `aws_role_arn` and `aws_sts_url` when the call
+    /// names none.
+    AwsCredential {
+        pub name: String,
+        #[serde(default)]
+        pub role_arn: Option<String>,
+        #[serde(default)]
+        pub sts_url: Option<String>,
+        #[serde(default)]
+        pub duration_secs: Option<u64>,
+        #[serde(default)]
+        pub session_name: Option<String>,
+    }, "aws_credential" => crate::aws::Credentials
 }
 
 #[cfg(all(test, feature = "ts"))]

@@ -7,6 +7,7 @@
 //! An account's async `flight` lock is taken before any of them and held for a whole refresh;
 //! the `in_flight` permit is taken inside the flight.
 
+mod aws;
 mod editor;
 mod entry;
 mod guard;
@@ -367,6 +368,13 @@ impl EngineHandle {
             .get(name)
             .cloned()
             .ok_or_else(|| Error::NotFound(name.to_string()))
+    }
+
+    /// The account's own settings beside its grant ([`crate::account::Policy`]).
+    pub fn policy(&self, name: &str) -> Result<crate::account::Policy> {
+        let account = self.account(name)?;
+        let config = account.config.as_ref().map_err(Clone::clone)?;
+        Ok(config.policy.clone())
     }
 
     pub(crate) fn names(&self) -> Vec<String> {

@@ -274,6 +274,13 @@ pub(super) fn policy(kind: GrantKind) -> Vec<Field> {
             ])
             .help("Default: the ID token when the account holds one (an API server with --oidc-issuer-url checks it), else the access token.")
             .advanced(),
+        Field::new("aws_role_arn", "AWS role (tokentray aws-credential)", Text)
+            .placeholder("arn:aws:iam::123456789012:role/deploy")
+            .help("Assumed with the account's ID token (AssumeRoleWithWebIdentity); the AWS CLI's credential_process runs tokentray aws-credential NAME.")
+            .advanced(),
+        Field::new("aws_sts_url", "AWS STS endpoint", Url)
+            .placeholder("https://sts.amazonaws.com/")
+            .advanced(),
         Field::new("confirm", "Ask before a program's first use", Bool)
             .help("The first time a program asks for the token, you allow it once, for 8 hours, or deny it. Empty: the app setting."),
     ]

@@ -347,3 +347,23 @@ impl Answer for Audit {
         s.engine.audit_log(self.name.as_deref(), self.limit).await
     }
 }
+
+impl Answer for AwsCredential {
+    async fn answer(self, s: Served) -> Result<crate::aws::Credentials> {
+        let policy = s.engine.policy(&self.name)?;
+        let role_arn = self.role_arn.or(policy.aws_role_arn).ok_or_else(|| {
+            Error::InvalidConfig(format!(
+                "{}: which role? --role-arn, or aws_role_arn in the account",
+                self.name
+            ))
+        })?;
+        let role = crate::aws::RoleRequest {
+            role_arn,
+            sts_url: self.sts_url.or(policy.aws_sts_url),
+            duration_secs: self.duration_secs,
+            session_name: self.session_name,
+        };
+        let asker = s.asker(None);
+        s.engine.aws_credentials(&self.name, &role, &asker).await
+    }
+}

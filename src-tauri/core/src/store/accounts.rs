@@ -59,6 +59,9 @@ impl Store {
             let access = secrets.remove(ACCESS_TOKEN);
             let refresh = secrets.remove(REFRESH_TOKEN);
             let id_token = secrets.remove(ID_TOKEN);
+            // What the engine keeps beside the settings (an AWS role's credentials) is no
+            // setting of the account.
+            secrets.retain(|field, _| !field.starts_with(KEPT_PREFIX));
             let settings: serde_json::Value = serde_json::from_str(row.get("settings"))
                 .map_err(|e| Error::Storage(format!("account {name}: damaged settings: {e}")))?;
             let kind: String = row.get("grant_kind");
@@ -248,5 +251,52 @@ impl Store {
             .await
             .map_err(self.err())?;
         Ok(done.rows_affected() > 0)
+    }
+
+    /// A value the engine keeps for an account beside its settings (`field` starts with
+    /// [`KEPT_PREFIX`]), sealed; gone when the account is edited or removed.
+    pub async fn keep(
+        &self,
+        account: &str,
+        field: &str,
+        value: &crate::secret::Secret,
+    ) -> Result<()> {
+        let vault = self.vault()?;
+        let id: Option<i64> = sqlx::query_scalar("SELECT id FROM accounts WHERE name = $1")
+            .bind(account)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(self.err())?;
+        let Some(id) = id else { return Ok(()) };
+        let field = format!("{KEPT_PREFIX}{field}");
+        sqlx::query(
+            "INSERT INTO sealed_secrets (account_id, field, sealed, updated_at) VALUES ($1, $2, $3, 0)
+             ON CONFLICT(account_id, field) DO UPDATE SET sealed = $3",
+        )
+        .bind(id)
+        .bind(&field)
+        .bind(vault.seal(id, &field, value))
+        .execute(&self.pool)
+        .await
+        .map_err(self.err())?;
+        Ok(())
+    }
+
+    /// What [`Store::keep`] kept, if it is there and opens.
+    pub async fn kept(&self, account: &str, field: &str) -> Result<Option<crate::secret::Secret>> {
+        let field = format!("{KEPT_PREFIX}{field}");
+        let row: Option<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT s.account_id, s.sealed FROM sealed_secrets s JOIN accounts a ON a.id = s.account_id
+             WHERE a.name = $1 AND s.field = $2",
+        )
+        .bind(account)
+        .bind(&field)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(self.err())?;
+        let Some((id, sealed)) = row else {
+            return Ok(None);
+        };
+        Ok(self.vault()?.open(id, &field, &sealed).ok())
     }
 }

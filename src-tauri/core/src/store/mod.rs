@@ -36,6 +36,8 @@ pub const DB_FILE: &str = "tokentray.db";
 const ACCESS_TOKEN: &str = "current_access_token";
 const REFRESH_TOKEN: &str = "current_refresh_token";
 const ID_TOKEN: &str = "current_id_token";
+/// Values the engine keeps for an account beside its settings ([`Store::keep`]).
+pub const KEPT_PREFIX: &str = "kept:";
 
 /// History is kept bounded: rows older than this, or beyond this many per account, go.
 #[derive(Debug, Clone, Copy)]
