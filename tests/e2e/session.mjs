@@ -138,13 +138,15 @@ export async function startApp({ profile = () => '', env = {}, page = 'list' } =
       await this.set('input[name="name"]', name);
       await this.set('select[name="grant"]', grant);
     },
-    /** Fills the form's endpoints from `issuer`; waits until `field` holds `expected`. */
+    /** Names the account's issuer and has the form discover it; waits until the empty
+     * `field` shows what discovery found there (`expected`), which the account will use. */
     async discover(issuer, field, expected) {
       await this.set('input[name="issuer"]', issuer);
       await this.click('.discovery button');
-      await waitFor('discovery', async () =>
-        (await driver.findElement(By.css(`input[name="${field}"]`)).getAttribute('value')) === expected,
-      );
+      await waitFor('discovery', async () => {
+        const input = await driver.findElement(By.css(`input[name="${field}"]`));
+        return (await input.getAttribute('value')) === '' && (await input.getAttribute('placeholder')) === expected;
+      });
     },
     async stop() {
       await driver.quit().catch(() => {});

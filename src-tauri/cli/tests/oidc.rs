@@ -130,7 +130,10 @@ async fn id_tokens_are_kept_renewed_and_handed_to_kubectl() {
     // The full path (a flag the fast one leaves to it) answers the same.
     let full = stdout(&run(&home, &["token", "kube", "--id-token", "--header"]));
     assert_eq!(full.trim(), format!("Authorization: Bearer {first}"));
-    // Renewed with the refresh: a new one, as valid.
+    // Renewed with the refresh: a new one, as valid. An ID token is its claims signed with
+    // RS256 (deterministic), and `iat` counts seconds: one issued within the same second is
+    // the same text, so the refresh waits for the next second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     stdout(&run(&home, &["refresh", "kube"]));
     let second = stdout(&run(&home, &["token", "kube", "--id-token"]))
         .trim()

@@ -65,7 +65,8 @@ pub struct Field {
     /// Shown under "More settings".
     pub advanced: bool,
     /// A required setting that is not required when this other setting has one of these
-    /// values (`client_secret`, unless `auth_method` is `private_key_jwt` or mutual TLS).
+    /// values (`client_secret`, unless `auth_method` is `private_key_jwt` or mutual TLS), or,
+    /// with no values, when it is given at all (`token_url`, unless `issuer`).
     pub unless: Option<Unless>,
     /// The range of a number (each of numbers), as the engine checks it ([`crate::limits`]).
     #[cfg_attr(feature = "ts", ts(type = "number | null"))]

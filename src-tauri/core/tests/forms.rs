@@ -121,6 +121,11 @@ fn generate(schema: &GrantSchema, rng: &mut fastrand::Rng, all: bool) -> Map<Str
                 .unwrap()
                 .expose()));
     }
+    // A role is named by its ARN.
+    if out.contains_key("aws_role_arn") {
+        let role = format!("arn:aws:iam::123456789012:role/r{}", rng.u32(..));
+        out.insert("aws_role_arn".into(), json!(role));
+    }
     // A signed assertion without a service account names where it goes.
     if out.get("grant") == Some(&json!("jwt_bearer")) && out.contains_key("issuer") {
         out.entry("token_url")

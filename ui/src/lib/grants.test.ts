@@ -23,6 +23,15 @@ describe('validate', () => {
     expect(validate('client_credentials', values)).toEqual({});
     expect(validate('client_credentials', { ...values, auth_method: 'client_secret_jwt' })).toHaveProperty('client_secret');
   });
+  it('asks for no endpoint when the account names its issuer (discovered by the engine)', () => {
+    const values = { client_id: 'c', client_secret: 's' };
+    expect(validate('client_credentials', values)).toHaveProperty('token_url');
+    expect(validate('client_credentials', { ...values, issuer: 'https://idp.example.com' })).toEqual({});
+    expect(validate('client_credentials', { ...values, issuer: 'http://idp.example.com' })).toHaveProperty('issuer');
+    expect(validate('authorization_code', { client_id: 'c' })).toHaveProperty('authorization_url');
+    expect(validate('authorization_code', { client_id: 'c', issuer: 'https://idp.example.com' })).toEqual({});
+    expect(validate('device_code', { client_id: 'c', issuer: 'https://idp.example.com' })).toEqual({});
+  });
   it('keeps a held secret when the field is left blank while editing', () => {
     const values = { token_url: 'https://idp/token', client_id: 'c', client_secret: '' };
     expect(validate('client_credentials', values, ['client_secret'])).toEqual({});

@@ -77,6 +77,15 @@ export function urlProblem(text: string): string | null {
 /** The optional table (`refresh`) a field belongs to, if any. */
 export const tableOf = (kind: string, key: string) => grantDef(kind).optional_tables.find((t) => key.startsWith(`${t.table}.`));
 
+/** Whether a setting is required with these values: a required one is excused by another
+ * setting's value (`client_secret` by a signing `auth_method`), or, when the schema names no
+ * values, by the other setting being given at all (an endpoint by the `issuer`). */
+export function requiredNow(f: Field, values: Values): boolean {
+  if (!f.required || !f.unless) return f.required;
+  const other = values[f.unless.key]?.trim() ?? '';
+  return f.unless.values.length === 0 ? !other : !f.unless.values.includes(other);
+}
+
 /** Whether anything of an optional table was typed: then it is given whole. */
 const tableGiven = (kind: string, values: Values, table: string) =>
   formFields(kind).some((f) => f.key.startsWith(`${table}.`) && Boolean(values[f.key]?.trim()));
@@ -95,8 +104,7 @@ export function validate(kind: string, values: Values, held: string[] = []): Rec
     }
     const table = tableOf(kind, f.key);
     if (!v) {
-      const excused = f.unless && f.unless.values.includes(values[f.unless.key]?.trim() ?? '');
-      const needed = f.required && !excused && (!table || tableGiven(kind, values, table.table));
+      const needed = requiredNow(f, values) && (!table || tableGiven(kind, values, table.table));
       if (needed && !(f.kind === 'secret' && held.includes(f.key)) && f.kind !== 'secret_in') errors[f.key] = say('form.required');
       continue;
     }

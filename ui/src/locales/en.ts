@@ -167,7 +167,6 @@ export const en = {
   'form.name_placeholder': 'e.g. billing-api',
   'form.required': 'Required.',
   'form.kind': 'Kind',
-  'form.issuer': 'Issuer',
   'form.issuer_placeholder': 'https://login.example.com (fills the endpoints)',
   'form.discover': 'Discover',
   'form.looking': 'Looking…',

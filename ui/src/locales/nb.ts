@@ -157,7 +157,6 @@ export const nb: Catalog = {
   'form.name_placeholder': 'f.eks. billing-api',
   'form.required': 'Påkrevd.',
   'form.kind': 'Type',
-  'form.issuer': 'Utsteder',
   'form.issuer_placeholder': 'https://login.example.com (fyller inn endepunktene)',
   'form.discover': 'Finn',
   'form.looking': 'Leter…',

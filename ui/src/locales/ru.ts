@@ -162,7 +162,6 @@ export const ru: Catalog = {
   'form.name_placeholder': 'например, billing-api',
   'form.required': 'Обязательное поле.',
   'form.kind': 'Тип',
-  'form.issuer': 'Издатель',
   'form.issuer_placeholder': 'https://login.example.com (заполнит адреса)',
   'form.discover': 'Найти',
   'form.looking': 'Поиск…',

@@ -100,7 +100,8 @@ impl EngineHandle {
             }) => redactor.basic(client_id, secret),
             _ => redactor,
         };
-        let renewed = grant::renew(self.grant_context(), &config.grant, None, subject).await;
+        let grant = self.resolved(&config.grant, false).await?;
+        let renewed = grant::renew(self.grant_context(), &grant, None, subject).await;
         let mut token = renewed.map_err(|e| redactor.error(e))?;
         if config.grant.renews_itself() {
             let lifetime = crate::engine::lifetime(Some(&config));

@@ -21,7 +21,8 @@ impl EngineHandle {
         timeout: Duration,
     ) -> Result<()> {
         let account = self.account(name)?;
-        let config = account.config.clone()?;
+        let mut config = account.config.clone()?;
+        config.grant = self.resolved(&config.grant, false).await?;
         let ctx = self.grant_context();
         let started = self.now();
         // The person's part can take minutes: the account's flight is taken only to store.

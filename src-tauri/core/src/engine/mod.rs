@@ -8,6 +8,7 @@
 //! the `in_flight` permit is taken inside the flight.
 
 mod aws;
+mod discovered;
 mod editor;
 mod entry;
 mod guard;
@@ -94,6 +95,8 @@ struct Inner {
     loop_slots: Arc<Semaphore>,
     /// Who may take a token: the lock, the approvals waiting and given.
     lending: lending::Lending,
+    /// The issuers' metadata, for accounts given by their issuer.
+    discovered: discovered::Discovered,
 }
 
 impl EngineHandle {

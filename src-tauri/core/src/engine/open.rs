@@ -261,6 +261,7 @@ impl EngineHandle {
                 in_flight: Semaphore::new(MAX_IN_FLIGHT),
                 loop_slots: Arc::new(Semaphore::new(4 * MAX_IN_FLIGHT)),
                 lending: Default::default(),
+                discovered: Default::default(),
             }),
         }
     }

@@ -46,12 +46,26 @@ impl EngineHandle {
             None => None,
         };
         let current = account.state.held().token.clone();
-        // The request runs as a task of its own: a bug in a grant (most likely met reading a
-        // server's answer) is this account's `internal` error, retried later like a passing
-        // failure, and never the engine's end.
-        let (renewer, grant) = (self.inner.renewer.clone(), grant.clone());
-        let request = async move { renewer.renew(&grant, current.as_ref(), subject).await };
-        super::isolated(request).await?
+        let mut again = false;
+        loop {
+            let resolved = self.resolved(grant, again).await?;
+            // The request runs as a task of its own: a bug in a grant (most likely met
+            // reading a server's answer) is this account's `internal` error, retried later
+            // like a passing failure, and never the engine's end.
+            let renewer = self.inner.renewer.clone();
+            let (current, subject) = (current.clone(), subject.clone());
+            let request = async move { renewer.renew(&resolved, current.as_ref(), subject).await };
+            let result = super::isolated(request).await?;
+            // An endpoint discovered from the issuer that answers 404 has moved: the
+            // metadata is fetched again, once.
+            match &result {
+                Err(e) if grant.issuer().is_some() && e.http_status() == Some(404) && !again => {
+                    tracing::info!(account = %account.name, "a discovered endpoint answered 404: discovering again");
+                    again = true;
+                }
+                _ => return result,
+            }
+        }
     }
 
     /// Takes in the tokens a login obtained, as a refresh's.
@@ -182,12 +196,14 @@ impl EngineHandle {
 
     /// Revokes the account's tokens at its revocation endpoint (RFC 7009), if it names one.
     pub(super) async fn revoke(&self, account: &Account) -> Revocation {
-        let Some((endpoint, client)) = account
-            .config
-            .as_ref()
-            .ok()
-            .and_then(|c| c.grant.revocation())
-        else {
+        let grant = match &account.config {
+            Ok(config) => match self.resolved(&config.grant, false).await {
+                Ok(grant) => grant,
+                Err(e) => return Revocation::Failed((&e).into()),
+            },
+            Err(_) => return Revocation::NotOffered,
+        };
+        let Some((endpoint, client)) = grant.revocation() else {
             return Revocation::NotOffered;
         };
         let token = account.state.held().token.clone();

@@ -26,8 +26,11 @@ super::client_auth::client_config! {
     #[derive(Debug, Clone, Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct Config {
-        pub authorization_url: Url,
-        pub token_url: Url,
+        /// The authorization server: endpoints not given are discovered from it (OIDC
+        /// discovery or RFC 8414), and the answer's `issuer` must be this exactly.
+        pub issuer: Option<String>,
+        pub authorization_url: Option<Url>,
+        pub token_url: Option<Url>,
         /// RFC 9126 pushed authorization requests: the login's parameters are POSTed here (with
         /// the client's authentication) and the browser gets only a `request_uri`.
         pub par_url: Option<Url>,
@@ -124,7 +127,7 @@ pub async fn login(
             ("request_uri", request_uri),
         ];
     }
-    let mut url = c.authorization_url.clone();
+    let mut url = super::endpoint(&c.authorization_url, "authorization_url")?.clone();
     url.query_pairs_mut().extend_pairs(&params);
     open(&url).map_err(|e| Error::System(format!("cannot open the browser: {e}")))?;
 
@@ -144,7 +147,13 @@ pub async fn login(
         ("code_verifier", verifier.secret().to_string()),
     ];
     push_opt(&mut form, "resource", &c.resource);
-    token_request(ctx, &c.token_url, &c.client(), form).await
+    token_request(
+        ctx,
+        super::endpoint(&c.token_url, "token_url")?,
+        &c.client(),
+        form,
+    )
+    .await
 }
 
 /// Serves the loopback redirect until the callback with our `state` arrives; anything else

@@ -127,6 +127,16 @@ pub struct ClientAuth<'a> {
 const ASSERTION_LIFETIME_SECS: i64 = 60;
 
 impl ClientAuth<'_> {
+    /// Whether the client presents a certificate (RFC 8705): then the server's mutual-TLS
+    /// endpoint aliases are its endpoints.
+    pub fn presents_certificate(&self) -> bool {
+        self.tls.cert_file.is_some()
+            || matches!(
+                self.method,
+                Some(AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth)
+            )
+    }
+
     pub fn method(&self) -> AuthMethod {
         self.method.unwrap_or(match self.client_secret {
             Some(_) => AuthMethod::ClientSecretBasic,

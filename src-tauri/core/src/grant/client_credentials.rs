@@ -15,7 +15,10 @@ super::client_auth::client_config! {
     #[derive(Debug, Clone, Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct Config {
-        pub token_url: Url,
+        /// The authorization server: endpoints not given are discovered from it (OIDC
+        /// discovery or RFC 8414), and the answer's `issuer` must be this exactly.
+        pub issuer: Option<String>,
+        pub token_url: Option<Url>,
         /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
         pub revocation_url: Option<Url>,
         pub client_id: String,
@@ -41,5 +44,11 @@ pub async fn obtain(ctx: Context<'_>, c: &Config) -> Result<TokenSet> {
     push_opt(&mut form, "scope", &c.scope);
     push_opt(&mut form, "resource", &c.resource);
     push_opt(&mut form, "audience", &c.audience);
-    token_request(ctx, &c.token_url, &c.client(), form).await
+    token_request(
+        ctx,
+        super::endpoint(&c.token_url, "token_url")?,
+        &c.client(),
+        form,
+    )
+    .await
 }

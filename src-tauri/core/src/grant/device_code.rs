@@ -25,8 +25,11 @@ super::client_auth::client_config! {
     #[derive(Debug, Clone, Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct Config {
-        pub device_authorization_url: Url,
-        pub token_url: Url,
+        /// The authorization server: endpoints not given are discovered from it (OIDC
+        /// discovery or RFC 8414), and the answer's `issuer` must be this exactly.
+        pub issuer: Option<String>,
+        pub device_authorization_url: Option<Url>,
+        pub token_url: Option<Url>,
         /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
         pub revocation_url: Option<Url>,
         pub client_id: String,
@@ -71,7 +74,11 @@ pub async fn start(ctx: Context<'_>, c: &Config) -> Result<DeviceAuthorization> 
     push_opt(&mut form, "scope", &c.scope);
     let request = c
         .client()
-        .post(ctx, &c.device_authorization_url, &mut form)?
+        .post(
+            ctx,
+            super::endpoint(&c.device_authorization_url, "device_authorization_url")?,
+            &mut form,
+        )?
         .header("accept", "application/json");
     let response = crate::http::send(request.form(&form)).await?;
     let body = crate::token::success_body(&response, ctx.clock.now())?;
@@ -148,7 +155,8 @@ pub async fn poll(
             ("grant_type", GRANT_TYPE.to_string()),
             ("device_code", auth.device_code.expose().to_string()),
         ];
-        match token_request(ctx, &c.token_url, &c.client(), form).await {
+        let token_url = super::endpoint(&c.token_url, "token_url")?;
+        match token_request(ctx, token_url, &c.client(), form).await {
             Err(Error::Refused { error, .. }) if error == "authorization_pending" => {}
             Err(Error::Refused { error, .. }) if error == "slow_down" => {
                 interval = interval.saturating_add(SLOW_DOWN_STEP).min(MAX_INTERVAL)

@@ -119,6 +119,74 @@ impl GrantConfig {
         }
     }
 
+    /// The issuer its endpoints are discovered from, when the account names one.
+    pub fn issuer(&self) -> Option<&str> {
+        match self {
+            GrantConfig::ClientCredentials(c) => c.issuer.as_deref(),
+            GrantConfig::RefreshToken(c) => c.issuer.as_deref(),
+            GrantConfig::AuthorizationCode(c) => c.issuer.as_deref(),
+            GrantConfig::DeviceCode(c) => c.issuer.as_deref(),
+            GrantConfig::TokenExchange(c) => c.issuer.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The account with every endpoint it does not give taken from its issuer's metadata:
+    /// the mutual-TLS aliases (RFC 8705 §5) for a client that presents a certificate. What
+    /// the account gives itself stays.
+    pub fn with_discovered(&self, meta: &discovery::Metadata) -> GrantConfig {
+        let tls = self.client().is_some_and(|c| c.presents_certificate());
+        let alias = meta.mtls_endpoint_aliases.as_ref().filter(|_| tls);
+        let token = alias
+            .and_then(|a| a.token_endpoint.clone())
+            .unwrap_or_else(|| meta.token_endpoint.clone());
+        let revocation = alias
+            .and_then(|a| a.revocation_endpoint.clone())
+            .or_else(|| meta.revocation_endpoint.clone());
+        let device = alias
+            .and_then(|a| a.device_authorization_endpoint.clone())
+            .or_else(|| meta.device_authorization_endpoint.clone());
+        let par = alias
+            .and_then(|a| a.pushed_authorization_request_endpoint.clone())
+            .or_else(|| meta.pushed_authorization_request_endpoint.clone());
+        let mut filled = self.clone();
+        let fill = |slot: &mut Option<url::Url>, found: Option<url::Url>| {
+            if slot.is_none() {
+                *slot = found;
+            }
+        };
+        match &mut filled {
+            GrantConfig::ClientCredentials(c) => {
+                fill(&mut c.token_url, Some(token));
+                fill(&mut c.revocation_url, revocation);
+            }
+            GrantConfig::RefreshToken(c) => {
+                fill(&mut c.token_url, Some(token));
+                fill(&mut c.revocation_url, revocation);
+            }
+            GrantConfig::AuthorizationCode(c) => {
+                fill(&mut c.token_url, Some(token));
+                fill(
+                    &mut c.authorization_url,
+                    meta.authorization_endpoint.clone(),
+                );
+                fill(&mut c.revocation_url, revocation);
+                fill(&mut c.par_url, par);
+            }
+            GrantConfig::DeviceCode(c) => {
+                fill(&mut c.token_url, Some(token));
+                fill(&mut c.device_authorization_url, device);
+                fill(&mut c.revocation_url, revocation);
+            }
+            GrantConfig::TokenExchange(c) => {
+                fill(&mut c.token_url, Some(token));
+                fill(&mut c.revocation_url, revocation);
+            }
+            _ => {}
+        }
+        filled
+    }
+
     /// Another account whose token this one needs (token exchange's subject).
     pub fn depends_on(&self) -> Option<&str> {
         match self {
@@ -165,13 +233,19 @@ impl GrantConfig {
 
     fn grant_endpoints(&self) -> Vec<&url::Url> {
         match self {
-            GrantConfig::ClientCredentials(c) => vec![&c.token_url],
-            GrantConfig::RefreshToken(c) => vec![&c.token_url],
-            GrantConfig::AuthorizationCode(c) => [&c.authorization_url, &c.token_url]
-                .into_iter()
+            GrantConfig::ClientCredentials(c) => c.token_url.iter().collect(),
+            GrantConfig::RefreshToken(c) => c.token_url.iter().collect(),
+            GrantConfig::AuthorizationCode(c) => c
+                .authorization_url
+                .iter()
+                .chain(&c.token_url)
                 .chain(&c.par_url)
                 .collect(),
-            GrantConfig::DeviceCode(c) => vec![&c.device_authorization_url, &c.token_url],
+            GrantConfig::DeviceCode(c) => c
+                .device_authorization_url
+                .iter()
+                .chain(&c.token_url)
+                .collect(),
             GrantConfig::Password(c) => c
                 .token_url
                 .iter()
@@ -179,7 +253,7 @@ impl GrantConfig {
                 .chain(c.refresh.as_ref().map(|r| &r.request.url))
                 .collect(),
             GrantConfig::Custom(c) => vec![&c.request.url],
-            GrantConfig::TokenExchange(c) => vec![&c.token_url],
+            GrantConfig::TokenExchange(c) => c.token_url.iter().collect(),
             GrantConfig::JwtBearer(c) => c.token_url.iter().collect(),
             GrantConfig::Static(_) | GrantConfig::Command(_) => vec![],
         }
@@ -187,6 +261,32 @@ impl GrantConfig {
 
     /// Checks what deserialisation cannot: cross-field rules.
     pub fn check(&self) -> std::result::Result<(), String> {
+        // The endpoints a grant needs: given, or its issuer's to discover.
+        if let Some(issuer) = self.issuer() {
+            let url = url::Url::parse(issuer)
+                .map_err(|e| format!("issuer {}: {e}", crate::text::quoted(issuer, 80)))?;
+            crate::http::check_endpoint(&url).map_err(|m| format!("issuer: {m}"))?;
+        } else {
+            let needed: &[(&Option<url::Url>, &str)] = match self {
+                GrantConfig::ClientCredentials(c) => &[(&c.token_url, "token_url")],
+                GrantConfig::RefreshToken(c) => &[(&c.token_url, "token_url")],
+                GrantConfig::TokenExchange(c) => &[(&c.token_url, "token_url")],
+                GrantConfig::AuthorizationCode(c) => &[
+                    (&c.authorization_url, "authorization_url"),
+                    (&c.token_url, "token_url"),
+                ],
+                GrantConfig::DeviceCode(c) => &[
+                    (&c.device_authorization_url, "device_authorization_url"),
+                    (&c.token_url, "token_url"),
+                ],
+                _ => &[],
+            };
+            if let Some((_, name)) = needed.iter().find(|(url, _)| url.is_none()) {
+                return Err(format!(
+                    "{name} is missing: give it, or the issuer to discover it from (issuer = \"https://…\")"
+                ));
+            }
+        }
         let renew_before = match self {
             GrantConfig::Static(c) => c.renew_before_secs,
             GrantConfig::Custom(c) => c.renew_before_secs,
@@ -216,6 +316,15 @@ impl GrantConfig {
     }
 }
 
+/// An endpoint the account names, or was given by discovery from its issuer.
+pub fn endpoint<'a>(url: &'a Option<url::Url>, name: &str) -> Result<&'a url::Url> {
+    url.as_ref().ok_or_else(|| {
+        Error::InvalidConfig(format!(
+            "no {name}: give it, or an issuer to discover it from"
+        ))
+    })
+}
+
 /// A new token without a person: `current` is the token set held now (its refresh token is
 /// used where the grant has one), `subject` the token of the account this one depends on.
 /// A refresh answer without a new refresh token keeps the old one (RFC 6749 §6).
@@ -230,11 +339,17 @@ pub async fn renew(
         GrantConfig::ClientCredentials(c) => client_credentials::obtain(ctx, c).await,
         GrantConfig::RefreshToken(c) => refresh_token::renew(ctx, c, held_refresh).await,
         GrantConfig::AuthorizationCode(c) => match held_refresh {
-            Some(rt) => refresh_token::refresh(ctx, &c.token_url, &c.client(), rt, None).await,
+            Some(rt) => {
+                let token_url = endpoint(&c.token_url, "token_url")?;
+                refresh_token::refresh(ctx, token_url, &c.client(), rt, None).await
+            }
             None => Err(Error::LoginRequired("log in to this account first".into())),
         },
         GrantConfig::DeviceCode(c) => match held_refresh {
-            Some(rt) => refresh_token::refresh(ctx, &c.token_url, &c.client(), rt, None).await,
+            Some(rt) => {
+                let token_url = endpoint(&c.token_url, "token_url")?;
+                refresh_token::refresh(ctx, token_url, &c.client(), rt, None).await
+            }
             None => Err(Error::LoginRequired("log in to this account first".into())),
         },
         GrantConfig::Password(c) => password::renew(ctx, c, held_refresh).await,

@@ -16,7 +16,10 @@ super::client_auth::client_config! {
     #[derive(Debug, Clone, Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct Config {
-        pub token_url: Url,
+        /// The authorization server: endpoints not given are discovered from it (OIDC
+        /// discovery or RFC 8414), and the answer's `issuer` must be this exactly.
+        pub issuer: Option<String>,
+        pub token_url: Option<Url>,
         /// RFC 7009 revocation endpoint: tokens are revoked there when the account is removed.
         pub revocation_url: Option<Url>,
         pub client_id: String,
@@ -38,7 +41,8 @@ impl Config {
 /// Renews with the newest refresh token held, or the imported one at first.
 pub async fn renew(ctx: Context<'_>, c: &Config, held: Option<&Secret>) -> Result<TokenSet> {
     let rt = held.unwrap_or(&c.refresh_token);
-    let fresh = refresh(ctx, &c.token_url, &c.client(), rt, c.scope.clone()).await?;
+    let token_url = super::endpoint(&c.token_url, "token_url")?;
+    let fresh = refresh(ctx, token_url, &c.client(), rt, c.scope.clone()).await?;
     Ok(super::keep_refresh_token(fresh, Some(rt)))
 }
 

@@ -11,6 +11,18 @@ use FieldKind::*;
 pub(super) fn url(key: &str, label: &str) -> Field {
     Field::new(key, label, Url).placeholder("https://")
 }
+/// The account's OpenID Provider or OAuth server: its endpoints are discovered from it (RFC 8414,
+/// OpenID Connect Discovery), so the endpoint settings may be left out.
+pub(super) fn issuer() -> Field {
+    url("issuer", "Issuer").help("Endpoints left empty are found here (discovery), and found again when the server moves them.")
+}
+/// An endpoint discovery finds: required unless the account names its issuer.
+pub(super) fn endpoint(key: &str, label: &str) -> Field {
+    url(key, label)
+        .required()
+        .unless("issuer", &[])
+        .help("Empty: from the issuer.")
+}
 pub(super) fn client_id() -> Field {
     Field::new("client_id", "Client ID", Text).required()
 }

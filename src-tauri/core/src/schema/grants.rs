@@ -35,7 +35,8 @@ fn build(kind: GrantKind) -> GrantSchema {
             false,
             &[],
             vec![
-                url("token_url", "Token endpoint").required(),
+                issuer(),
+                endpoint("token_url", "Token endpoint"),
                 client_id(),
                 required_secret(),
                 scope(),
@@ -52,8 +53,9 @@ fn build(kind: GrantKind) -> GrantSchema {
             true,
             &[],
             vec![
-                url("authorization_url", "Authorization endpoint").required(),
-                url("token_url", "Token endpoint").required(),
+                issuer(),
+                endpoint("authorization_url", "Authorization endpoint"),
+                endpoint("token_url", "Token endpoint"),
                 url("par_url", "Pushed authorization requests (PAR)")
                     .help("RFC 9126: the login's parameters go here first; the browser carries only a reference. Filled by discovery; needed when the server requires it.")
                     .advanced(),
@@ -75,8 +77,9 @@ fn build(kind: GrantKind) -> GrantSchema {
             true,
             &[],
             vec![
-                url("device_authorization_url", "Device authorization endpoint").required(),
-                url("token_url", "Token endpoint").required(),
+                issuer(),
+                endpoint("device_authorization_url", "Device authorization endpoint"),
+                endpoint("token_url", "Token endpoint"),
                 client_id(),
                 client_secret(),
                 scope(),
@@ -91,7 +94,8 @@ fn build(kind: GrantKind) -> GrantSchema {
             false,
             &[],
             vec![
-                url("token_url", "Token endpoint").required(),
+                issuer(),
+                endpoint("token_url", "Token endpoint"),
                 client_id(),
                 Field::new("refresh_token", "Refresh token", Secret).required(),
                 client_secret(),
@@ -176,7 +180,8 @@ fn build(kind: GrantKind) -> GrantSchema {
             false,
             &[&["subject_account", "subject_token"]],
             vec![
-                url("token_url", "Token endpoint").required(),
+                issuer(),
+                endpoint("token_url", "Token endpoint"),
                 client_id(),
                 required_secret(),
                 Field::new("subject_account", "Subject: the token of account", Text),

@@ -215,3 +215,43 @@ impl Store {
         self.pool.close().await;
     }
 }
+
+impl Store {
+    /// An issuer's metadata as last fetched, with when.
+    pub async fn discovered(
+        &self,
+        issuer: &str,
+    ) -> Result<Option<(crate::grant::discovery::Metadata, DateTime<Utc>)>> {
+        let row: Option<(String, i64)> =
+            sqlx::query_as("SELECT document, fetched_at FROM discovery WHERE issuer = $1")
+                .bind(issuer)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(self.err())?;
+        Ok(row.and_then(|(document, at_ms)| {
+            let meta = serde_json::from_str(&document).ok()?;
+            Some((meta, at(Some(at_ms))?))
+        }))
+    }
+
+    /// Keeps an issuer's metadata (by the issuer as the account names it), fetched at `now`.
+    pub async fn discover_kept(
+        &self,
+        issuer: &str,
+        meta: &crate::grant::discovery::Metadata,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let document = serde_json::to_string(meta).unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO discovery (issuer, document, fetched_at) VALUES ($1, $2, $3)
+             ON CONFLICT(issuer) DO UPDATE SET document = $2, fetched_at = $3",
+        )
+        .bind(issuer)
+        .bind(document)
+        .bind(ms(now))
+        .execute(&self.pool)
+        .await
+        .map_err(self.err())?;
+        Ok(())
+    }
+}

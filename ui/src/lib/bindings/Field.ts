@@ -22,7 +22,8 @@ default: JsonValue | null, choices: Array<Choice>, help: string | null, placehol
 advanced: boolean, 
 /**
  * A required setting that is not required when this other setting has one of these
- * values (`client_secret`, unless `auth_method` is `private_key_jwt` or mutual TLS).
+ * values (`client_secret`, unless `auth_method` is `private_key_jwt` or mutual TLS), or,
+ * with no values, when it is given at all (`token_url`, unless `issuer`).
  */
 unless: Unless | null, 
 /**
