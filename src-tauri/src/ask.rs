@@ -104,7 +104,7 @@ fn decision(key: &str) -> Option<Decision> {
 /// Sends the notification and waits for the server's `ActionInvoked` for it.
 async fn notify(app: &AppHandle, approval: &Approval) -> zbus::Result<Option<Decision>> {
     use futures_lite::StreamExt;
-    let lang = crate::tray::language(app);
+    let lang = crate::settings::language(app);
     let (notice, answers) = tokentray_core::notices::approval(approval, lang);
     let shown = notice.for_desktop(cfg!(all(unix, not(target_os = "macos"))));
     let bus = zbus::Connection::session().await?;

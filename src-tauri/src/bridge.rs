@@ -19,7 +19,7 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
         let mut lang = None;
         loop {
             // A new language in the settings is drawn at once too.
-            let now_lang = crate::tray::language(&tray_app);
+            let now_lang = crate::settings::language(&tray_app);
             let relabelled = lang.replace(now_lang) != Some(now_lang);
             if dirty.swap(false, Ordering::SeqCst) || relabelled || ticks.is_multiple_of(30) {
                 crate::tray::update(&tray_app);
@@ -53,7 +53,7 @@ pub fn spawn(app: AppHandle, mut events: Receiver<Event>) {
                 .map(|v| v.status);
             #[allow(clippy::disallowed_methods)] // "expires in 2 days" is said at the edge
             let now = chrono::Utc::now();
-            notices.lang = crate::tray::language(&app);
+            notices.lang = crate::settings::language(&app);
             if let Some(notice) = notices.on(&event, status, now) {
                 crate::notify::show(&app, &notice);
             }

@@ -1,4 +1,5 @@
-//! Saving the settings: the engine keeps them; start at login is the desktop's to apply.
+//! Saving the settings: the engine keeps them; start at login is the desktop's to apply. And
+//! the language they choose, which the tray, notifications and questions speak.
 
 use crate::engine::Engine;
 use tauri::{AppHandle, Manager};
@@ -20,4 +21,13 @@ pub async fn save(app: &AppHandle, settings: Settings) -> Result<(), Error> {
         Ok(())
     };
     applied.map_err(|e| Error::System(format!("cannot change start at login: {e}")))
+}
+
+/// The settings' language, else the system's.
+pub(crate) fn language(app: &AppHandle) -> tokentray_core::i18n::Lang {
+    let chosen = app
+        .state::<tokentray_core::EngineHandle>()
+        .settings()
+        .language;
+    tokentray_core::i18n::Lang::chosen(chosen)
 }

@@ -28,7 +28,7 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     TrayIconBuilder::with_id(TRAY)
         .tooltip("Tokentray")
         .icon(icon(Level::Ok)?)
-        .menu(&menu(app, "Tokentray", language(app))?)
+        .menu(&menu(app, "Tokentray", crate::settings::language(app))?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| on_menu(app, event.id().as_ref()))
         .on_tray_icon_event(|tray, event| {
@@ -54,7 +54,7 @@ pub fn update(app: &AppHandle) {
     let accounts = engine.list();
     #[allow(clippy::disallowed_methods)] // the tray's countdown is read at the edge
     let now = chrono::Utc::now();
-    let lang = language(app);
+    let lang = crate::settings::language(app);
     let summary = summarize(&accounts, now, lang);
     let _ = tray.set_tooltip(Some(&summary.text));
     if let Ok(icon) = icon(summary.level) {
@@ -71,11 +71,6 @@ fn icon(level: Level) -> tauri::Result<Image<'static>> {
         Level::Warn => include_bytes!("../icons/tray-warn.png"),
         Level::Error => include_bytes!("../icons/tray-error.png"),
     })
-}
-
-/// The settings' language, else the system's.
-pub(crate) fn language(app: &AppHandle) -> Lang {
-    Lang::chosen(app.state::<EngineHandle>().settings().language)
 }
 
 /// The menu: the summary first (Linux trays show no tooltip), then the accounts.
@@ -196,7 +191,7 @@ fn on_menu(app: &AppHandle, id: &str) {
                     let copied = copy(&engine, &desk, &name, &Copyable::Token, via).await;
                     if let Err(e) = copied {
                         let title = i18n::text(
-                            language(&app),
+                            crate::settings::language(&app),
                             "tray-cannot-copy",
                             &[("name", i18n::s(&name))],
                         );

@@ -82,11 +82,12 @@ export const CLIENTS = [
     scope: 'openid offline_access api:read',
   },
   {
-    // The same as a confidential client.
+    // The same as a confidential client, which may also trade its users' tokens for
+    // narrower ones (RFC 8693: `narrow_by = "token_exchange"`).
     client_id: 'app-confidential',
     client_secret: 'app-confidential-secret',
     application_type: 'native',
-    grant_types: userGrants,
+    grant_types: [...userGrants, 'urn:ietf:params:oauth:grant-type:token-exchange'],
     response_types: ['code'],
     redirect_uris: ['http://127.0.0.1/callback'],
     token_endpoint_auth_method: 'client_secret_basic',

@@ -4,7 +4,8 @@
 // /_control/keys (a JWK, as a person registers the public half `tokentray key` shows) — with
 // `iss` a known issuer, `aud` this token endpoint's URL (or JWT_AUDIENCE), a `scope` claim
 // (Google's rule; JWT_SCOPE_OPTIONAL=1 drops it), and at most one hour between `iat` and `exp`.
-// It prints {"url"} when ready.
+// With JWT_CLIENT=ID:SECRET, an assertion whose `iss` is ID must come with client_id=ID and
+// client_secret=SECRET in the form, as Box wants. It prints {"url"} when ready.
 //   POST /token          grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=JWT
 //   GET  /api/me         Authorization: Bearer <a token it issued> → 200 {"sub", "scope"} or 401
 //   POST /_control/keys  {"jwk": {...}, "iss": "..."} → that key signs for that issuer too
@@ -66,6 +67,10 @@ async function token(req, res) {
     if (payload.aud !== audience) return refuse(res, 'audience', `aud must be ${audience}`);
     if (!payload.scope && !process.env.JWT_SCOPE_OPTIONAL) return refuse(res, 'scope', 'the assertion has no scope claim');
     if (!(payload.exp - payload.iat <= 3600)) return refuse(res, 'lifetime', 'an assertion lives one hour at most');
+    const [clientId, clientSecret] = (process.env.JWT_CLIENT ?? '').split(':');
+    if (clientId && payload.iss === clientId && (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret)) {
+      return refuse(res, 'client', 'client_id and client_secret must come with the assertion');
+    }
     const access = `ya29.${randomBytes(18).toString('base64url')}`;
     issued.set(access, { sub: payload.sub ?? payload.iss, scope: payload.scope ?? form.get('scope') });
     stats.issued += 1;

@@ -78,6 +78,7 @@ fn token(args: &[String]) -> Option<ExitCode> {
                 for_program: None,
                 id_token,
                 via: Default::default(),
+                narrow: Default::default(),
             };
             Client::ask(&socket, &call, deadline)
                 .map(|asked| asked.map(|(_, token)| print_token(token.expose(), header)))

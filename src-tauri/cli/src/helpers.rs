@@ -14,14 +14,29 @@ use std::process::ExitCode;
 use tokentray_core::api::calls::{Lend, Registries, Rejected};
 use tokentray_core::api::SecretText;
 use tokentray_core::lending::Via;
+use tokentray_core::narrow::Narrower;
 use tokentray_core::tools::{Lent, Wanted};
 use tokentray_core::{ErrorCode, ErrorView};
 
+mod env;
+pub use env::env;
+
 fn lend(engine: &mut Engine, want: Wanted, via: Via) -> Result<Lent, ErrorView> {
+    lend_narrowed(engine, want, via, Narrower::default())
+}
+
+/// As [`lend`], narrowed (`tokentray env --scope …`).
+fn lend_narrowed(
+    engine: &mut Engine,
+    want: Wanted,
+    via: Via,
+    narrow: Narrower,
+) -> Result<Lent, ErrorView> {
     engine.call(&Lend {
         want,
         min_valid_secs: 0,
         via,
+        narrow,
     })
 }
 
@@ -283,84 +298,6 @@ pub fn docker(args: &[String]) -> Option<ExitCode> {
     })
 }
 
-/// The shells `tokentray env` writes for.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Shell {
-    /// bash, zsh, sh: `export NAME='value'`.
-    Posix,
-    Fish,
-}
-
-impl Shell {
-    pub fn parse(name: &str) -> Option<Shell> {
-        match name {
-            "bash" | "zsh" | "sh" | "posix" => Some(Shell::Posix),
-            "fish" => Some(Shell::Fish),
-            _ => None,
-        }
-    }
-
-    /// The shell `$SHELL` names, when it is fish; else POSIX.
-    fn current() -> Shell {
-        let shell = std::env::var("SHELL").unwrap_or_default();
-        match shell.rsplit('/').next() {
-            Some("fish") => Shell::Fish,
-            _ => Shell::Posix,
-        }
-    }
-
-    fn set(self, name: &str, value: &str) -> String {
-        match self {
-            Shell::Posix => format!("export {name}='{}'\n", value.replace('\'', r"'\''")),
-            Shell::Fish => format!(
-                "set -gx {name} '{}'\n",
-                value.replace('\\', r"\\").replace('\'', r"\'")
-            ),
-        }
-    }
-}
-
-/// `tokentray env NAME… [--shell bash|zsh|fish]`: a line setting each account's variable
-/// (`env_name`, else `TOKENTRAY_<NAME>`) to its token, with its expiry in a comment before
-/// it, for `eval "$(tokentray env api)"`. All of them or nothing.
-pub fn env(args: &[String]) -> Option<ExitCode> {
-    let (mut names, mut shell) = (Vec::new(), None);
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--shell" => shell = Some(Shell::parse(args.next()?)?),
-            _ if arg.starts_with("--shell=") => shell = Some(Shell::parse(&arg[8..])?),
-            _ if arg.starts_with('-') => return None,
-            _ => names.push(arg.clone()),
-        }
-    }
-    if names.is_empty() {
-        return None;
-    }
-    let shell = shell.unwrap_or_else(Shell::current);
-    let mut engine = Engine::default();
-    let mut text = String::new();
-    for name in names {
-        let lent = match lend(&mut engine, Wanted::Account { name }, Via::Env) {
-            Ok(lent) => lent,
-            Err(e) => return Some(fail(e)),
-        };
-        let expires = match lent.expires_at {
-            Some(at) => format!(
-                "expires {}",
-                at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            ),
-            None => "states no expiry".into(),
-        };
-        text += &format!(
-            "# {}: the token {expires}\n",
-            lent.account.replace('\n', " ")
-        );
-        text += &shell.set(&lent.env_name, lent.token.expose());
-    }
-    Some(answer(&text))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -423,11 +360,5 @@ mod tests {
         let alpha = r#"{"apiVersion":"client.authentication.k8s.io/v1alpha1"}"#;
         assert!(exec_api_version(Some(alpha)).is_err());
         assert!(exec_api_version(Some("{")).is_err());
-    }
-
-    #[test]
-    fn shell_values_are_quoted_for_each_shell() {
-        assert_eq!(Shell::Posix.set("T", "a'b"), "export T='a'\\''b'\n");
-        assert_eq!(Shell::Fish.set("T", r"a'b\c"), "set -gx T 'a\\'b\\\\c'\n");
     }
 }

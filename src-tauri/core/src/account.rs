@@ -73,6 +73,18 @@ pub struct Policy {
     /// Where (else STS's global endpoint).
     #[serde(default)]
     pub aws_sts_url: Option<String>,
+    /// What git, Docker, kubectl and `tokentray env` are handed: a token narrowed to these
+    /// ([`crate::narrow`]; else the account's own), as `tokentray token --scope` asks.
+    #[serde(default)]
+    pub helper_scope: Option<String>,
+    #[serde(default)]
+    pub helper_audience: Option<String>,
+    #[serde(default)]
+    pub helper_resource: Option<String>,
+    /// `token_exchange`: a narrower token is the account's own traded (RFC 8693), rather than
+    /// asked with its refresh token or a new request of its grant.
+    #[serde(default)]
+    pub narrow_by: Option<String>,
 }
 
 pub const POLICY_KEYS: &[&str] = &[
@@ -90,9 +102,22 @@ pub const POLICY_KEYS: &[&str] = &[
     "kubectl_token",
     "aws_role_arn",
     "aws_sts_url",
+    "helper_scope",
+    "helper_audience",
+    "helper_resource",
+    "narrow_by",
 ];
 
 impl Policy {
+    /// What the tools' helpers are handed ([`Policy::helper_scope`]).
+    pub fn for_helpers(&self) -> crate::narrow::Narrower {
+        crate::narrow::Narrower {
+            scope: self.helper_scope.clone(),
+            audience: self.helper_audience.clone(),
+            resource: self.helper_resource.clone(),
+        }
+    }
+
     /// Every setting within its range, and the credential-helper settings
     /// ([`crate::tools`]) as a tool will read them.
     fn check(&self) -> std::result::Result<(), String> {
@@ -133,6 +158,17 @@ impl Policy {
                 session_name: None,
             };
             role.check()?;
+        }
+        self.for_helpers()
+            .check()
+            .map_err(|e| format!("helper_{e}"))?;
+        if let Some(way) = self.narrow_by.as_deref() {
+            if way != "token_exchange" {
+                return Err(format!(
+                    "narrow_by is {}: token_exchange, or leave it out",
+                    crate::text::quoted(way, 40)
+                ));
+            }
         }
         for program in self.lend_to.iter().flatten() {
             if program.trim().is_empty()

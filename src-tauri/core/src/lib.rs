@@ -33,6 +33,7 @@ pub mod lending;
 pub mod limits;
 pub mod lock;
 pub mod login;
+pub mod narrow;
 pub mod notices;
 pub mod profile;
 pub mod program;

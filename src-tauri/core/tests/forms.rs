@@ -121,6 +121,11 @@ fn generate(schema: &GrantSchema, rng: &mut fastrand::Rng, all: bool) -> Map<Str
                 .unwrap()
                 .expose()));
     }
+    // A resource (RFC 8707) is an absolute URI.
+    if out.contains_key("helper_resource") {
+        let resource = format!("urn:example:api:{}", rng.u32(..));
+        out.insert("helper_resource".into(), json!(resource));
+    }
     // A role is named by its ARN.
     if out.contains_key("aws_role_arn") {
         let role = format!("arn:aws:iam::123456789012:role/r{}", rng.u32(..));

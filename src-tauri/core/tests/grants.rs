@@ -1116,6 +1116,7 @@ async fn jwt_bearer_grants_a_service_accounts_assertion_and_a_generated_keys() {
                 "JWT_ISSUER",
                 "bot@tokentray-test.iam.gserviceaccount.com".into(),
             ),
+            ("JWT_CLIENT", "box-client:box-secret".into()),
         ],
     );
     // The key file, rewritten with the live token URI.
@@ -1254,6 +1255,34 @@ async fn jwt_bearer_grants_a_service_accounts_assertion_and_a_generated_keys() {
         .unwrap();
     assert_eq!(last["iss"], "3MVG9-consumer-key");
     assert_eq!(last["sub"], "alice@example.com");
+
+    // Box: the client's id and secret go beside the assertion; without them, refused.
+    for (name, with_client) in [("box-bare", false), ("box", true)] {
+        let client = match with_client {
+            true => "client_id = \"box-client\"\nclient_secret = \"box-secret\"\n",
+            false => "",
+        };
+        let account = format!(
+            "[[account]]\nname = \"{name}\"\ngrant = \"jwt_bearer\"\ntoken_url = \"{0}/token\"\nissuer = \"box-client\"\nsubject = \"12345\"\nclaims = {{ box_sub_type = \"enterprise\" }}\nscope = \"root_readwrite\"\n{client}",
+            server.url
+        );
+        engine.import(&account).await.unwrap();
+        let public = engine.public_key(name).unwrap();
+        reqwest::Client::new()
+            .post(format!("{}/_control/keys", server.url))
+            .json(&serde_json::json!({ "jwk": public.jwk, "iss": "box-client" }))
+            .send()
+            .await
+            .unwrap();
+        let got = engine.get_token(name).await;
+        assert_eq!(got.is_ok(), with_client, "{name}: {got:?}");
+    }
+    let seen = stats().await;
+    assert_eq!(seen["refused"]["client"], 1, "{seen}");
+    assert_eq!(
+        seen["assertions"].as_array().unwrap().last().unwrap()["box_sub_type"],
+        "enterprise"
+    );
     engine.close().await;
     drop(engine);
     let _ = std::fs::remove_dir_all(&dir);

@@ -133,6 +133,7 @@ export const en = {
   'detail.latency': 'Latency',
   'detail.detail': 'Detail',
   'detail.token_until': 'token until {time}',
+  'detail.narrowed': 'narrower token ({asked})',
   'detail.no_refresh': 'No refresh yet.',
   'detail.used_by': 'Used by',
   'detail.used_by_caption': 'The programs that took this account’s token, most recent first',

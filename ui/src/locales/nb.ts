@@ -125,6 +125,7 @@ export const nb: Catalog = {
   'detail.latency': 'Svartid',
   'detail.detail': 'Detaljer',
   'detail.token_until': 'token til {time}',
+  'detail.narrowed': 'smalere token ({asked})',
   'detail.no_refresh': 'Ingen fornyelse ennå.',
   'detail.used_by': 'Brukt av',
   'detail.used_by_caption': 'Programmene som tok kontoens token, nyeste først',

@@ -130,6 +130,7 @@ export const ru: Catalog = {
   'detail.latency': 'Задержка',
   'detail.detail': 'Подробности',
   'detail.token_until': 'токен до {time}',
+  'detail.narrowed': 'более узкий токен ({asked})',
   'detail.no_refresh': 'Обновлений пока не было.',
   'detail.used_by': 'Кто использовал',
   'detail.used_by_caption': 'Программы, получавшие токен этой учётной записи, сначала последние',

@@ -1,6 +1,6 @@
 //! The command line: every command, its arguments and flags (clap).
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use tokentray_cli::parse_duration;
 
 #[derive(Parser)]
@@ -41,8 +41,10 @@ pub enum Command {
         dpop: Option<Vec<String>>,
         /// The account's OpenID Connect ID token (a JWT about the signed-in user, what
         /// Kubernetes OIDC checks) instead of its access token.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["scope", "audience", "resource"])]
         id_token: bool,
+        #[command(flatten)]
+        narrow: NarrowArgs,
     },
     /// Run a command with the account's token in an environment variable (never on argv).
     Exec {
@@ -50,6 +52,8 @@ pub enum Command {
         /// The variable that carries the token.
         #[arg(long, default_value = "TOKEN")]
         env: String,
+        #[command(flatten)]
+        narrow: NarrowArgs,
         /// The command and its arguments, after `--`.
         #[arg(last = true, required = true)]
         command: Vec<String>,
@@ -191,6 +195,8 @@ pub enum Command {
         /// The shell to write for (default: fish when $SHELL is fish, else bash/zsh syntax).
         #[arg(long, value_parser = ["bash", "zsh", "sh", "fish"])]
         shell: Option<String>,
+        #[command(flatten)]
+        narrow: NarrowArgs,
     },
     /// AWS credentials from the account's OIDC login (AssumeRoleWithWebIdentity), as the AWS
     /// CLI's credential_process wants them: `credential_process = tokentray aws-credential
@@ -232,4 +238,30 @@ pub enum Command {
     },
     /// Print a shell completion script.
     Completions { shell: clap_complete::Shell },
+}
+
+/// A token narrower than the account's own, for this call alone: obtained with the account's
+/// refresh token (fewer scopes), a new request of its grant, or a token exchange; kept until
+/// it is due; the account's own token stays as it is.
+#[derive(Args, Debug, Clone, Default)]
+pub struct NarrowArgs {
+    /// Only these scopes (space-separated), fewer than the account's.
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// The API the token is for (an `audience` parameter, as Auth0 and RFC 8693 name it).
+    #[arg(long)]
+    pub audience: Option<String>,
+    /// The resource the token is for (RFC 8707): an absolute URI.
+    #[arg(long)]
+    pub resource: Option<String>,
+}
+
+impl From<NarrowArgs> for tokentray_core::narrow::Narrower {
+    fn from(a: NarrowArgs) -> Self {
+        tokentray_core::narrow::Narrower {
+            scope: a.scope,
+            audience: a.audience,
+            resource: a.resource,
+        }
+    }
 }

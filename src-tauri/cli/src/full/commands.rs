@@ -39,6 +39,7 @@ pub fn run<T: Transport>(
             min_valid,
             id_token,
             dpop: None,
+            narrow,
         } => {
             let call = Token {
                 name,
@@ -46,10 +47,16 @@ pub fn run<T: Transport>(
                 for_program: None,
                 id_token,
                 via: Default::default(),
+                narrow: narrow.into(),
             };
             print_token(client.call(&call).map_err(view)?.expose(), header)
         }
-        Command::Exec { name, env, command } => {
+        Command::Exec {
+            name,
+            env,
+            command,
+            narrow,
+        } => {
             // The token is lent to the program it is for, as lend_to and the audit see it.
             let Some(program) = on_path(&command[0]) else {
                 eprintln!("error[system]: cannot run {}: no such program", command[0]);
@@ -61,6 +68,7 @@ pub fn run<T: Transport>(
                 for_program: Some(program.clone()),
                 id_token: false,
                 via: Default::default(),
+                narrow: narrow.into(),
             };
             let token = client.call(&call).map_err(view)?;
             return Ok(exec(&program, &command, &env, &token));
@@ -170,7 +178,7 @@ pub fn run<T: Transport>(
             outln!("unlocked");
         }
         Command::Approvals { json } => {
-            output::approvals(&client.call(&Approvals {}).map_err(view)?, json)
+            output::lending::approvals(&client.call(&Approvals {}).map_err(view)?, json)
         }
         Command::Approve { id, for_8_hours } => {
             let passphrase = crate::passphrase::for_a_person(client)?;
@@ -196,7 +204,7 @@ pub fn run<T: Transport>(
             outln!("denied");
         }
         Command::Audit { name, json, limit } => {
-            output::audit(&client.call(&Audit { name, limit }).map_err(view)?, json)
+            output::lending::audit(&client.call(&Audit { name, limit }).map_err(view)?, json)
         }
         Command::AwsCredential {
             name,
@@ -299,6 +307,7 @@ fn token<T: Transport>(
         for_program: None,
         id_token: false,
         via: Default::default(),
+        narrow: Default::default(),
     };
     client.call(&call).map_err(view)
 }

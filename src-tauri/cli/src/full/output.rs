@@ -9,6 +9,8 @@ use tokentray_core::login::LoginPrompt;
 use tokentray_core::store::HistoryEntry;
 use tokentray_core::{AccountView, Revocation};
 
+pub mod lending;
+
 /// A value as pretty JSON.
 fn json<T: ?Sized + serde::Serialize>(value: &T) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
@@ -110,6 +112,10 @@ pub fn history(entries: &[HistoryEntry], as_json: bool) {
             if let Some(engine) = &h.engine {
                 detail = format!("{detail} (by {engine})");
             }
+            // A narrower token for one call, not the account's own.
+            if let Some(asked) = &h.narrowed {
+                detail = format!("narrower token: {asked}; {detail}");
+            }
             outln!(
                 "{:<26} {:<10} {:>6}ms  {detail}",
                 h.started_at.to_rfc3339(),
@@ -189,63 +195,6 @@ pub fn key(
         }
     }
     Ok(())
-}
-
-/// The first uses waiting for a person.
-pub fn approvals(waiting: &[tokentray_core::lending::Approval], as_json: bool) {
-    if as_json {
-        outln!("{}", json(&waiting));
-        return;
-    }
-    if waiting.is_empty() {
-        outln!("nothing waits for you");
-    }
-    for a in waiting {
-        let target = match a.account.as_str() {
-            "" => "to unlock Tokentray".to_string(),
-            account => format!("for {account} ({})", a.via),
-        };
-        outln!(
-            "{:>4}  {} ({}) asks {target}",
-            a.id,
-            a.program.name,
-            a.program.path.display()
-        );
-    }
-}
-
-/// Lends and refusals, newest first.
-pub fn audit(lends: &[tokentray_core::store::Lend], as_json: bool) {
-    if as_json {
-        outln!("{}", json(&lends));
-        return;
-    }
-    outln!(
-        "{:<26} {:<20} {:<12} {:<9} PROGRAM",
-        "AT",
-        "ACCOUNT",
-        "VIA",
-        "OUTCOME"
-    );
-    for l in lends {
-        let mut program = format!("{} ({})", l.program, l.program_path);
-        if let Some(pid) = l.pid {
-            program = format!("{program} pid {pid}");
-        }
-        if let Some(on_behalf) = &l.on_behalf_of {
-            program = format!("{program}, run by {on_behalf}");
-        }
-        if let Some(engine) = &l.engine {
-            program = format!("{program} (by {engine})");
-        }
-        outln!(
-            "{:<26} {:<20} {:<12} {:<9} {program}",
-            l.at.to_rfc3339(),
-            l.account,
-            l.via,
-            l.outcome
-        );
-    }
 }
 
 /// An event in a line, with the time of its hearing: `2026-11-23T20:30:00Z bot: secret expires in 6d 23h (…)`.

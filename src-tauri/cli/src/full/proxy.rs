@@ -240,6 +240,7 @@ impl Proxy {
                 for_program: None,
                 id_token: false,
                 via: Via::Proxy,
+                narrow: Default::default(),
             };
             let token = client.call(&call)?;
             Ok((SecretText::new(format!("Bearer {}", token.expose())), None))

@@ -11,6 +11,7 @@ use crate::engine::PublicKey;
 use crate::grant::discovery::Metadata;
 use crate::lending::{Approval, Decision, Via};
 use crate::login::LoginPrompt;
+use crate::narrow::Narrower;
 use crate::settings::Settings;
 use crate::store::HistoryEntry;
 use crate::store::Lend as Lending;
@@ -115,6 +116,9 @@ call! {
         /// Who asks, for the audit (`token`; `proxy` from `tokentray proxy`).
         #[serde(default, skip_serializing_if = "Via::is_default")]
         pub via: Via,
+        /// A token narrower than the account's own (`--scope`, `--audience`, `--resource`).
+        #[serde(default, skip_serializing_if = "Narrower::is_empty")]
+        pub narrow: Narrower,
     }, "token" => SecretText
 }
 
@@ -240,6 +244,10 @@ call! {
         /// Which tool's helper asks (the audit's `via`).
         #[serde(default)]
         pub via: Via,
+        /// A token narrower than the account's own (`tokentray env --scope`); none: what
+        /// the account's `helper_scope`, `helper_audience`, `helper_resource` say.
+        #[serde(default, skip_serializing_if = "Narrower::is_empty")]
+        pub narrow: Narrower,
     }, "lend" => Lent
 }
 

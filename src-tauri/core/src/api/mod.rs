@@ -152,11 +152,25 @@ mod tests {
             for_program: None,
             id_token: false,
             via: crate::lending::Via::Token,
+            narrow: Default::default(),
         };
         let line = String::from_utf8(Framed::new(&call).line()).unwrap();
         assert_eq!(
             line,
             "{\"op\":\"token\",\"name\":\"api\",\"min_valid_secs\":5}\n"
+        );
+        // A narrower token is asked as a table of what is asked.
+        let narrowed = Token {
+            narrow: crate::narrow::Narrower {
+                scope: Some("api:read".into()),
+                ..Default::default()
+            },
+            ..call
+        };
+        let line = String::from_utf8(Framed::new(&narrowed).line()).unwrap();
+        assert_eq!(
+            line,
+            "{\"op\":\"token\",\"name\":\"api\",\"min_valid_secs\":5,\"narrow\":{\"scope\":\"api:read\"}}\n"
         );
         let line = String::from_utf8(Framed::new(&List {}).line()).unwrap();
         assert_eq!(line, "{\"op\":\"list\"}\n");

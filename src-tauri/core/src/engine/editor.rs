@@ -171,3 +171,32 @@ fn grant_words() -> String {
     let words: Vec<&str> = GrantKind::ALL.iter().map(|k| k.as_str()).collect();
     words.join(", ")
 }
+
+impl EngineHandle {
+    /// The accounts as TOML; with their secrets only if `asker` may take every account's
+    /// ([`EngineHandle::may_lend`], each recorded in the audit): all or nothing.
+    pub async fn export(
+        &self,
+        with_secrets: bool,
+        asker: &crate::lending::Asker,
+    ) -> Result<String> {
+        if with_secrets {
+            for name in self.names() {
+                self.may_lend(&name, asker, crate::lending::Via::Export)
+                    .await?;
+            }
+        }
+        let store = self
+            .inner
+            .store
+            .as_ref()
+            .ok_or_else(|| Error::Storage("this engine has no store to export from".into()))?;
+        let accounts = store
+            .accounts()
+            .await?
+            .into_iter()
+            .map(|stored| stored.config)
+            .collect::<Result<Vec<_>>>()?;
+        crate::profile::to_toml(&accounts, with_secrets)
+    }
+}

@@ -30,6 +30,9 @@ pub(crate) struct Account {
     pub(crate) state: Mutex<State>,
     /// Held while a refresh runs: concurrent callers wait for it and share its result.
     pub(crate) flight: tokio::sync::Mutex<()>,
+    /// Narrower tokens obtained for single calls, by what was asked ([`crate::narrow`]);
+    /// gone with the account's settings.
+    pub(crate) narrowed: Mutex<std::collections::HashMap<crate::narrow::Narrower, TokenSet>>,
 }
 
 pub(crate) struct State {
@@ -158,6 +161,7 @@ impl Account {
             client_certificate,
             state: Mutex::new(state),
             flight: Default::default(),
+            narrowed: Default::default(),
         }
     }
 

@@ -12,9 +12,11 @@ mod discovered;
 mod editor;
 mod entry;
 mod guard;
+mod id_token;
 mod keys;
 mod lending;
 mod login;
+mod narrow;
 mod open;
 mod plans;
 mod refresh;
@@ -206,40 +208,6 @@ impl EngineHandle {
         }
     }
 
-    /// The account's OpenID Connect ID token, valid for at least `min`: refreshed first (once)
-    /// when it would run out sooner. An account whose logins and refreshes bring none says
-    /// so (`unsupported`); one whose refreshes stopped bringing a new one, that it ran out.
-    pub async fn get_id_token_valid_for(
-        &self,
-        name: &str,
-        min: chrono::Duration,
-    ) -> Result<Secret> {
-        self.get_token_valid_for(name, min).await?;
-        let account = self.account(name)?;
-        let until = crate::time::after(self.now(), min);
-        if let Some(id) = account.fresh_id_token(until) {
-            return Ok(id);
-        }
-        let held = account.held_id_token();
-        if held.is_some() {
-            // Run out: a refresh may bring a new one.
-            let _flight = account.flight.lock().await;
-            if let Some(id) = account.fresh_id_token(until) {
-                return Ok(id);
-            }
-            self.refresh_locked(&account).await?;
-            if let Some(id) = account.fresh_id_token(crate::time::after(self.now(), min)) {
-                return Ok(id);
-            }
-        }
-        match held.and_then(|id| crate::jwt::decode(id.expose())?.expires_at()) {
-            Some(exp) => Err(Error::Expired(exp)),
-            None => Err(Error::Unsupported(format!(
-                "{name} holds no ID token: its logins bring none (an OpenID Connect login with the openid scope does)"
-            ))),
-        }
-    }
-
     /// Refreshes now, whether due or not.
     pub async fn refresh(&self, name: &str) -> Result<()> {
         let account = self.account(name)?;
@@ -291,34 +259,6 @@ impl EngineHandle {
             self.put_account(account).await?;
         }
         Ok(names)
-    }
-
-    /// The accounts as TOML, without their secrets unless asked.
-    /// The accounts as TOML; with their secrets only if `asker` may take every account's
-    /// ([`EngineHandle::may_lend`], each recorded in the audit): all or nothing.
-    pub async fn export(
-        &self,
-        with_secrets: bool,
-        asker: &crate::lending::Asker,
-    ) -> Result<String> {
-        if with_secrets {
-            for name in self.names() {
-                self.may_lend(&name, asker, crate::lending::Via::Export)
-                    .await?;
-            }
-        }
-        let store = self
-            .inner
-            .store
-            .as_ref()
-            .ok_or_else(|| Error::Storage("this engine has no store to export from".into()))?;
-        let accounts = store
-            .accounts()
-            .await?
-            .into_iter()
-            .map(|stored| stored.config)
-            .collect::<Result<Vec<_>>>()?;
-        crate::profile::to_toml(&accounts, with_secrets)
     }
 
     /// Removes an account and everything stored about it, first revoking its tokens at the

@@ -5,16 +5,19 @@
 use super::{Account, EngineHandle};
 use crate::error::{Error, Result};
 use crate::held::HeldRw;
+use crate::narrow::Narrower;
 use crate::tools::{Lent, Snippet, Wanted};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 impl EngineHandle {
     /// A token valid for at least `min` for whatever the tool asks, refreshed first if due, if
-    /// `asker` may take it ([`EngineHandle::may_lend`]).
+    /// `asker` may take it ([`EngineHandle::may_lend`]): narrowed to `narrow`, else to what
+    /// the account's `helper_scope`, `helper_audience`, `helper_resource` say.
     pub async fn lend(
         &self,
         want: &Wanted,
+        narrow: &Narrower,
         min: chrono::Duration,
         asker: &crate::lending::Asker,
         via: crate::lending::Via,
@@ -38,9 +41,21 @@ impl EngineHandle {
                 (id, exp)
             }
             false => {
-                let token = self.get_token_valid_for(&account.name, min).await?;
-                let exp = account.expiry_of(&token);
-                (token, exp)
+                let ask = match narrow.is_empty() {
+                    true => policy.for_helpers(),
+                    false => narrow.clone(),
+                };
+                match ask.is_empty() {
+                    true => {
+                        let token = self.get_token_valid_for(&account.name, min).await?;
+                        let exp = account.expiry_of(&token);
+                        (token, exp)
+                    }
+                    false => {
+                        let token = self.narrowed(&account.name, &ask, min).await?;
+                        (token.access_token, token.expires_at)
+                    }
+                }
             }
         };
         Ok(Lent {
@@ -57,6 +72,9 @@ impl EngineHandle {
     /// new one; a token already replaced is left alone. Says whether it refreshed.
     pub async fn rejected(&self, want: &Wanted, token: &str) -> Result<bool> {
         let account = self.answering(want)?;
+        if self.forget_narrowed(&account, token).await? {
+            return Ok(true);
+        }
         if account
             .held_token()
             .is_none_or(|held| held.expose() != token)

@@ -11,7 +11,8 @@
 //!   integration key), `subject` (the user acted for), `audience` (default: the token URL;
 //!   Salesforce wants `https://login.salesforce.com`), a private key (`private_key`, or
 //!   `private_key_file`, or a generated one whose public half `tokentray key` gives), `key_id`,
-//!   and `claims` for what else a provider wants (Box's `box_sub_type`).
+//!   `claims` for what else a provider wants (Box's `box_sub_type`), and `client_id` and
+//!   `client_secret` sent beside the assertion where the provider wants them (Box).
 //!
 //! An assertion lives one hour at most (`lifetime_secs`; Google refuses more) and is signed
 //! fresh for each request, with its own `jti`.
@@ -55,6 +56,9 @@ pub struct Config {
     pub claims: Option<Map<String, Value>>,
     /// How long the assertion lives, in seconds (at most an hour; default an hour).
     pub lifetime_secs: Option<u64>,
+    /// Sent with the assertion, for a provider that wants its client named too (Box).
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
 }
 
 /// What a Google service-account key holds (the parts the grant reads).
@@ -199,6 +203,10 @@ pub async fn obtain(ctx: Context<'_>, c: &Config) -> Result<TokenSet> {
         ("assertion", assertion(c, &resolved, now)?),
     ];
     super::client_auth::push_opt(&mut form, "scope", &c.scope);
+    super::client_auth::push_opt(&mut form, "client_id", &c.client_id);
+    if let Some(secret) = &c.client_secret {
+        form.push(("client_secret", secret.expose().to_string()));
+    }
     let request = ctx
         .http
         .post(resolved.token_url.clone())

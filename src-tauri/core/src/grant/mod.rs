@@ -11,6 +11,7 @@ pub mod custom;
 pub mod device_code;
 pub mod discovery;
 pub mod jwt_bearer;
+pub mod narrow;
 pub mod password;
 pub mod refresh_token;
 pub mod renewal;

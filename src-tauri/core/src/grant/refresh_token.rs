@@ -5,6 +5,7 @@
 use super::client_auth::{push_opt, token_request, ClientAuth};
 use super::Context;
 use crate::error::Result;
+use crate::narrow::Narrower;
 use crate::secret::Secret;
 use crate::token::TokenSet;
 use serde::Deserialize;
@@ -54,11 +55,29 @@ pub async fn refresh(
     refresh_token: &Secret,
     scope: Option<String>,
 ) -> Result<TokenSet> {
+    let ask = Narrower {
+        scope,
+        ..Default::default()
+    };
+    refresh_for(ctx, token_url, client, refresh_token, &ask).await
+}
+
+/// One refresh request for a token narrower than the account's own: fewer scopes (§6), a
+/// resource (RFC 8707 §2.2) or an audience.
+pub async fn refresh_for(
+    ctx: Context<'_>,
+    token_url: &Url,
+    client: &ClientAuth<'_>,
+    refresh_token: &Secret,
+    ask: &Narrower,
+) -> Result<TokenSet> {
     let mut form = vec![
         ("grant_type", "refresh_token".to_string()),
         ("refresh_token", refresh_token.expose().to_string()),
     ];
-    push_opt(&mut form, "scope", &scope);
+    push_opt(&mut form, "scope", &ask.scope);
+    push_opt(&mut form, "resource", &ask.resource);
+    push_opt(&mut form, "audience", &ask.audience);
     let fresh = token_request(ctx, token_url, client, form).await?;
     Ok(super::keep_refresh_token(fresh, Some(refresh_token)))
 }

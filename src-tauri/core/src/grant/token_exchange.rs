@@ -5,6 +5,7 @@
 use super::client_auth::{push_opt, token_request, ClientAuth};
 use super::Context;
 use crate::error::{Error, Result};
+use crate::narrow::Narrower;
 use crate::secret::Secret;
 use crate::token::TokenSet;
 use serde::Deserialize;
@@ -59,25 +60,36 @@ pub async fn obtain(ctx: Context<'_>, c: &Config, subject: Option<Secret>) -> Re
     let subject = subject
         .or_else(|| c.subject_token.clone())
         .ok_or_else(|| Error::InvalidConfig("no subject token to exchange".into()))?;
-    let mut form = vec![
-        ("grant_type", GRANT_TYPE.to_string()),
-        ("subject_token", subject.expose().to_string()),
-        (
-            "subject_token_type",
-            c.subject_token_type
-                .clone()
-                .unwrap_or_else(|| ACCESS_TOKEN_TYPE.into()),
-        ),
-    ];
+    let subject_type = c.subject_token_type.as_deref().unwrap_or(ACCESS_TOKEN_TYPE);
+    let mut form = form(&subject, subject_type);
     push_opt(&mut form, "requested_token_type", &c.requested_token_type);
     push_opt(&mut form, "audience", &c.audience);
     push_opt(&mut form, "resource", &c.resource);
     push_opt(&mut form, "scope", &c.scope);
-    token_request(
-        ctx,
-        super::endpoint(&c.token_url, "token_url")?,
-        &c.client(),
-        form,
-    )
-    .await
+    let token_url = super::endpoint(&c.token_url, "token_url")?;
+    token_request(ctx, token_url, &c.client(), form).await
+}
+
+/// An account's own access token traded for a narrower one, at its own token endpoint, as
+/// its own client (an account that says `narrow_by = "token_exchange"`).
+pub async fn exchange_own(
+    ctx: Context<'_>,
+    token_url: &Url,
+    client: &ClientAuth<'_>,
+    own: &Secret,
+    ask: &Narrower,
+) -> Result<TokenSet> {
+    let mut form = form(own, ACCESS_TOKEN_TYPE);
+    push_opt(&mut form, "audience", &ask.audience);
+    push_opt(&mut form, "resource", &ask.resource);
+    push_opt(&mut form, "scope", &ask.scope);
+    token_request(ctx, token_url, client, form).await
+}
+
+fn form(subject: &Secret, subject_type: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("grant_type", GRANT_TYPE.to_string()),
+        ("subject_token", subject.expose().to_string()),
+        ("subject_token_type", subject_type.to_string()),
+    ]
 }

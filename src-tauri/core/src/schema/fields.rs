@@ -293,6 +293,16 @@ pub(super) fn policy(kind: GrantKind) -> Vec<Field> {
         Field::new("aws_sts_url", "AWS STS endpoint", Url)
             .placeholder("https://sts.amazonaws.com/")
             .advanced(),
+        Field::new("helper_scope", "Scope handed to git, Docker, kubectl and env", Text)
+            .placeholder("space-separated")
+            .help("A narrower token than the account's own for the tools (as tokentray token --scope gives a script). Empty: the account's own token.")
+            .advanced(),
+        Field::new("helper_audience", "Audience handed to the tools", Text).advanced(),
+        Field::new("helper_resource", "Resource handed to the tools (RFC 8707)", Text).advanced(),
+        Field::new("narrow_by", "Narrower tokens by", Select)
+            .choices(&[("token_exchange", "trading the account's own token (RFC 8693)")])
+            .help("Default: the refresh token (or a new request of the account's grant).")
+            .advanced(),
         Field::new("confirm", "Ask before a program's first use", Bool)
             .help("The first time a program asks for the token, you allow it once, for 8 hours, or deny it. Empty: the app setting."),
     ]

@@ -227,6 +227,12 @@ fn build(kind: GrantKind) -> GrantSchema {
                     .range(1, crate::grant::jwt_bearer::MAX_LIFETIME_SECS)
                     .default(json!(crate::grant::jwt_bearer::MAX_LIFETIME_SECS))
                     .advanced(),
+                Field::new("client_id", "Client ID", Text)
+                    .help("Sent beside the assertion where the provider wants it (Box).")
+                    .advanced(),
+                client_secret()
+                    .help("Sent beside the assertion where the provider wants it (Box).")
+                    .advanced(),
             ],
         ),
         GrantKind::Command => (

@@ -139,8 +139,16 @@ impl Answer for Token {
         let asker = s.asker(self.for_program.as_deref());
         s.engine.may_lend(&self.name, &asker, via).await?;
         let token = match self.id_token {
+            true if !self.narrow.is_empty() => {
+                return Err(Error::BadRequest(
+                    "an ID token is not narrowed: --scope, --audience and --resource are for access tokens".into(),
+                ))
+            }
             true => s.engine.get_id_token_valid_for(&self.name, min).await?,
-            false => s.engine.get_token_valid_for(&self.name, min).await?,
+            false => {
+                let engine = &s.engine;
+                engine.get_narrowed_valid_for(&self.name, &self.narrow, min).await?
+            }
         };
         Ok(SecretText::from(&token))
     }
@@ -273,7 +281,10 @@ impl Answer for Lend {
     async fn answer(self, s: Served) -> Result<crate::tools::Lent> {
         let min = min_valid(self.min_valid_secs)?;
         let asker = s.asker(None);
-        s.engine.lend(&self.want, min, &asker, self.via).await
+        let engine = &s.engine;
+        engine
+            .lend(&self.want, &self.narrow, min, &asker, self.via)
+            .await
     }
 }
 

@@ -282,6 +282,21 @@ impl Store {
         Ok(())
     }
 
+    /// Drops what [`Store::keep`] kept under `field`.
+    pub async fn forget_kept(&self, account: &str, field: &str) -> Result<()> {
+        let field = format!("{KEPT_PREFIX}{field}");
+        sqlx::query(
+            "DELETE FROM sealed_secrets WHERE field = $2
+             AND account_id = (SELECT id FROM accounts WHERE name = $1)",
+        )
+        .bind(account)
+        .bind(&field)
+        .execute(&self.pool)
+        .await
+        .map_err(self.err())?;
+        Ok(())
+    }
+
     /// What [`Store::keep`] kept, if it is there and opens.
     pub async fn kept(&self, account: &str, field: &str) -> Result<Option<crate::secret::Secret>> {
         let field = format!("{KEPT_PREFIX}{field}");

@@ -23,6 +23,10 @@ pub struct HistoryEntry {
     /// Which engine of a team did it (host/id); none on one machine.
     #[serde(default)]
     pub engine: Option<String>,
+    /// A narrower token for one call, not the account's own: what was asked and how
+    /// (`scope=api:read by refresh`).
+    #[serde(default)]
+    pub narrowed: Option<String>,
 }
 
 /// What one refresh did, to be written at once.
@@ -204,7 +208,7 @@ impl Store {
     ) -> Result<Vec<HistoryEntry>> {
         let rows = sqlx::query(
             "SELECT h.id, h.started_at, h.finished_at, h.outcome, h.error_code, h.error_message,
-                    h.http_status, h.latency_ms, h.expires_at, h.engine
+                    h.http_status, h.latency_ms, h.expires_at, h.engine, h.narrowed
              FROM refresh_history h JOIN accounts a ON a.id = h.account_id
              WHERE a.name = $1 AND h.id < $2 ORDER BY h.started_at DESC, h.id DESC LIMIT $3",
         )
@@ -229,6 +233,7 @@ impl Store {
                 latency_ms: row.get(7),
                 expires_at: at(row.get(8)),
                 engine: row.get(9),
+                narrowed: row.get(10),
             })
             .collect())
     }

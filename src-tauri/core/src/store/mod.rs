@@ -25,10 +25,12 @@ mod open;
 
 pub use open::{database_url, redacted, write_database_url, CONFIG_FILE};
 mod history;
+mod narrowed;
 mod team;
 
 pub use audit::{Lend, Usage};
 pub use history::{HistoryEntry, RefreshRecord};
+pub use narrowed::NarrowRecord;
 pub use team::{team_exists, Lease, TeamEngine, CHANNEL};
 
 pub const DB_FILE: &str = "tokentray.db";

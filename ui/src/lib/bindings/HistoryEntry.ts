@@ -11,4 +11,9 @@ outcome: string, error_code: string | null, error_message: string | null, http_s
 /**
  * Which engine of a team did it (host/id); none on one machine.
  */
-engine: string | null, };
+engine: string | null, 
+/**
+ * A narrower token for one call, not the account's own: what was asked and how
+ * (`scope=api:read by refresh`).
+ */
+narrowed: string | null, };
