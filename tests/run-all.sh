@@ -8,6 +8,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash tests/setup.sh
 started=$SECONDS
 step() { printf '\n==> %s (%ds)\n' "$1" $((SECONDS - started)); }
+# The noise of a session bus in a container, left out line by line (line-buffered, so what a
+# stuck test printed last is in the log, not in grep's buffer).
+quiet() { grep --line-buffered -v -e 'Failed to set fd limit' -e '^dbus-daemon\['; }
 
 step "lints: rustfmt, clippy"
 cargo fmt --all --check
@@ -39,7 +42,7 @@ rm -f artifacts/crash-test.txt artifacts/fault-matrix.txt artifacts/fuzz-*.txt a
 # Team mode's store suite runs on a PostgreSQL of its own, gone when this script ends.
 eval "$(bash tests/postgres.sh start)"
 trap 'bash tests/postgres.sh stop "$TOKENTRAY_TEST_POSTGRES_DIR"' EXIT
-bash tests/with-keyring.sh cargo test --workspace --locked 2>&1 | grep -v -e 'Failed to set fd limit' -e '^dbus-daemon\['
+timeout --kill-after=30 2700 bash tests/with-keyring.sh cargo test --workspace --locked 2>&1 | quiet
 cat artifacts/crash-test.txt
 echo "fault matrix (src-tauri/core/tests/faults.rs):"
 cat artifacts/fault-matrix.txt
@@ -52,4 +55,4 @@ ui/node_modules/.bin/tauri build --debug --no-bundle
 step "test IdP's own tests and the real app through WebDriver (Xvfb, session D-Bus, gnome-keyring)"
 rm -rf artifacts/e2e
 bash tests/with-keyring.sh xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
-  node --test --test-concurrency=1 tests/idp/ tests/e2e/ 2>&1 | grep -v -e 'Failed to set fd limit' -e '^dbus-daemon\['
+  timeout --kill-after=30 2400 node --test --test-concurrency=1 --test-timeout=300000 tests/idp/ tests/e2e/ 2>&1 | quiet

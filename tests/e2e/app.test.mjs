@@ -185,6 +185,7 @@ test('an account added through the form goes valid; its token copies; refresh no
   execFileSync('ln', ['-s', cli, join(bin, 'tokentray')]);
   const token = execFileSync('bash', ['-c', `${setup}; printf %s "$TOKENTRAY_E2E_FORM"`], {
     env: { ...process.env, TOKENTRAY_HOME: home, PATH: `${bin}:${process.env.PATH}` },
+    timeout: 60_000,
   }).toString();
   assert.equal(token, app.cli('token', 'e2e-form'));
 });

@@ -52,7 +52,7 @@ export async function waitFor(what, check, ms = 15_000) {
 /** The X clipboard's text ('' when empty), as another program would paste it. */
 export function clipboard() {
   try {
-    return execFileSync('xclip', ['-o', '-selection', 'clipboard'], { stdio: ['ignore', 'pipe', 'ignore'] })
+    return execFileSync('xclip', ['-o', '-selection', 'clipboard'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 })
       .toString()
       .trim();
   } catch {
@@ -98,7 +98,9 @@ export async function startApp({ profile = () => '', env = {}, page = 'list' } =
     cliPath: cli,
     cliEnv: { ...process.env, TOKENTRAY_HOME: home },
     /** `tokentray ARGS…` against the app's socket. */
-    cli: (...args) => execFileSync(cli, args, { env: { ...process.env, TOKENTRAY_HOME: home } }).toString().trim(),
+    // Bounded: a CLI that hangs fails its test with a name instead of stalling the whole run.
+    cli: (...args) =>
+      execFileSync(cli, args, { env: { ...process.env, TOKENTRAY_HOME: home }, timeout: 60_000 }).toString().trim(),
     /**
      * What a person sees: the window as X shows it (with `screen`, the whole screen, where
      * notifications appear), else WebDriver's snapshot.
@@ -110,7 +112,7 @@ export async function startApp({ profile = () => '', env = {}, page = 'list' } =
       try {
         // No window manager under Xvfb: the window sits at the origin, at its configured size.
         const crop = screen ? [] : ['-crop', '860x560+0+0', '+repage'];
-        execFileSync('import', ['-window', 'root', ...crop, file]);
+        execFileSync('import', ['-window', 'root', ...crop, file], { timeout: 30_000 });
       } catch {
         writeFileSync(file, await driver.takeScreenshot(), 'base64');
       }

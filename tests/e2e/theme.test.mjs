@@ -103,7 +103,7 @@ test('a copied token is cleared after the delay, unless the clipboard holds some
   await app.click('tr[data-account="billing-api"] [data-action="copy"]');
   await driver.wait(async () => clipboard() === token, 5_000);
   // xclip stays behind to serve the selection: it must not hold our pipes open.
-  execFileSync('sh', ['-c', 'printf %s "a note of mine" | xclip -selection clipboard >/dev/null 2>&1'], { stdio: 'ignore' });
+  execFileSync('sh', ['-c', 'printf %s "a note of mine" | xclip -selection clipboard >/dev/null 2>&1'], { stdio: 'ignore', timeout: 10_000 });
   await new Promise((r) => setTimeout(r, 3_500));
   assert.equal(clipboard(), 'a note of mine');
 });

@@ -39,7 +39,7 @@ const webProcess = () => descendants(app.pid).some(([, , comm]) => comm === 'Web
 /** WebKit processes the resident process started itself (it must start none). */
 const residentWebKit = () => descendants(app.pid).filter(([, parent, comm]) => parent === app.pid && comm.startsWith('WebKit'));
 const windowProcesses = () => descendants(app.pid).filter(([, parent, , argv]) => parent === app.pid && argv.includes('--window'));
-const windows = () => execFileSync('wmctrl', ['-l']).toString();
+const windows = () => execFileSync('wmctrl', ['-l'], { timeout: 10_000 }).toString();
 
 before(async () => {
   wm = spawn('openbox', [], { stdio: 'ignore' });
@@ -63,11 +63,11 @@ test('a closed window gives its process back after a while, and the tray opens i
   await waitFor('the window and its web process', () => webProcess() && windows().includes('Tokentray'));
   assert.equal(windowProcesses().length, 1, 'one window process, a child of the resident one');
   // Close it as a person would (the window manager asks it to close).
-  execFileSync('wmctrl', ['-c', 'Tokentray']);
+  execFileSync('wmctrl', ['-c', 'Tokentray'], { timeout: 10_000 });
   await waitFor('the window to go', () => !windows().includes('Tokentray'));
   await waitFor('the window process and its web process to end', () => !webProcess() && !windowProcesses().length, 10_000);
   // The app lives on in the tray and still serves scripts.
-  const token = execFileSync(cli, ['token', 'pat'], { env: { ...process.env, TOKENTRAY_HOME: home } }).toString().trim();
+  const token = execFileSync(cli, ['token', 'pat'], { env: { ...process.env, TOKENTRAY_HOME: home }, timeout: 60_000 }).toString().trim();
   assert.equal(token, 'window-test-token');
   // "Open Tokentray" from the tray builds the window again.
   const item = await watcher.waitForItem();

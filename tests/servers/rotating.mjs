@@ -68,7 +68,10 @@ function token(res, form) {
     if (process.env.ROTATING_LOG) console.error(`${new Date().toISOString()} grace ${name} presented ${presented} current ${f.current}`);
     return json(res, 200, { ...issue(name), refresh_token: f.current });
   }
-  // A refresh token already used: someone else holds its successor. Revoke the family.
+  // A refresh token already used: someone else holds its successor. Revoke the family. (Said
+  // on stderr, with how stale it was: a failing test shows why.)
+  const late = f.previousUntil === undefined ? '' : ` ${Date.now() - f.previousUntil} ms after the grace of ${f.previous}`;
+  console.error(`${new Date().toISOString()} reuse ${name}: presented ${presented}, current ${f.current}${late}`);
   f.revoked = true;
   reuses[name] = (reuses[name] ?? 0) + 1;
   return json(res, 400, { error: 'invalid_grant', error_description: 'refresh token reuse detected' });
