@@ -387,12 +387,13 @@ async fn a_team_of_three_refreshes_each_rotating_token_exactly_once() {
     );
 
     // Accounts added on one member show on the others at once, edits too; removed, they go
-    // everywhere.
+    // everywhere. (Within 30 s: with 300 accounts rotating every few seconds the machine is
+    // busy, and CI's is slower; a run with the machine busier still took more than 10.)
     let extra = root.join("extra.toml");
     std::fs::write(&extra, format!("[[account]]\nname = \"late\"\ngrant = \"refresh_token\"\ntoken_url = \"{}/token\"\nclient_id = \"team\"\nrefresh_token = \"fam-late-0\"\n", server.url)).unwrap();
     stdout(&run(&members[0].home, &["import", extra.to_str().unwrap()]));
     let listed = |m: &Member| stdout(&run(&m.home, &["list", "--json"])).contains("\"late\"");
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while !(listed(&members[1]) && listed(&members[2])) {
         assert!(
             Instant::now() < deadline,
@@ -404,7 +405,7 @@ async fn a_team_of_three_refreshes_each_rotating_token_exactly_once() {
     // Edited on another member (a new refresh token): the first one serves the edited account.
     std::fs::write(&extra, format!("[[account]]\nname = \"late\"\ngrant = \"refresh_token\"\ntoken_url = \"{}/token\"\nclient_id = \"team\"\nrefresh_token = \"fam-edited-0\"\n", server.url)).unwrap();
     stdout(&run(&members[2].home, &["import", extra.to_str().unwrap()]));
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while !stdout(&run(&members[0].home, &["token", "late"])).starts_with("at-fam-edited-") {
         assert!(
             Instant::now() < deadline,
@@ -413,7 +414,7 @@ async fn a_team_of_three_refreshes_each_rotating_token_exactly_once() {
         std::thread::sleep(Duration::from_millis(200));
     }
     stdout(&run(&members[1].home, &["remove", "late"]));
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(30);
     while listed(&members[0]) || listed(&members[2]) {
         assert!(
             Instant::now() < deadline,
