@@ -4,6 +4,7 @@
 // the e2e tests; clicking one of its actions needs a person, so the tests that answer an
 // approval start this one first, before anything is shown.
 import dbus from 'dbus-next';
+import { execFileSync } from 'node:child_process';
 
 const NAME = 'org.freedesktop.Notifications';
 const PATH = '/org/freedesktop/Notifications';
@@ -42,9 +43,22 @@ export async function startNotificationServer() {
         return false;
     }
   });
-  // DO_NOT_QUEUE: this server, or the test cannot go on as it means to.
-  const got = await bus.requestName(NAME, 4);
-  if (got !== 1) throw new Error(`${NAME} is taken already (reply ${got})`);
+  // DO_NOT_QUEUE: this server, or the test cannot go on as it means to. The tests before
+  // share the session bus, where the first notification D-Bus-activated dunst, which keeps the
+  // name until it exits: it is stopped first (the tests after activate it again).
+  try {
+    execFileSync('pkill', ['-x', 'dunst'], { timeout: 10_000 });
+  } catch {}
+  let got = 0;
+  for (let i = 0; i < 50 && got !== 1; i += 1) {
+    got = await bus.requestName(NAME, 4);
+    if (got !== 1) await new Promise((r) => setTimeout(r, 100));
+  }
+  if (got !== 1) {
+    // An open connection would keep this test file's process alive after the failure.
+    bus.disconnect();
+    throw new Error(`${NAME} is taken already (reply ${got})`);
+  }
   return {
     shown,
     /** The person clicks action `key` of notification `id`. */
