@@ -5,7 +5,7 @@
 
 use tokentray_core::api::{Call, Streamed};
 use tokentray_core::client::{Client, HangUp, DEFAULT_DEADLINE};
-use tokentray_core::transport::unix::Socket;
+use tokentray_core::transport::Local as Socket;
 use tokentray_core::{Error, Result};
 
 #[derive(Clone)]

@@ -12,7 +12,7 @@ use tauri_plugin_opener::OpenerExt;
 use tokentray_core::api::calls::Login as LoginCall;
 use tokentray_core::client::HangUp;
 use tokentray_core::login::{LoginFinished, LoginPrompt, LoginPrompted};
-use tokentray_core::transport::unix::Socket;
+use tokentray_core::transport::Local as Socket;
 use tokentray_core::{Error, ErrorView};
 
 pub const LOGIN_PROMPT: &str = "login-prompt";

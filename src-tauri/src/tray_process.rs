@@ -5,7 +5,6 @@
 use crate::{bridge, clipboard, launcher, tray};
 use std::sync::Arc;
 use tauri::Manager;
-use tokentray_core::transport::unix::socket_path;
 use tokentray_core::{home, server, EngineHandle, SystemClock};
 
 pub fn run() {
@@ -18,6 +17,10 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .manage(crate::ask::Asks::default())
         .setup(|app| {
+            // macOS: a menu-bar resident, no Dock icon and no app menu (LSUIElement's effect);
+            // the accounts window is a process of its own, a regular app while it is open.
+            #[cfg(target_os = "macos")]
+            app.set_activation_policy(tauri::ActivationPolicy::Accessory);
             let home = home::data_dir();
             let clock: Arc<dyn tokentray_core::Clock> = Arc::new(SystemClock);
             let opened = tauri::async_runtime::block_on(async {
@@ -28,7 +31,7 @@ pub fn run() {
                     let desk = Arc::new(clipboard::Desk(app.handle().clone()));
                     tauri::async_runtime::spawn(server::serve(
                         engine.clone(),
-                        socket_path(&home),
+                        home.clone(),
                         Some(desk),
                     ));
                     engine

@@ -4,7 +4,7 @@
 
 use tokentray_core::api::Call;
 use tokentray_core::client::Client;
-use tokentray_core::transport::unix::Socket;
+use tokentray_core::transport::Local as Socket;
 use tokentray_core::{Error, ErrorCode, ErrorView};
 
 #[derive(Default)]

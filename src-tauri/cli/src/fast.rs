@@ -8,7 +8,7 @@ use crate::{fail, helpers, parse_duration, print_token};
 use std::process::ExitCode;
 use tokentray_core::api::calls::{Dpop, Token};
 use tokentray_core::client::Client;
-use tokentray_core::transport::unix::Socket;
+use tokentray_core::transport::Local as Socket;
 
 /// Answers the fast calls; `None` for everything else.
 pub fn run() -> Option<ExitCode> {

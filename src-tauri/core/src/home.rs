@@ -14,7 +14,11 @@ pub fn data_dir() -> PathBuf {
 
 /// A data directory or its socket must be this user's: another user's engine would be handed
 /// our secrets (an import) and hand us its tokens. Missing is fine (nothing is there yet).
+/// (Windows: the data directory is in the user's own %APPDATA%, and the engine's pipe lets only
+/// its owner open it; no owner check is made here.)
 pub fn check_owner(path: &std::path::Path) -> crate::Result<()> {
+    #[cfg(not(unix))]
+    let _ = path;
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;

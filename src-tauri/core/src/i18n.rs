@@ -38,7 +38,7 @@ impl Lang {
     /// A locale or language tag (`ru_RU.UTF-8`, `nb-NO`, `no`, `en`) → one we speak.
     pub fn parse(locale: &str) -> Option<Lang> {
         let language = locale
-            .split(['_', '-', '.', '@'])
+            .split(['_', '-', '.', '@', '/'])
             .next()?
             .to_ascii_lowercase();
         match language.as_str() {
@@ -60,9 +60,23 @@ impl Lang {
             .unwrap_or_default()
     }
 
-    /// The setting's language, else the system's (read from this process's environment).
+    /// The setting's language, else the system's: this process's locale variables, else (on
+    /// Windows and macOS, where a program started from the desktop gets none) the OS's own
+    /// list of the user's languages.
     pub fn chosen(setting: Option<Lang>) -> Lang {
-        setting.unwrap_or_else(|| Lang::system(|name| std::env::var(name).ok()))
+        setting.unwrap_or_else(|| {
+            let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+            match ["LC_ALL", "LC_MESSAGES", "LANG"]
+                .iter()
+                .any(|n| var(n).is_some())
+            {
+                true => Lang::system(var),
+                false => whoami::langs()
+                    .ok()
+                    .and_then(|mut langs| langs.find_map(|l| Lang::parse(&l.to_string())))
+                    .unwrap_or_default(),
+            }
+        })
     }
 }
 

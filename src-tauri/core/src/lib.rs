@@ -42,7 +42,6 @@ mod repeats;
 pub mod schema;
 pub mod screen;
 pub mod secret;
-#[cfg(unix)]
 pub mod server;
 pub mod settings;
 pub mod store;

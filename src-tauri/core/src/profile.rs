@@ -235,8 +235,12 @@ fn resolve_indirect_secrets(table: &mut toml::Table) -> std::result::Result<(), 
 }
 
 /// A private key must be its owner's alone, as ssh insists: refused when the group or others
-/// may read or write it.
+/// may read or write it. (Windows: a file in the user's profile has the profile's ACL, the
+/// user's alone with SYSTEM and Administrators; no other check is made there, as
+/// docs/packaging.md says.)
 fn private_to_owner(key: &str, path: &str) -> std::result::Result<(), String> {
+    #[cfg(not(unix))]
+    let _ = (key, path);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -69,6 +69,7 @@ fn is_ours(exe: Option<&Path>) -> bool {
         return false;
     };
     let name = name.trim_end_matches(" (deleted)");
+    let name = name.strip_suffix(".exe").unwrap_or(name);
     name == "tokentray"
         || name.starts_with("tokentray-")
         || name.starts_with("docker-credential-tokentray")

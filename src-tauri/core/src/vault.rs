@@ -46,8 +46,16 @@ impl OsKeyring {
 
     pub fn for_data_dir(dir: &std::path::Path) -> OsKeyring {
         let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        let dir = dir.display().to_string();
+        // Windows canonicalizes to a verbatim path (`\\?\C:\…`), but a directory not made yet
+        // cannot be canonicalized: the first start and the next would name two entries, and
+        // the second would find no key (seen under Wine). The plain drive path for both.
+        let dir = match dir.strip_prefix(r"\\?\") {
+            Some(plain) if cfg!(windows) && plain.as_bytes().get(1) == Some(&b':') => plain,
+            _ => dir.as_str(),
+        };
         OsKeyring {
-            user: format!("vault-key:{}", dir.display()),
+            user: format!("vault-key:{dir}"),
         }
     }
 

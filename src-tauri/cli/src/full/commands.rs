@@ -252,9 +252,9 @@ pub fn run<T: Transport>(
 /// shell would: its status, 127 when there is no such program, 126 when it cannot run,
 /// 128 + n when a signal ended it.
 fn exec(program: &Path, command: &[String], env: &str, token: &SecretText) -> ExitCode {
-    use std::os::unix::process::CommandExt;
     let mut child = std::process::Command::new(program);
-    child.arg0(&command[0]);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::arg0(&mut child, &command[0]);
     for var in home::VAULT_ENV {
         child.env_remove(var);
     }
@@ -266,12 +266,14 @@ fn exec(program: &Path, command: &[String], env: &str, token: &SecretText) -> Ex
             return ExitCode::from(if missing { 127 } else { 126 });
         }
     };
-    use std::os::unix::process::ExitStatusExt;
-    let code = status
-        .code()
-        .or_else(|| status.signal().map(|n| n.saturating_add(128)))
-        .unwrap_or(1);
-    ExitCode::from(u8::try_from(code.clamp(0, 255)).unwrap_or(1))
+    #[cfg(unix)]
+    let code = status.code().or_else(|| {
+        std::os::unix::process::ExitStatusExt::signal(&status).map(|n| n.saturating_add(128))
+    });
+    // Windows has no signals: an exit code always (a crash's is an NTSTATUS, out of range).
+    #[cfg(not(unix))]
+    let code = status.code();
+    ExitCode::from(u8::try_from(code.unwrap_or(1).clamp(0, 255)).unwrap_or(1))
 }
 
 /// Prints every event as it is heard, until interrupted or the engine goes.
@@ -324,20 +326,39 @@ fn status<T: Transport>(client: &mut Client<T>, name: &str) -> Result<AccountVie
 }
 
 /// The program a command names, as a shell would find it: a path as it is (when it is
-/// there), a name on PATH (the first that can run).
+/// there), a name on PATH (the first that can run; on Windows also with PATHEXT's endings).
 fn on_path(command: &str) -> Option<PathBuf> {
-    use std::os::unix::fs::PermissionsExt;
+    #[cfg(unix)]
     let runnable = |p: &Path| {
+        use std::os::unix::fs::PermissionsExt;
         std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     };
-    if command.contains('/') {
+    #[cfg(not(unix))]
+    let runnable = |p: &Path| p.is_file();
+    let endings: Vec<String> = match cfg!(windows) {
+        true => std::iter::once(String::new())
+            .chain(
+                std::env::var("PATHEXT")
+                    .unwrap_or_else(|_| ".COM;.EXE;.BAT;.CMD".into())
+                    .split(';')
+                    .filter(|e| !e.is_empty())
+                    .map(str::to_string),
+            )
+            .collect(),
+        false => vec![String::new()],
+    };
+    if command.contains('/') || (cfg!(windows) && command.contains('\\')) {
         // As it is, even when it cannot run: running it then says why (126).
         let path = PathBuf::from(command);
         return path.exists().then(|| path.canonicalize().unwrap_or(path));
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .map(|dir| dir.join(command))
+        .flat_map(|dir| {
+            endings
+                .iter()
+                .map(move |e| dir.join(format!("{command}{e}")))
+        })
         .find(|p| runnable(p))
         .map(|p| p.canonicalize().unwrap_or(p))
 }

@@ -1,10 +1,10 @@
-//! `tokentray daemon`: the engine with no window, for servers and CI: the socket, the refresh
-//! loop, logs on stderr; SIGTERM or Ctrl+C stops it cleanly.
+//! `tokentray daemon`: the engine with no window, for servers and CI: the socket (on Windows
+//! the named pipe), the refresh loop, logs on stderr; SIGTERM, Ctrl+C (on Windows also
+//! Ctrl+Break and the console's close) stops it cleanly.
 
 use std::sync::Arc;
 use tokentray_cli::{view, Result};
-use tokentray_core::transport::unix::socket_path;
-use tokentray_core::{home, EngineHandle, Error, SystemClock};
+use tokentray_core::{home, EngineHandle, SystemClock};
 
 pub fn run() -> Result<()> {
     tracing_subscriber::fmt()
@@ -26,16 +26,12 @@ async fn serve() -> Result<()> {
     for problem in engine.problems() {
         tracing::warn!(code = %problem.code, "{}", problem.message);
     }
-    let socket = socket_path(&home);
-    tracing::info!(home = %home.display(), socket = %socket.display(), accounts = engine.list().len(), "tokentray daemon started");
-    let server = tokio::spawn(tokentray_core::server::serve(engine.clone(), socket, None));
+    let mut stop = crate::stop::Stop::listen()?;
+    let endpoint = tokentray_core::transport::endpoint(&home);
+    tracing::info!(home = %home.display(), socket = %endpoint.display(), accounts = engine.list().len(), "tokentray daemon started");
+    let server = tokio::spawn(tokentray_core::server::serve(engine.clone(), home, None));
     let refresh = engine.spawn_refresh_loop();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| view(Error::io("cannot listen for SIGTERM", e)))?;
-    tokio::select! {
-        _ = terminate.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    stop.recv().await;
     tracing::info!("stopping");
     engine.close().await;
     let _ = refresh.await;

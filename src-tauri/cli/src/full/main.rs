@@ -10,6 +10,7 @@ mod daemon;
 mod output;
 mod passphrase;
 mod proxy;
+mod stop;
 mod team;
 
 use args::{Cli, Command};
@@ -20,7 +21,7 @@ use tokentray_cli::{fail, out};
 use tokentray_cli::{view, Result};
 use tokentray_core::client::Client;
 use tokentray_core::server::InProcess;
-use tokentray_core::transport::unix::Socket;
+use tokentray_core::transport::Local as Socket;
 use tokentray_core::{home, Error, SystemClock};
 
 fn main() -> ExitCode {

@@ -339,6 +339,9 @@ fn open_browser(url: &str) -> std::io::Result<()> {
     let mut words: Vec<String> = match &browser {
         Some(b) => b.split_whitespace().map(String::from).collect(),
         None if cfg!(target_os = "macos") => vec!["open".into()],
+        // The shell's handler for a URL: the default browser, with the URL as one argument
+        // (`cmd /c start` would read `&` in it as its own).
+        None if cfg!(windows) => vec!["rundll32".into(), "url.dll,FileProtocolHandler".into()],
         None => vec!["xdg-open".into()],
     };
     if words.iter().any(|w| w.contains("%s")) {

@@ -7,9 +7,11 @@ use tokentray_cli::{view, Result};
 use tokentray_core::api::calls::List;
 use tokentray_core::api::SecretText;
 use tokentray_core::client::Client;
+use tokentray_core::home;
 use tokentray_core::transport::Transport;
 use tokentray_core::vault::KeySource;
-use tokentray_core::{home, Error};
+#[cfg(unix)]
+use tokentray_core::Error;
 
 pub fn for_a_person<T: Transport>(client: &mut Client<T>) -> Result<Option<SecretText>> {
     // A reachable engine first: no passphrase is asked of someone whose engine is not there.
@@ -20,7 +22,15 @@ pub fn for_a_person<T: Transport>(client: &mut Client<T>) -> Result<Option<Secre
     typed()
 }
 
+/// On Windows the console's echo is not turned off here: no passphrase is typed; the engine
+/// says what it needs, and TOKENTRAY_PASSPHRASE_FILE gives it.
+#[cfg(not(unix))]
+fn typed() -> Result<Option<SecretText>> {
+    Ok(None)
+}
+
 /// The passphrase typed at the terminal (echo off); none when stdin is no terminal.
+#[cfg(unix)]
 fn typed() -> Result<Option<SecretText>> {
     use rustix::termios::{tcgetattr, tcsetattr, LocalModes, OptionalActions};
     use std::io::{BufRead, IsTerminal, Write};

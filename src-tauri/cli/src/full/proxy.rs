@@ -22,7 +22,7 @@ use tokentray_core::api::SecretText;
 use tokentray_core::client::Client;
 use tokentray_core::lending::Via;
 use tokentray_core::tools::Wanted;
-use tokentray_core::transport::unix::Socket;
+use tokentray_core::transport::Local as Socket;
 use tokentray_core::Error;
 
 /// A request body kept for a repeat after a 401, at most; a larger one is refused (413).
@@ -103,12 +103,10 @@ async fn serve(proxy: Arc<Proxy>, listen: SocketAddr) -> Result<()> {
         "tokentray proxy: http://{bound} → {} with {}'s token (Ctrl+C stops it)",
         proxy.upstream, proxy.name
     );
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| view(Error::io("cannot listen for SIGTERM", e)))?;
+    let mut stop = crate::stop::Stop::listen()?;
     loop {
         let (stream, _) = tokio::select! {
-            _ = terminate.recv() => break,
-            _ = tokio::signal::ctrl_c() => break,
+            _ = stop.recv() => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(e) => {

@@ -38,6 +38,10 @@ async fn run(engine: EngineHandle) {
     if engine.team().is_some() {
         tokio::spawn(engine.clone().run_team());
     }
+    // The screen's lock is said on the session bus and by logind: Linux desktops. (Elsewhere
+    // zbus would try to find a bus, and under Wine that blocked a runtime thread for good,
+    // the refresh loop with it.)
+    #[cfg(all(unix, not(target_os = "macos")))]
     tokio::spawn(crate::screen::watch(engine.clone()));
     let mut last_wall = engine.now();
     let mut last_mono = tokio::time::Instant::now();

@@ -49,6 +49,8 @@ impl Team {
         let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
             .ok()
             .or_else(|| std::env::var("HOSTNAME").ok())
+            // Windows and macOS have neither: the OS says.
+            .or_else(|| whoami::fallible::hostname().ok())
             .map(|h| h.trim().to_string())
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "unknown".into());

@@ -1,13 +1,12 @@
 //! The engine in this process, for one command (`--standalone`): opened on a runtime of its
-//! own, and reached as a [`Transport`] whose every connection is a socket pair served by the
-//! very code that serves the socket ([`super::connection`]). So a standalone command and one
-//! asking the running engine cannot answer differently.
+//! own, and reached as a [`Transport`] whose every connection is a socket pair (on Windows, a
+//! pipe of its own) served by the very code that serves the socket ([`super::connection`]). So
+//! a standalone command and one asking the running engine cannot answer differently.
 
 use crate::api::Caller;
 use crate::engine::EngineHandle;
 use crate::error::{Error, Result};
 use crate::transport::Transport;
-use std::os::unix::net::UnixStream;
 use std::path::Path;
 use std::time::Duration;
 
@@ -44,12 +43,13 @@ impl InProcess {
     }
 }
 
+#[cfg(unix)]
 impl Transport for InProcess {
-    type Stream = UnixStream;
+    type Stream = std::os::unix::net::UnixStream;
 
-    fn open(&self, _deadline: Option<Duration>) -> Result<Option<UnixStream>> {
-        let (ours, theirs) =
-            UnixStream::pair().map_err(|e| Error::io("cannot make a socket pair", e))?;
+    fn open(&self, _deadline: Option<Duration>) -> Result<Option<Self::Stream>> {
+        let (ours, theirs) = std::os::unix::net::UnixStream::pair()
+            .map_err(|e| Error::io("cannot make a socket pair", e))?;
         theirs
             .set_nonblocking(true)
             .map_err(|e| Error::io("cannot make a socket pair", e))?;
@@ -67,17 +67,61 @@ impl Transport for InProcess {
         Ok(Some(ours))
     }
 
-    fn set_deadline(stream: &UnixStream, deadline: Option<Duration>) -> std::io::Result<()> {
-        stream.set_read_timeout(deadline)?;
-        stream.set_write_timeout(deadline)
+    fn set_deadline(stream: &Self::Stream, deadline: Option<Duration>) -> std::io::Result<()> {
+        crate::transport::unix::Socket::set_deadline(stream, deadline)
     }
 
-    fn try_clone(stream: &UnixStream) -> std::io::Result<UnixStream> {
+    fn try_clone(stream: &Self::Stream) -> std::io::Result<Self::Stream> {
         stream.try_clone()
     }
 
-    fn hang_up(stream: &UnixStream) {
-        let _ = stream.shutdown(std::net::Shutdown::Both);
+    fn hang_up(stream: &Self::Stream) {
+        crate::transport::unix::Socket::hang_up(stream)
+    }
+
+    fn place(&self) -> String {
+        self.home.clone()
+    }
+}
+
+/// On Windows a pipe of this connection's own: its one instance made here, its client opened
+/// through the same code a client of the engine's pipe uses.
+#[cfg(windows)]
+impl Transport for InProcess {
+    type Stream = crate::transport::pipe::PipeStream;
+
+    fn open(&self, deadline: Option<Duration>) -> Result<Option<Self::Stream>> {
+        use crate::transport::pipe;
+        let name = pipe::new_name();
+        let server = {
+            let _entered = self.runtime.enter();
+            pipe::server(&name, true).map_err(|e| Error::io("cannot make a pipe", e))?
+        };
+        let ours = pipe::connect_within(&name, deadline)?
+            .ok_or_else(|| Error::Internal(format!("the pipe {name} went away")))?;
+        let engine = self.engine.clone();
+        self.runtime.spawn(async move {
+            if let Err(e) = server.connect().await {
+                return tracing::warn!("in-process connection: {e}");
+            }
+            let caller = Caller::this_process();
+            if let Err(e) = super::connection(engine, None, server, caller).await {
+                tracing::debug!("in-process connection: {e}");
+            }
+        });
+        Ok(Some(ours))
+    }
+
+    fn set_deadline(stream: &Self::Stream, deadline: Option<Duration>) -> std::io::Result<()> {
+        crate::transport::pipe::Pipe::set_deadline(stream, deadline)
+    }
+
+    fn try_clone(stream: &Self::Stream) -> std::io::Result<Self::Stream> {
+        crate::transport::pipe::Pipe::try_clone(stream)
+    }
+
+    fn hang_up(stream: &Self::Stream) {
+        crate::transport::pipe::Pipe::hang_up(stream)
     }
 
     fn place(&self) -> String {

@@ -28,7 +28,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
-use tokio::net::UnixListener;
 use tokio_util::sync::CancellationToken;
 
 /// Connections served at once, in all and from one process (a script's loop of helpers needs
@@ -49,24 +48,40 @@ const ACCEPT_WAIT_LONGEST: Duration = Duration::from_secs(1);
 static ACCEPT_FAILED: Repeats = Repeats::every(Duration::from_secs(10));
 static REFUSED: Repeats = Repeats::every(Duration::from_secs(10));
 
-/// Serves the engine on the socket at `path` until the engine shuts down; `clipboard` is the
-/// desktop app's (the daemon has none).
+/// Serves the engine on this system's local transport for the data directory `home` (its
+/// socket; on Windows its named pipe) until the engine shuts down; `clipboard` is the desktop
+/// app's (the daemon has none).
 pub async fn serve(
+    engine: EngineHandle,
+    home: PathBuf,
+    clipboard: Option<Arc<dyn Clipboard>>,
+) -> Result<()> {
+    #[cfg(unix)]
+    return serve_socket(
+        engine,
+        crate::transport::unix::socket_path(&home),
+        clipboard,
+    )
+    .await;
+    #[cfg(windows)]
+    return serve_pipe(engine, &home, clipboard).await;
+}
+
+#[cfg(unix)]
+async fn serve_socket(
     engine: EngineHandle,
     path: PathBuf,
     clipboard: Option<Arc<dyn Clipboard>>,
 ) -> Result<()> {
     // A socket file left by a crashed engine: we hold the directory's lock, so it is stale.
     let _ = std::fs::remove_file(&path);
-    let listener = UnixListener::bind(&path)
+    let listener = tokio::net::UnixListener::bind(&path)
         .map_err(|e| Error::io(format!("cannot listen on {}", path.display()), e))?;
-    #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
             .map_err(|e| Error::io(format!("cannot restrict {}", path.display()), e))?;
     }
-    let me = crate::transport::my_uid();
     let stop = engine.stopped();
     let open = Arc::new(Mutex::new(Open::default()));
     let mut wait = ACCEPT_WAIT_FIRST;
@@ -81,48 +96,127 @@ pub async fn serve(
                 stream
             }
             Err(e) => {
-                if let Some(left_out) = ACCEPT_FAILED.due(tokio::time::Instant::now()) {
-                    tracing::warn!(left_out, "socket accept: {e}; waiting before the next");
-                }
-                tokio::select! {
-                    _ = stop.cancelled() => break,
-                    _ = tokio::time::sleep(wait) => {}
-                }
-                wait = wait.saturating_mul(2).min(ACCEPT_WAIT_LONGEST);
-                continue;
-            }
-        };
-        let caller = match crate::transport::unix::caller(&stream) {
-            Ok(caller) if caller.uid == me => caller,
-            other => {
-                if let Some(left_out) = REFUSED.due(tokio::time::Instant::now()) {
-                    tracing::warn!(?other, left_out, "refused a connection from another user");
+                if !accept_failed(&stop, &mut wait, e).await {
+                    break;
                 }
                 continue;
             }
         };
-        let slot = match Slot::take(&open, caller.pid) {
-            Ok(slot) => slot,
-            Err(busy) => {
-                if let Some(left_out) = REFUSED.due(tokio::time::Instant::now()) {
-                    tracing::warn!(pid = ?caller.pid, left_out, "{busy}");
-                }
-                // Said without waiting (a client that does not read cannot hold us), then closed.
-                let _ = stream.try_write(&error_line(&busy));
-                continue;
-            }
-        };
-        let engine = engine.clone();
-        let clipboard = clipboard.clone();
-        tokio::spawn(async move {
-            let _slot = slot;
-            if let Err(e) = connection(engine, clipboard, stream, caller).await {
-                tracing::debug!("socket client: {e}");
-            }
+        let caller = crate::transport::unix::caller(&stream);
+        admit(&engine, &clipboard, &open, stream, caller, |s, line| {
+            let _ = s.try_write(line);
         });
     }
     let _ = std::fs::remove_file(&path);
     Ok(())
+}
+
+/// The named pipe: an instance waits for a client; once one connects, the next instance is
+/// made before the connected one is served. Its name goes to the data directory's pipe file
+/// once the first instance holds it.
+#[cfg(windows)]
+async fn serve_pipe(
+    engine: EngineHandle,
+    home: &std::path::Path,
+    clipboard: Option<Arc<dyn Clipboard>>,
+) -> Result<()> {
+    use crate::transport::pipe;
+    let name = pipe::new_name();
+    let file = pipe::pipe_file(home);
+    let mut waiting = pipe::server(&name, true)
+        .map_err(|e| Error::io(format!("cannot make the pipe {name}"), e))?;
+    std::fs::write(&file, &name)
+        .map_err(|e| Error::io(format!("cannot write {}", file.display()), e))?;
+    let stop = engine.stopped();
+    let open = Arc::new(Mutex::new(Open::default()));
+    let mut wait = ACCEPT_WAIT_FIRST;
+    loop {
+        let connected = tokio::select! {
+            _ = stop.cancelled() => break,
+            connected = waiting.connect() => connected,
+        };
+        let next = connected.and_then(|()| pipe::server(&name, false));
+        let next = match next {
+            Ok(next) => {
+                wait = ACCEPT_WAIT_FIRST;
+                next
+            }
+            Err(e) => {
+                if !accept_failed(&stop, &mut wait, e).await {
+                    break;
+                }
+                // The instance may be connected (the next one failed) or broken: a fresh one.
+                match pipe::server(&name, false) {
+                    Ok(fresh) => waiting = fresh,
+                    Err(e) => tracing::warn!("pipe instance: {e}"),
+                }
+                continue;
+            }
+        };
+        let stream = std::mem::replace(&mut waiting, next);
+        let caller = pipe::caller(&stream);
+        admit(&engine, &clipboard, &open, stream, caller, |s, line| {
+            let _ = s.try_write(line);
+        });
+    }
+    let _ = std::fs::remove_file(&file);
+    Ok(())
+}
+
+/// After a failed accept: said once per interval, then a wait that doubles up to a bound.
+/// False when the engine stopped meanwhile.
+async fn accept_failed(stop: &CancellationToken, wait: &mut Duration, e: std::io::Error) -> bool {
+    if let Some(left_out) = ACCEPT_FAILED.due(tokio::time::Instant::now()) {
+        tracing::warn!(left_out, "accept: {e}; waiting before the next");
+    }
+    let stopped = tokio::select! {
+        _ = stop.cancelled() => true,
+        _ = tokio::time::sleep(*wait) => false,
+    };
+    *wait = wait.saturating_mul(2).min(ACCEPT_WAIT_LONGEST);
+    !stopped
+}
+
+/// A connection accepted: served on a task of its own when it is this user's and within the
+/// caps, else refused (`refuse` says why without waiting: a client that does not read cannot
+/// hold us).
+fn admit<S>(
+    engine: &EngineHandle,
+    clipboard: &Option<Arc<dyn Clipboard>>,
+    open: &Arc<Mutex<Open>>,
+    stream: S,
+    caller: std::io::Result<Caller>,
+    refuse: impl FnOnce(&S, &[u8]),
+) where
+    S: AsyncRead + AsyncWrite + Send + 'static,
+{
+    let caller = match caller {
+        Ok(caller) if caller.uid == crate::transport::my_uid() => caller,
+        other => {
+            if let Some(left_out) = REFUSED.due(tokio::time::Instant::now()) {
+                tracing::warn!(?other, left_out, "refused a connection from another user");
+            }
+            return;
+        }
+    };
+    let slot = match Slot::take(open, caller.pid) {
+        Ok(slot) => slot,
+        Err(busy) => {
+            if let Some(left_out) = REFUSED.due(tokio::time::Instant::now()) {
+                tracing::warn!(pid = ?caller.pid, left_out, "{busy}");
+            }
+            refuse(&stream, &error_line(&busy));
+            return;
+        }
+    };
+    let engine = engine.clone();
+    let clipboard = clipboard.clone();
+    tokio::spawn(async move {
+        let _slot = slot;
+        if let Err(e) = connection(engine, clipboard, stream, caller).await {
+            tracing::debug!("socket client: {e}");
+        }
+    });
 }
 
 /// The connections being served, in all and by process.

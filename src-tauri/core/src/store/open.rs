@@ -310,8 +310,11 @@ async fn first_meta(
     Ok(ours)
 }
 
-/// The database and its WAL are the user's alone (0600).
+/// The database and its WAL are the user's alone (0600; on Windows the data directory's
+/// ACL, which %APPDATA% gives the user alone).
 fn restrict_permissions(path: &Path) {
+    #[cfg(not(unix))]
+    let _ = path;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

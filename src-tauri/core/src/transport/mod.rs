@@ -1,12 +1,31 @@
 //! How a front end reaches the engine: a [`Transport`] opens a connection, a byte stream the
 //! [`crate::client::Client`] speaks the API's lines over. Today: the data directory's Unix
-//! socket ([`unix::Socket`]), and the engine opened in this process for one command
-//! (`--standalone`, [`crate::server::InProcess`]), which serves a socket pair through the very
-//! code the socket is served with. The per-OS parts (where the socket is, who the peer is)
-//! live here and nowhere else.
+//! socket ([`unix::Socket`]), on Windows a named pipe ([`pipe::Pipe`]), and the engine opened
+//! in this process for one command (`--standalone`, [`crate::server::InProcess`]), which serves
+//! a connection through the very code the socket is served with. The per-OS parts (where the
+//! engine is, who the peer is) live here and nowhere else.
 
+#[cfg(windows)]
+pub mod pipe;
 #[cfg(unix)]
 pub mod unix;
+#[cfg(windows)]
+mod windows_os;
+
+/// This system's way to the data directory's engine.
+#[cfg(unix)]
+pub type Local = unix::Socket;
+#[cfg(windows)]
+pub type Local = pipe::Pipe;
+
+/// Where the data directory's engine listens, as logs say it: the socket, or on Windows the
+/// file that names its pipe.
+pub fn endpoint(home: &std::path::Path) -> std::path::PathBuf {
+    #[cfg(unix)]
+    return unix::socket_path(home);
+    #[cfg(windows)]
+    return pipe::pipe_file(home);
+}
 
 use crate::error::{Error, Result};
 use std::io::{Read, Write};

@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Tokentray for Windows, built on this Debian machine and run under Wine: the engine and the
+# CLI cross-built for x86_64-pc-windows-gnu, then the daemon, the CLI, the helpers and the
+# installer run under Wine against the test IdP and the tests' rotating token server on
+# Linux's 127.0.0.1. What cannot run here (WebView2, the desktop app, the pipe's first-instance
+# guard, another Windows user) is listed in docs/packaging.md with why.
+#
+# The toolchain: rustup's server is not reachable here, and Debian's std for Windows is too old,
+# so Debian 12's rustc-web (its Linux rustc, its std's source) is unpacked into
+# target/windows/toolchain (nothing system-wide changes) and builds std for Windows itself
+# (-Zbuild-std), linking with Debian's mingw-w64. Wine 8.0 lacks the one DLL function Rust's
+# std takes random bytes from (ProcessPrng, Wine 8.13): a stand-in, built here into the test
+# prefix only (tests/windows/bcryptprimitives.c), never shipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+export PATH="$HOME/.cargo/bin:$PATH"
+SUDO=()
+[ "$(id -u)" -eq 0 ] || SUDO=(sudo)
+started=$SECONDS
+step() { printf '\n==> windows: %s (%ds)\n' "$1" $((SECONDS - started)); }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+work=$root/target/windows
+mkdir -p "$work"
+
+step "packages: Wine, mingw-w64, NSIS"
+packages=(wine wine64 gcc-mingw-w64-x86-64-win32 nsis curl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+[ -d tests/node_modules/oidc-provider ] || npm install --prefix tests --no-audit --no-fund --loglevel=error >/dev/null
+
+step "toolchain: Debian's rustc-web, unpacked into target/windows/toolchain"
+# shellcheck source=tests/windows/toolchain.sh
+source tests/windows/toolchain.sh
+
+step "build: the engine and the CLI for x86_64-pc-windows-gnu (debug, std built from source)"
+target=x86_64-pc-windows-gnu
+export CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar
+export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
+# No debug info: a tenth of the size (the installer compresses it), and a faster link.
+export CARGO_PROFILE_DEV_DEBUG=0
+build_started=$SECONDS
+CARGO_TARGET_DIR=$work/build "$tc/usr/bin/cargo" build --locked -p tokentray-cli \
+  --target $target -Zbuild-std=std,panic_abort --quiet
+echo "built in $((SECONDS - build_started)) s"
+bin=$work/build/$target/debug
+ls -l "$bin"/tokentray.exe "$bin"/tokentray-full.exe
+if x86_64-w64-mingw32-objdump -p "$bin/tokentray-full.exe" | grep -i 'DLL Name' | grep -viE \
+  'kernel32|ntdll|advapi32|ws2_32|userenv|bcrypt|crypt32|secur32|ole32|oleaut32|shell32|user32|api-ms-win|bcryptprimitives|msvcrt|iphlpapi|ncrypt|gdi32|propsys|credui|dbghelp|psapi|netapi32|shlwapi|rpcrt4|dwmapi|uxtheme|comctl32|winmm|powrprof|wtsapi32|setupapi|combase'; then
+  fail "tokentray-full.exe imports a DLL Windows does not have (above)"
+fi
+
+step "a Wine prefix of the test's own, with the ProcessPrng stand-in"
+export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+rm -rf "$WINEPREFIX"
+wineboot -i >/dev/null 2>&1
+wineserver -w
+x86_64-w64-mingw32-gcc -shared -O2 -o "$WINEPREFIX/drive_c/windows/system32/bcryptprimitives.dll" \
+  tests/windows/bcryptprimitives.c tests/windows/bcryptprimitives.def -lbcrypt
+# Wine's own stand-ins must not shadow it.
+export WINEDLLOVERRIDES="$WINEDLLOVERRIDES;bcryptprimitives=n"
+winpath() { printf 'Z:%s' "${1//\//\\}"; }
+user_dir=$(find "$WINEPREFIX/drive_c/users" -maxdepth 1 -mindepth 1 -type d ! -name Public | head -1)
+data=$user_dir/AppData/Roaming/tokentray/tokentray/data
+tt() { wine "$bin/tokentray.exe" "$@"; }
+
+step "servers: the test IdP (8 s tokens) and the rotating token server (5 s, reuse detection)"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  pkill -f 'tokentray-full.exe' 2>/dev/null || true
+  wineserver -k 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+IDP_ACCESS_TOKEN_TTL=8 node tests/idp/server.mjs >"$tmp/idp.json" 2>"$tmp/idp.log" &
+pids+=($!)
+ROTATING_TTL=5 ROTATING_GRACE=30 node tests/servers/rotating.mjs >"$tmp/rot.json" 2>"$tmp/rot.log" &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$tmp/idp.json" ] && [ -s "$tmp/rot.json" ] && break; sleep 0.1; done
+issuer=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).issuer' "$tmp/idp.json")
+rot=$(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).url' "$tmp/rot.json")
+introspect() { curl -s -u cc-basic:cc-basic-secret -d "token=$1" "$issuer/token/introspection"; }
+active() { introspect "$1" | grep -q '"active":true'; }
+
+daemon_log=$tmp/daemon.log
+start_daemon() {
+  wine "$bin/tokentray.exe" daemon >>"$daemon_log" 2>&1 &
+  for _ in $(seq 300); do
+    [ -s "$data/engine.pipe" ] && tt list >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cat "$daemon_log" >&2
+  fail "the daemon did not answer on its pipe"
+}
+full_pid() { pgrep -f 'tokentray-full.exe daemon' | head -1; }
+
+step "the daemon under Wine: data in %APPDATA%, the vault key in Credential Manager"
+start_daemon
+[ -d "$data" ] || fail "no data directory in %APPDATA% ($data)"
+# Wine keeps Credential Manager in the registry (HKCU\Software\Wine\Credential Manager);
+# asked of the live registry, since user.reg is written to disk later.
+creds=$(wine reg query 'HKCU\Software\Wine\Credential Manager' /s 2>/dev/null | tr -d '\r')
+echo "$creds" | grep -q 'vault-key:' || fail "no vault key in Credential Manager: $creds"
+if find "$data" -iname '*key*' | grep -q .; then fail "a key file in the data directory: $(find "$data" -iname '*key*')"; fi
+echo "pipe: $(cat "$data/engine.pipe"); vault key: Credential Manager; data: %APPDATA%\\tokentray\\tokentray\\data"
+
+step "import: a client-credentials account and a rotating refresh token"
+cat >"$tmp/accounts.toml" <<TOML
+[[account]]
+name = "cc"
+grant = "client_credentials"
+token_url = "$issuer/token"
+client_id = "cc-basic"
+client_secret = "cc-basic-secret"
+scope = "api:read"
+git_hosts = ["git.example.com"]
+registry_hosts = ["registry.example.com"]
+
+[[account]]
+name = "rot"
+grant = "refresh_token"
+token_url = "$rot/token"
+client_id = "team"
+refresh_token = "fam-win-0"
+TOML
+tt import "$(winpath "$tmp/accounts.toml")"
+tt list
+
+step "token, exec, env, git (CRLF input), kubectl"
+token=$(tt token cc | tr -d '\r')
+[ -n "$token" ] && active "$token" || fail "token cc: not a live token at the IdP ($token)"
+echo "token cc: live at the IdP"
+via_exec=$(tt exec cc --env MYTOKEN -- cmd.exe /c echo %MYTOKEN% | tr -d '\r' | tail -1)
+[ "$via_exec" = "$(tt token cc | tr -d '\r')" ] || fail "exec: the command saw '$via_exec'"
+echo "exec: the command's environment holds the token"
+tt env cc | tr -d '\r' | grep -q "^export TOKENTRAY_CC='" || fail "env: $(tt env cc)"
+echo "env: export line"
+git_out=$(printf 'protocol=https\r\nhost=git.example.com\r\n\r\n' | tt git-credential get | tr -d '\r')
+echo "$git_out" | grep -q "^password=$(tt token cc | tr -d '\r')$" || fail "git-credential get (CRLF): $git_out"
+echo "git-credential: answered CRLF input with the token"
+kube=$(KUBERNETES_EXEC_INFO='{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}' tt kubectl-credential cc | tr -d '\r')
+echo "$kube" | grep -q '"token"' || fail "kubectl-credential: $kube"
+echo "kubectl-credential: an ExecCredential"
+
+step "kept fresh in the background (20 s, no one asking)"
+refreshed() { tt history "$1" --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).filter((e) => e.outcome === "ok").length)'; }
+before=$(refreshed cc)
+sleep 20
+after=$(refreshed cc)
+rotations=$(curl -s "$rot/stats" | node -p 'JSON.parse(require("fs").readFileSync(0)).rotations["fam-win"] ?? 0')
+echo "client credentials: $before -> $after refreshes; rotating refresh token: $rotations rotations"
+[ "$after" -ge $((before + 2)) ] || fail "client credentials not refreshed in the background"
+[ "$rotations" -ge 4 ] || fail "the rotating refresh token was not kept fresh"
+
+step "the daemon killed (TerminateProcess's like: SIGKILL to the Wine process) mid-rotation, 5 times"
+for i in 1 2 3 4 5; do
+  sleep "0.$((RANDOM % 9 + 1))"
+  kill -9 "$(full_pid)" 2>/dev/null || true
+  pkill -9 -f 'tokentray.exe daemon' 2>/dev/null || true
+  sleep 1
+  start_daemon
+  tt token rot >/dev/null || fail "after kill $i: no token for the rotating account"
+done
+sleep 6
+stats=$(curl -s "$rot/stats")
+echo "rotating server: $stats"
+echo "$stats" | node -e 'const s = JSON.parse(require("fs").readFileSync(0)); process.exit(Object.keys(s.reuses).length || s.revoked.length ? 1 : 0)' ||
+  fail "a refresh token was lost across the kills (reuse or a revoked family)"
+tt token rot >/dev/null || fail "the rotating account after the kills"
+echo "5 kills: refresh token intact, 0 reuses, 0 families revoked"
+
+step "a clean stop: Ctrl+C"
+kill -INT "$(full_pid)"
+for _ in $(seq 100); do [ -z "$(full_pid)" ] && break; sleep 0.1; done
+[ -z "$(full_pid)" ] || fail "the daemon did not stop on Ctrl+C"
+grep -q 'stopping' "$daemon_log" || fail "the daemon did not say it was stopping"
+echo "stopped on Ctrl+C"
+
+step "the installer (NSIS, 64-bit): silent install, the installed CLI answers, silent uninstall"
+start_daemon
+makensis -V2 -DBIN="$bin" -DVERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" \
+  -DOUT="$work/tokentray-setup.exe" src-tauri/windows/installer.nsi
+ls -l "$work/tokentray-setup.exe"
+wine "$work/tokentray-setup.exe" /S
+installed=$user_dir/AppData/Local/Programs/Tokentray
+for f in tokentray.exe tokentray-full.exe docker-credential-tokentray.exe uninstall.exe; do
+  [ -f "$installed/$f" ] || fail "the installer left out $f (in $installed: $(ls "$installed" 2>/dev/null))"
+done
+wine reg query 'HKCU\Environment' /v Path 2>/dev/null | tr -d '\r' | grep -qi 'Programs\\Tokentray' ||
+  fail "the installer did not put Tokentray on the user's PATH"
+[ -f "$user_dir/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Tokentray/Tokentray daemon.lnk" ] ||
+  fail "no Start-menu entry"
+from_installed=$(wine "$installed/tokentray.exe" token cc | tr -d '\r')
+active "$from_installed" || fail "the installed tokentray.exe token: $from_installed"
+docker=$(printf 'registry.example.com' | wine "$installed/docker-credential-tokentray.exe" get | tr -d '\r')
+echo "$docker" | grep -q '"Secret":"' || fail "the installed Docker helper (a copy of tokentray.exe): $docker"
+echo "installed: $(ls "$installed" | tr '\n' ' '); tokentray.exe token and the Docker helper answer"
+# The uninstaller copies itself elsewhere and runs from there: its end is waited for by what it
+# removes (not by `wineserver -w`, which would wait for the daemon too).
+wine "$installed/uninstall.exe" /S
+for _ in $(seq 100); do [ -e "$installed/uninstall.exe" ] || break; sleep 0.1; done
+[ ! -e "$installed/tokentray.exe" ] || fail "the uninstaller left $installed/tokentray.exe"
+[ -d "$data" ] || fail "the silent uninstaller removed the data (it must ask, and keep it unless told)"
+wine reg query 'HKCU\Environment' /v Path 2>/dev/null | tr -d '\r' | grep -qi 'Programs\\Tokentray' &&
+  fail "the uninstaller left Tokentray on the PATH"
+[ ! -e "$user_dir/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Tokentray" ] || fail "the uninstaller left the Start-menu entry"
+echo "uninstalled: the programs, the PATH entry and the Start-menu entry gone; the data kept"
+
+step "done"
+echo "Windows under Wine: all passed in $((SECONDS - started)) s"
