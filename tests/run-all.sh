@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets everything up and runs every test: lints, the engine and CLI against the real test IdP,
-# the UI's checks, the test IdP's own tests, and the real app driven through WebDriver under
-# Xvfb with a session D-Bus. Screenshots land in artifacts/e2e/.
+# the UI's checks, the test IdP's own tests, the real app driven through WebDriver under Xvfb
+# with a session D-Bus, the Windows build under Wine and the macOS type-check. Screenshots land
+# in artifacts/e2e/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -56,3 +57,9 @@ step "test IdP's own tests and the real app through WebDriver (Xvfb, session D-B
 rm -rf artifacts/e2e
 bash tests/with-keyring.sh xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
   timeout --kill-after=30 2400 node --test --test-concurrency=1 --test-timeout=300000 tests/idp/ tests/e2e/ 2>&1 | quiet
+
+step "Windows: the engine, CLI and installer cross-built and run under Wine (tests/windows.sh)"
+timeout --kill-after=30 1800 bash tests/windows.sh
+
+step "macOS: the engine and the CLI type-checked for aarch64-apple-darwin (tests/macos.sh)"
+timeout --kill-after=30 1200 bash tests/macos.sh

@@ -73,6 +73,7 @@ async fn serve_socket(
     path: PathBuf,
     clipboard: Option<Arc<dyn Clipboard>>,
 ) -> Result<()> {
+    crate::transport::unix::check_length(&path)?;
     // A socket file left by a crashed engine: we hold the directory's lock, so it is stale.
     let _ = std::fs::remove_file(&path);
     let listener = tokio::net::UnixListener::bind(&path)
@@ -96,7 +97,7 @@ async fn serve_socket(
                 stream
             }
             Err(e) => {
-                if !accept_failed(&stop, &mut wait, e).await {
+                if !accept_failed("socket", &stop, &mut wait, e).await {
                     break;
                 }
                 continue;
@@ -142,7 +143,7 @@ async fn serve_pipe(
                 next
             }
             Err(e) => {
-                if !accept_failed(&stop, &mut wait, e).await {
+                if !accept_failed("pipe", &stop, &mut wait, e).await {
                     break;
                 }
                 // The instance may be connected (the next one failed) or broken: a fresh one.
@@ -165,9 +166,14 @@ async fn serve_pipe(
 
 /// After a failed accept: said once per interval, then a wait that doubles up to a bound.
 /// False when the engine stopped meanwhile.
-async fn accept_failed(stop: &CancellationToken, wait: &mut Duration, e: std::io::Error) -> bool {
+async fn accept_failed(
+    what: &str,
+    stop: &CancellationToken,
+    wait: &mut Duration,
+    e: std::io::Error,
+) -> bool {
     if let Some(left_out) = ACCEPT_FAILED.due(tokio::time::Instant::now()) {
-        tracing::warn!(left_out, "accept: {e}; waiting before the next");
+        tracing::warn!(left_out, "{what} accept: {e}; waiting before the next");
     }
     let stopped = tokio::select! {
         _ = stop.cancelled() => true,

@@ -41,6 +41,7 @@ impl Transport for Socket {
             crate::home::check_owner(dir)?;
         }
         crate::home::check_owner(&self.path)?;
+        check_length(&self.path)?;
         let stream = match connect_within(&self.path, deadline) {
             Ok(s) => s,
             Err(e)
@@ -85,16 +86,13 @@ impl Transport for Socket {
 /// connect wait for ever, so the socket is opened non-blocking and tried again every 10 ms.
 fn connect_within(path: &Path, deadline: Option<Duration>) -> std::io::Result<UnixStream> {
     use rustix::io::Errno;
-    use rustix::net::{
-        connect, socket_with, AddressFamily, SocketAddrUnix, SocketFlags, SocketType,
-    };
+    use rustix::net::{connect, SocketAddrUnix};
     const STEP: Duration = Duration::from_millis(10);
     let address = SocketAddrUnix::new(path)?;
     let tries = deadline.map_or(u128::MAX, |d| d.as_millis() / STEP.as_millis());
     let mut tried = 0u128;
     loop {
-        let flags = SocketFlags::CLOEXEC | SocketFlags::NONBLOCK;
-        let fd = socket_with(AddressFamily::UNIX, SocketType::STREAM, flags, None)?;
+        let fd = nonblocking_socket()?;
         match connect(&fd, &address) {
             Ok(()) => {
                 let stream = UnixStream::from(fd);
@@ -112,7 +110,54 @@ fn connect_within(path: &Path, deadline: Option<Duration>) -> std::io::Result<Un
     }
 }
 
-/// The engine that answers must be this user's (Linux says who holds the other end).
+/// A Unix stream socket, close-on-exec and non-blocking: in one call where the kernel takes
+/// the flags with the socket (Linux), else set right after (macOS has no SOCK_CLOEXEC; no
+/// other thread of ours execs meanwhile).
+fn nonblocking_socket() -> std::io::Result<rustix::fd::OwnedFd> {
+    use rustix::net::{socket_with, AddressFamily, SocketFlags, SocketType};
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    let fd = socket_with(
+        AddressFamily::UNIX,
+        SocketType::STREAM,
+        SocketFlags::CLOEXEC | SocketFlags::NONBLOCK,
+        None,
+    )?;
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    let fd = {
+        let fd = socket_with(
+            AddressFamily::UNIX,
+            SocketType::STREAM,
+            SocketFlags::empty(),
+            None,
+        )?;
+        rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC)?;
+        rustix::io::ioctl_fionbio(&fd, true)?;
+        fd
+    };
+    Ok(fd)
+}
+
+/// A socket's path fits in `sun_path` with its NUL: 108 bytes on Linux, 104 on macOS and the
+/// BSDs. A longer one is said plainly instead of as the kernel's "invalid argument".
+pub fn check_length(path: &Path) -> Result<()> {
+    let most = if cfg!(any(target_os = "linux", target_os = "android")) {
+        107
+    } else {
+        103
+    };
+    let len = path.as_os_str().len();
+    if len > most {
+        return Err(Error::InvalidConfig(format!(
+            "the engine's socket {} is {len} bytes long, and a socket's path may be at most {most} here: set TOKENTRAY_HOME to a shorter directory",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// The engine that answers must be this user's (Linux says who holds the other end; elsewhere
+/// the socket file's owner, checked before connecting, says it: only its user can make a
+/// socket in a directory that is that user's alone).
 fn check_engine(stream: &UnixStream, path: &Path) -> Result<()> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
