@@ -215,7 +215,10 @@ fn a_full_descriptor_table_neither_spins_the_engine_nor_floods_its_log() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(waited < Duration::from_secs(20), "{waited:?}");
+    // Within the CLI's deadline (30 s). The idle connections the engine accepts are closed
+    // 10 s after, and those still in the backlog are accepted then, so the call may wait two
+    // such rounds: a bound of 20 s failed at 20.3 s.
+    assert!(waited < Duration::from_secs(30), "{waited:?}");
     assert!(
         spent < Duration::from_secs(1),
         "the engine used {spent:?} of CPU in {waited:?}"
