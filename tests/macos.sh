@@ -30,6 +30,6 @@ printf '!<arch>\n' >"$2"
 SH
 chmod +x "$work/bin/cc" "$work/bin/ar"
 export CC_aarch64_apple_darwin=$work/bin/cc AR_aarch64_apple_darwin=$work/bin/ar
-CARGO_TARGET_DIR=$work/build "$tc/usr/bin/cargo" check --locked -p tokentray-core -p tokentray-cli \
+RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=$work/build "$tc/usr/bin/cargo" check --locked -p tokentray-core -p tokentray-cli \
   --target aarch64-apple-darwin -Zbuild-std=std,panic_abort --quiet
 echo "macOS (aarch64-apple-darwin): the engine and the CLI type-check, in $((SECONDS - started)) s"

@@ -47,7 +47,7 @@ export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 # No debug info: a tenth of the size (the installer compresses it), and a faster link.
 export CARGO_PROFILE_DEV_DEBUG=0
 build_started=$SECONDS
-CARGO_TARGET_DIR=$work/build "$tc/usr/bin/cargo" build --locked -p tokentray-cli \
+RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=$work/build "$tc/usr/bin/cargo" build --locked -p tokentray-cli \
   --target $target -Zbuild-std=std,panic_abort --quiet
 echo "built in $((SECONDS - build_started)) s"
 bin=$work/build/$target/debug
