@@ -131,6 +131,12 @@ grant = "refresh_token"
 token_url = "$rot/token"
 client_id = "team"
 refresh_token = "fam-win-0"
+
+[[account]]
+name = "lent"
+grant = "static"
+token = "lent-to-cmd-only"
+lend_to = ["cmd"]
 TOML
 tt import "$(winpath "$tmp/accounts.toml")"
 tt list
@@ -150,6 +156,14 @@ echo "git-credential: answered CRLF input with the token"
 kube=$(KUBERNETES_EXEC_INFO='{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}' tt kubectl-credential cc | tr -d '\r')
 echo "$kube" | grep -q '"token"' || fail "kubectl-credential: $kube"
 echo "kubectl-credential: an ExecCredential"
+
+step "who may take a token: the program up the process tree (lend_to = [\"cmd\"])"
+from_cmd=$(wine cmd /c "$(winpath "$bin/tokentray.exe") token lent" | tr -d '\r')
+[ "$from_cmd" = "lent-to-cmd-only" ] || fail "cmd.exe, which lend_to names, was refused: $from_cmd"
+if refused=$(tt token lent 2>&1); then fail "a program lend_to does not name was lent the token"; fi
+echo "$refused" | grep -q 'error\[not_allowed\]' || fail "refused, but not as not_allowed: $refused"
+tt audit lent | tr -d '\r' | grep -q 'cmd' || fail "the audit does not name cmd: $(tt audit lent)"
+echo "lent to cmd.exe (found up the tree from tokentray.exe); refused to another program: not_allowed"
 
 step "kept fresh in the background (20 s, no one asking)"
 refreshed() { tt history "$1" --json | node -e 'console.log(JSON.parse(require("fs").readFileSync(0)).filter((e) => e.outcome === "ok").length)'; }

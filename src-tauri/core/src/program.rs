@@ -29,6 +29,11 @@ impl Program {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| path.display().to_string());
+        // Windows: `git.exe` is `git` to whoever writes `lend_to`.
+        let name = match name.rsplit_once('.') {
+            Some((stem, ext)) if cfg!(windows) && ext.eq_ignore_ascii_case("exe") => stem.into(),
+            _ => name,
+        };
         Program { name, path, pid }
     }
 
@@ -43,7 +48,8 @@ impl Program {
 
     /// Whether `lend_to` names it: a bare name matches the file name, a path matches exactly.
     pub fn named_by(&self, lend_to: &[String]) -> bool {
-        lend_to.iter().any(|entry| match entry.contains('/') {
+        let is_path = |e: &str| e.contains('/') || (cfg!(windows) && e.contains('\\'));
+        lend_to.iter().any(|entry| match is_path(entry) {
             true => Path::new(entry) == self.path,
             false => *entry == self.name,
         })
@@ -75,7 +81,7 @@ fn is_ours(exe: Option<&Path>) -> bool {
         || name.starts_with("docker-credential-tokentray")
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", windows))]
 fn up_the_ancestry(caller: &Caller) -> Program {
     let Some(mut pid) = caller.pid else {
         return fallback(caller);
@@ -102,7 +108,7 @@ fn up_the_ancestry(caller: &Caller) -> Program {
     last.unwrap_or_else(|| fallback(caller))
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 fn up_the_ancestry(caller: &Caller) -> Program {
     fallback(caller)
 }
@@ -119,16 +125,29 @@ fn fallback(caller: &Caller) -> Program {
     }
 }
 
-/// One process, as `/proc` shows it.
-#[cfg(target_os = "linux")]
+/// One process, as `/proc` shows it (on Windows, as its image path and the process table do;
+/// its arguments are not read there).
+#[cfg(any(target_os = "linux", windows))]
 struct Process {
     exe: PathBuf,
     argv: Vec<String>,
     parent: Option<i32>,
 }
 
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", windows))]
 impl Process {
+    #[cfg(windows)]
+    fn read(pid: i32) -> Option<Process> {
+        use crate::transport::windows_os::{parent_pid, process_image};
+        let pid = u32::try_from(pid).ok()?;
+        Some(Process {
+            exe: process_image(pid)?,
+            argv: Vec::new(),
+            parent: parent_pid(pid).and_then(|p| i32::try_from(p).ok()),
+        })
+    }
+
+    #[cfg(target_os = "linux")]
     fn read(pid: i32) -> Option<Process> {
         let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
         let argv = std::fs::read(format!("/proc/{pid}/cmdline"))

@@ -10,7 +10,7 @@ pub mod pipe;
 #[cfg(unix)]
 pub mod unix;
 #[cfg(windows)]
-mod windows_os;
+pub(crate) mod windows_os;
 
 /// This system's way to the data directory's engine.
 #[cfg(unix)]

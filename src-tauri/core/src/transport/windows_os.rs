@@ -1,5 +1,5 @@
-//! The three Windows calls the pipe needs that neither std nor tokio wraps: a pipe instance with
-//! a DACL of our own, the client's process id, and a process's image path. The only `unsafe`
+//! The Windows calls the pipe needs that neither std nor tokio wraps: a pipe instance with a
+//! DACL of our own, the client's process id, a process's image path and its parent. The only `unsafe`
 //! in Tokentray (the workspace denies it everywhere else): each call is given buffers and
 //! handles that outlive it, and every handle opened here is closed here.
 #![allow(unsafe_code)]
@@ -9,11 +9,15 @@ use std::os::windows::ffi::{OsStrExt, OsStringExt};
 use std::os::windows::io::AsRawHandle;
 use std::path::PathBuf;
 use tokio::net::windows::named_pipe::{NamedPipeServer, ServerOptions};
+use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
 use windows_sys::Win32::Foundation::{CloseHandle, LocalFree};
 use windows_sys::Win32::Security::Authorization::{
     ConvertStringSecurityDescriptorToSecurityDescriptorW, SDDL_REVISION_1,
 };
 use windows_sys::Win32::Security::{PSECURITY_DESCRIPTOR, SECURITY_ATTRIBUTES};
+use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+    CreateToolhelp32Snapshot, Process32FirstW, Process32NextW, PROCESSENTRY32W, TH32CS_SNAPPROCESS,
+};
 use windows_sys::Win32::System::Pipes::GetNamedPipeClientProcessId;
 use windows_sys::Win32::System::Threading::{
     OpenProcess, QueryFullProcessImageNameW, PROCESS_NAME_WIN32, PROCESS_QUERY_LIMITED_INFORMATION,
@@ -97,4 +101,33 @@ pub fn process_image(pid: u32) -> Option<PathBuf> {
     }
     buffer.truncate(usize::try_from(len).unwrap_or(0));
     Some(PathBuf::from(OsString::from_wide(&buffer)))
+}
+
+/// The process that started process `pid`, from a snapshot of the process table (Windows keeps
+/// the parent's id even after the parent ended, and may reuse it: the caller bounds its walk).
+pub fn parent_pid(pid: u32) -> Option<u32> {
+    // SAFETY: a plain call; the snapshot handle it returns is closed below.
+    let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0) };
+    if snapshot == INVALID_HANDLE_VALUE || snapshot.is_null() {
+        return None;
+    }
+    let mut entry = PROCESSENTRY32W {
+        dwSize: u32::try_from(std::mem::size_of::<PROCESSENTRY32W>()).unwrap_or(u32::MAX),
+        ..Default::default()
+    };
+    let mut parent = None;
+    // SAFETY: `entry` is a PROCESSENTRY32W with its size set, alive across the calls, which
+    // fill it one process at a time.
+    let mut more = unsafe { Process32FirstW(snapshot, &mut entry) } != 0;
+    while more {
+        if entry.th32ProcessID == pid {
+            parent = Some(entry.th32ParentProcessID).filter(|p| *p != 0 && *p != pid);
+            break;
+        }
+        // SAFETY: as above.
+        more = unsafe { Process32NextW(snapshot, &mut entry) } != 0;
+    }
+    // SAFETY: opened above, closed once.
+    unsafe { CloseHandle(snapshot) };
+    parent
 }
