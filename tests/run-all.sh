@@ -7,8 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 bash tests/setup.sh
+# Disk: a CI machine's disk can be nearly full (a run died of "No space left on device" after
+# 6 minutes). No incremental caches (nothing is built twice here) and line tables only in our
+# own crates (dependencies carry none: Cargo.toml) keep target/ to a third; each step prints
+# what is left, so a full disk is seen for what it is.
+export CARGO_INCREMENTAL=0 CARGO_PROFILE_DEV_DEBUG=line-tables-only
 started=$SECONDS
-step() { printf '\n==> %s (%ds)\n' "$1" $((SECONDS - started)); }
+step() {
+  printf '\n==> %s (%ds, %s free)\n' "$1" $((SECONDS - started)) \
+    "$(df -h --output=avail . | tail -1 | tr -d ' ')"
+}
 # The noise of a session bus in a container, left out line by line (line-buffered, so what a
 # stuck test printed last is in the log, not in grep's buffer).
 quiet() { grep --line-buffered -v -e 'Failed to set fd limit' -e '^dbus-daemon\['; }
