@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The macOS code paths, type-checked from this Linux machine (Rust only): the engine and the
-# CLI for aarch64-apple-darwin with std built from source (tests/windows/toolchain.sh). No
+# The macOS code paths, type-checked from this Linux machine (Rust only): the engine, the CLI
+# and the desktop app for aarch64-apple-darwin with std built from source (tests/windows/toolchain.sh). No
 # Apple SDK or std for Apple targets exists here, so the C parts (ring, SQLite) are "compiled"
 # by a stand-in that writes empty objects: nothing is linked, bundled, signed or run; that
 # needs a Mac (docs/packaging.md says how).
@@ -31,5 +31,5 @@ SH
 chmod +x "$work/bin/cc" "$work/bin/ar"
 export CC_aarch64_apple_darwin=$work/bin/cc AR_aarch64_apple_darwin=$work/bin/ar
 RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=$work/build "$tc/usr/bin/cargo" check --locked -p tokentray-core -p tokentray-cli \
-  --target aarch64-apple-darwin -Zbuild-std=std,panic_abort --quiet
-echo "macOS (aarch64-apple-darwin): the engine and the CLI type-check, in $((SECONDS - started)) s"
+  -p tokentray-desktop --target aarch64-apple-darwin -Zbuild-std=std,panic_abort --quiet
+echo "macOS (aarch64-apple-darwin): the engine, the CLI and the desktop app type-check, in $((SECONDS - started)) s"

@@ -66,8 +66,8 @@ rm -rf artifacts/e2e
 bash tests/with-keyring.sh xvfb-run --auto-servernum --server-args="-screen 0 1280x800x24" \
   timeout --kill-after=30 2400 node --test --test-concurrency=1 --test-timeout=300000 tests/idp/ tests/e2e/ 2>&1 | quiet
 
-step "Windows: the engine, CLI and installer cross-built and run under Wine (tests/windows.sh)"
+step "Windows: the engine, CLI, desktop app and installer cross-built and run under Wine (tests/windows.sh)"
 timeout --kill-after=30 1800 bash tests/windows.sh
 
-step "macOS: the engine and the CLI type-checked for aarch64-apple-darwin (tests/macos.sh)"
+step "macOS: the engine, the CLI and the desktop app type-checked for aarch64-apple-darwin (tests/macos.sh)"
 timeout --kill-after=30 1200 bash tests/macos.sh

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Tokentray for Windows, built on this Debian machine and run under Wine: the engine and the
-# CLI cross-built for x86_64-pc-windows-gnu, then the daemon, the CLI, the helpers and the
-# installer run under Wine against the test IdP and the tests' rotating token server on
-# Linux's 127.0.0.1. What cannot run here (WebView2, the desktop app, the pipe's first-instance
-# guard, another Windows user) is listed in docs/packaging.md with why.
+# CLI and the desktop app cross-built for x86_64-pc-windows-gnu, then the daemon, the CLI, the
+# helpers, the desktop's tray process and the installer run under Wine against the test IdP
+# and the tests' rotating token server on Linux's 127.0.0.1. What cannot run here (WebView2
+# and so the accounts window, a click on the tray icon, the pipe's first-instance guard,
+# another Windows user) is listed in docs/packaging.md with why.
 #
 # The toolchain: rustup's server is not reachable here, and Debian's std for Windows is too old,
 # so Debian 12's rustc-web (its Linux rustc, its std's source) is unpacked into
@@ -25,7 +26,7 @@ work=$root/target/windows
 mkdir -p "$work"
 
 step "packages: Wine, mingw-w64, NSIS"
-packages=(wine wine64 gcc-mingw-w64-x86-64-win32 nsis curl)
+packages=(wine wine64 gcc-mingw-w64-x86-64-win32 nsis curl xvfb x11-utils imagemagick)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -40,24 +41,47 @@ step "toolchain: Debian's rustc-web, unpacked into target/windows/toolchain"
 # shellcheck source=tests/windows/toolchain.sh
 source tests/windows/toolchain.sh
 
-step "build: the engine and the CLI for x86_64-pc-windows-gnu (debug, std built from source)"
+step "build: the engine, the CLI and the desktop app for x86_64-pc-windows-gnu (debug, std built from source)"
 target=x86_64-pc-windows-gnu
 export CC_x86_64_pc_windows_gnu=x86_64-w64-mingw32-gcc AR_x86_64_pc_windows_gnu=x86_64-w64-mingw32-ar
 export CARGO_TARGET_X86_64_PC_WINDOWS_GNU_LINKER=x86_64-w64-mingw32-gcc
 # No debug info: a tenth of the size (the installer compresses it), and a faster link.
 export CARGO_PROFILE_DEV_DEBUG=0
+# The desktop app embeds the built UI (as `tauri build` does).
+[ -f ui/dist/index.html ] || npm --prefix ui run --silent build >/dev/null
 build_started=$SECONDS
 RUSTFLAGS="-D warnings" CARGO_TARGET_DIR=$work/build "$tc/usr/bin/cargo" build --locked -p tokentray-cli \
+  -p tokentray-desktop --features tokentray-desktop/custom-protocol \
   --target $target -Zbuild-std=std,panic_abort --quiet
 echo "built in $((SECONDS - build_started)) s"
 bin=$work/build/$target/debug
-ls -l "$bin"/tokentray.exe "$bin"/tokentray-full.exe
-if x86_64-w64-mingw32-objdump -p "$bin/tokentray-full.exe" | grep -i 'DLL Name' | grep -viE \
-  'kernel32|ntdll|advapi32|ws2_32|userenv|bcrypt|crypt32|secur32|ole32|oleaut32|shell32|user32|api-ms-win|bcryptprimitives|msvcrt|iphlpapi|ncrypt|gdi32|propsys|credui|dbghelp|psapi|netapi32|shlwapi|rpcrt4|dwmapi|uxtheme|comctl32|winmm|powrprof|wtsapi32|setupapi|combase'; then
-  fail "tokentray-full.exe imports a DLL Windows does not have (above)"
-fi
+# The -gnu build links WebView2's loader as a DLL (webview2-com-sys puts it beside the .exe).
+ls -l "$bin"/tokentray.exe "$bin"/tokentray-full.exe "$bin"/tokentray-desktop.exe "$bin"/WebView2Loader.dll
+for exe in tokentray-full.exe tokentray-desktop.exe; do
+  if x86_64-w64-mingw32-objdump -p "$bin/$exe" | grep -i 'DLL Name' | grep -viE \
+    'kernel32|ntdll|advapi32|ws2_32|userenv|bcrypt|crypt32|secur32|ole32|oleaut32|shell32|user32|api-ms-win|bcryptprimitives|msvcrt|iphlpapi|ncrypt|gdi32|propsys|credui|dbghelp|psapi|netapi32|shlwapi|rpcrt4|dwmapi|uxtheme|comctl32|winmm|powrprof|wtsapi32|setupapi|combase|imm32|ktmw32|WebView2Loader'; then
+    fail "$exe imports a DLL Windows does not have (above)"
+  fi
+done
 
-step "a Wine prefix of the test's own, with the ProcessPrng stand-in"
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+  pkill -f 'tokentray-full.exe' 2>/dev/null || true
+  wineserver -k 2>/dev/null || true
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+step "a Wine prefix of the test's own, with the ProcessPrng stand-in, on an X display of its own"
+# Wine draws the desktop app's tray icon there (Wine's "Wine System Tray" window); the prefix
+# is made on it too, so the explorer.exe that holds the tray has the display.
+Xvfb -displayfd 3 -screen 0 1024x768x24 3>"$tmp/display" 2>/dev/null &
+pids+=($!)
+for _ in $(seq 100); do [ -s "$tmp/display" ] && break; sleep 0.1; done
+export DISPLAY=":$(head -1 "$tmp/display")"
+[ "$DISPLAY" != ":" ] || fail "Xvfb did not start"
 export WINEPREFIX=$work/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 rm -rf "$WINEPREFIX"
 wineboot -i >/dev/null 2>&1
@@ -72,15 +96,6 @@ data=$user_dir/AppData/Roaming/tokentray/tokentray/data
 tt() { wine "$bin/tokentray.exe" "$@"; }
 
 step "servers: the test IdP (8 s tokens) and the rotating token server (5 s, reuse detection)"
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  pkill -f 'tokentray-full.exe' 2>/dev/null || true
-  wineserver -k 2>/dev/null || true
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
 IDP_ACCESS_TOKEN_TTL=8 node tests/idp/server.mjs >"$tmp/idp.json" 2>"$tmp/idp.log" &
 pids+=($!)
 ROTATING_TTL=5 ROTATING_GRACE=30 node tests/servers/rotating.mjs >"$tmp/rot.json" 2>"$tmp/rot.log" &
@@ -199,35 +214,116 @@ for _ in $(seq 100); do [ -z "$(full_pid)" ] && break; sleep 0.1; done
 grep -q 'stopping' "$daemon_log" || fail "the daemon did not say it was stopping"
 echo "stopped on Ctrl+C"
 
-step "the installer (NSIS, 64-bit): silent install, the installed CLI answers, silent uninstall"
-start_daemon
-makensis -V2 -DBIN="$bin" -DVERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" \
+step "the desktop app: the tray process's engine on the pipe, its tray icon, a second launch"
+# What a click on the icon does cannot be driven here: Wine 8's Shell_NotifyIconGetRect is a
+# stub, and tray-icon drops every click it cannot place (docs/packaging.md).
+[ -z "$(full_pid)" ] || fail "a daemon still runs"
+old_pipe=$(cat "$data/engine.pipe" 2>/dev/null || true)
+desktop_log=$tmp/desktop.log
+wine "$bin/tokentray-desktop.exe" --hidden >"$desktop_log" 2>&1 &
+for _ in $(seq 300); do
+  [ "$(cat "$data/engine.pipe" 2>/dev/null)" != "$old_pipe" ] && tt list >/dev/null 2>&1 && break
+  sleep 0.1
+done
+tt list >/dev/null 2>&1 || { cat "$desktop_log" >&2; fail "the tray process did not answer on its pipe"; }
+token=$(tt token cc | tr -d '\r')
+active "$token" || fail "token cc from the tray process: not a live token at the IdP ($token)"
+[ -z "$(full_pid)" ] || fail "a daemon answered, not the tray process"
+echo "the tray process answers on a pipe of its own ($(cat "$data/engine.pipe")): token cc is live"
+mkdir -p "$root/artifacts/windows"
+# The badge of the icon in Wine's tray window: green (every account fine) or red (one failing);
+# prints "green red" pixel counts.
+badge() {
+  local id
+  id=$(xwininfo -root -tree | awk '/"Wine System Tray"/ { print $1; exit }')
+  [ -n "$id" ] && import -window "$id" "$1" 2>/dev/null || { echo "0 0"; return; }
+  convert "$1" txt:- | awk -F'[(),]' 'NR > 1 {
+      if ($4 > 120 && $3 < 110 && $5 < 110) green++
+      if ($3 > 180 && $4 < 110 && $5 < 110) red++
+    } END { print green + 0, red + 0 }'
+}
+until_badge() { # green|red, the screenshot's name
+  local counts
+  for _ in $(seq 60); do
+    read -r -a counts <<<"$(badge "$root/artifacts/windows/$2")"
+    case $1 in
+      green) [ "${counts[0]}" -gt 0 ] && [ "${counts[1]}" -eq 0 ] && return 0 ;;
+      red) [ "${counts[1]}" -gt 0 ] && return 0 ;;
+    esac
+    sleep 0.5
+  done
+  fail "the tray icon's badge is not $1 (green, red pixels: ${counts[*]}; artifacts/windows/$2)"
+}
+until_badge green tray-ok.png
+cat >"$tmp/broken.toml" <<TOML
+[[account]]
+name = "broken"
+grant = "client_credentials"
+token_url = "http://127.0.0.1:9/token"
+client_id = "nobody"
+client_secret = "nothing"
+TOML
+tt import "$(winpath "$tmp/broken.toml")" >/dev/null
+until_badge red tray-failing.png
+tt remove broken >/dev/null
+until_badge green tray-ok-again.png
+echo "the tray icon: green, red while an account fails, green once it is gone (artifacts/windows/)"
+# A second launch hands over to the first and ends; the first opens the accounts window, which
+# finds no WebView2 here and says so (the person is told what to install).
+wine "$bin/tokentray-desktop.exe" >/dev/null 2>&1 || fail "a second launch failed"
+for _ in $(seq 100); do grep -q 'WebView2 is missing' "$desktop_log" && break; sleep 0.1; done
+grep -q 'WebView2 is missing' "$desktop_log" || fail "a second launch did not reach the first"
+[ "$(pgrep -fc 'tokentray-desktop.exe')" -eq 1 ] || fail "two tray processes: $(pgrep -fa tokentray-desktop.exe)"
+tt token cc >/dev/null || fail "the tray process after the second launch"
+echo "a second launch ended and the first opened the window (no WebView2 here: said so)"
+pkill -9 -f 'tokentray-desktop.exe' || true
+for _ in $(seq 100); do pgrep -f 'tokentray-desktop.exe' >/dev/null || break; sleep 0.1; done
+
+step "the installer (NSIS, 64-bit): silent install, the installed app and CLI answer, silent uninstall"
+# zlib, not the shipped LZMA: 47 s instead of 130 s for the 380 MB of debug programs.
+makensis -V2 -DCOMPRESSOR=zlib -DBIN="$bin" -DVERSION="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)" \
   -DOUT="$work/tokentray-setup.exe" src-tauri/windows/installer.nsi
 ls -l "$work/tokentray-setup.exe"
 wine "$work/tokentray-setup.exe" /S
 installed=$user_dir/AppData/Local/Programs/Tokentray
-for f in tokentray.exe tokentray-full.exe docker-credential-tokentray.exe uninstall.exe; do
+for f in tokentray.exe tokentray-full.exe tokentray-desktop.exe WebView2Loader.dll docker-credential-tokentray.exe uninstall.exe; do
   [ -f "$installed/$f" ] || fail "the installer left out $f (in $installed: $(ls "$installed" 2>/dev/null))"
 done
 wine reg query 'HKCU\Environment' /v Path 2>/dev/null | tr -d '\r' | grep -qi 'Programs\\Tokentray' ||
   fail "the installer did not put Tokentray on the user's PATH"
-[ -f "$user_dir/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Tokentray/Tokentray daemon.lnk" ] ||
+[ -f "$user_dir/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Tokentray/Tokentray.lnk" ] ||
   fail "no Start-menu entry"
+# The installed tray app (beside its WebView2Loader.dll) serves the installed CLI; it is left
+# running for the uninstaller, which must stop it to remove its files.
+old_pipe=$(cat "$data/engine.pipe" 2>/dev/null || true)
+wine "$installed/tokentray-desktop.exe" --hidden >>"$desktop_log" 2>&1 &
+for _ in $(seq 300); do
+  [ "$(cat "$data/engine.pipe" 2>/dev/null)" != "$old_pipe" ] && tt list >/dev/null 2>&1 && break
+  sleep 0.1
+done
+tt list >/dev/null 2>&1 || { tail -20 "$desktop_log" >&2; fail "the installed tray app did not answer"; }
 from_installed=$(wine "$installed/tokentray.exe" token cc | tr -d '\r')
 active "$from_installed" || fail "the installed tokentray.exe token: $from_installed"
 docker=$(printf 'registry.example.com' | wine "$installed/docker-credential-tokentray.exe" get | tr -d '\r')
 echo "$docker" | grep -q '"Secret":"' || fail "the installed Docker helper (a copy of tokentray.exe): $docker"
-echo "installed: $(ls "$installed" | tr '\n' ' '); tokentray.exe token and the Docker helper answer"
-# The uninstaller copies itself elsewhere and runs from there: its end is waited for by what it
-# removes (not by `wineserver -w`, which would wait for the daemon too).
+echo "installed: $(ls "$installed" | tr '\n' ' '); the tray app runs, tokentray.exe token and the Docker helper answer"
+# The uninstaller copies itself elsewhere and runs from there: its end is waited for by the
+# last thing it removes, its entry in Apps (not by `wineserver -w`, which would wait for
+# every Wine process).
 wine "$installed/uninstall.exe" /S
-for _ in $(seq 100); do [ -e "$installed/uninstall.exe" ] || break; sleep 0.1; done
-[ ! -e "$installed/tokentray.exe" ] || fail "the uninstaller left $installed/tokentray.exe"
+for _ in $(seq 60); do
+  wine reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Uninstall\Tokentray' >/dev/null 2>&1 || break
+  sleep 0.5
+done
+for f in tokentray.exe tokentray-desktop.exe WebView2Loader.dll; do
+  [ ! -e "$installed/$f" ] || fail "the uninstaller left $installed/$f"
+done
 [ -d "$data" ] || fail "the silent uninstaller removed the data (it must ask, and keep it unless told)"
 wine reg query 'HKCU\Environment' /v Path 2>/dev/null | tr -d '\r' | grep -qi 'Programs\\Tokentray' &&
   fail "the uninstaller left Tokentray on the PATH"
 [ ! -e "$user_dir/AppData/Roaming/Microsoft/Windows/Start Menu/Programs/Tokentray" ] || fail "the uninstaller left the Start-menu entry"
-echo "uninstalled: the programs, the PATH entry and the Start-menu entry gone; the data kept"
+pgrep -f 'Tokentray.tokentray-desktop.exe' >/dev/null && fail "the uninstaller left the tray app running"
+echo "uninstalled: the running tray app stopped; the programs, the PATH entry and the Start-menu entry gone; the data kept"
 
 step "done"
 echo "Windows under Wine: all passed in $((SECONDS - started)) s"

@@ -1,9 +1,8 @@
 //! Asking the person: a program's first use of an account (or an unlock asked from a terminal)
-//! as a desktop notification with three actions, Allow once, Allow for 8 hours and Deny, and the
-//! same in the tray menu. The notification is sent over the session bus as the freedesktop
-//! spec says; only an `ActionInvoked` signal from the notification server itself (the owner of
-//! `org.freedesktop.Notifications`) counts as the person's answer, so another program on the
-//! bus cannot forge one.
+//! with three answers, Allow once, Allow for 8 hours and Deny, always in the tray menu and,
+//! on Linux desktops, as the actions of a notification (`ask_bus`). On Windows and macOS a
+//! notification's buttons would wake only an app registered for it, so the notification
+//! there names the program and the account and says the answers are in the tray menu.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,10 +10,6 @@ use tauri::{AppHandle, Manager};
 use tokentray_core::lending::{Approval, Decision, Proof, APPROVAL_WAIT};
 use tokentray_core::CancellationToken;
 use tokentray_core::EngineHandle;
-use zbus::zvariant::Value;
-
-const NOTIFICATIONS: &str = "org.freedesktop.Notifications";
-const PATH: &str = "/org/freedesktop/Notifications";
 
 /// The asks on screen: approval id → the notification's id and how to stop waiting.
 #[derive(Default)]
@@ -41,10 +36,8 @@ pub fn show(app: &AppHandle, approval: Approval) {
             _ = cancel.cancelled() => return,
             asked = tokio::time::timeout(wait, notify(&app, &approval)) => asked,
         };
-        match asked {
-            Ok(Ok(Some(decision))) => answer(&app, approval.id, decision),
-            Ok(Ok(None)) | Err(_) => {}
-            Ok(Err(e)) => tracing::warn!("cannot ask on the desktop: {e}"),
+        if let Ok(Some(decision)) = asked {
+            answer(&app, approval.id, decision);
         }
     });
 }
@@ -56,24 +49,12 @@ pub fn closed(app: &AppHandle, approval: u64) {
         return;
     };
     cancel.cancel();
+    #[cfg(all(unix, not(target_os = "macos")))]
     if let Some(id) = notification {
-        tauri::async_runtime::spawn(async move {
-            if let Ok(bus) = zbus::Connection::session().await {
-                let closed = bus
-                    .call_method(
-                        Some(NOTIFICATIONS),
-                        PATH,
-                        Some(NOTIFICATIONS),
-                        "CloseNotification",
-                        &(id,),
-                    )
-                    .await;
-                if let Err(e) = closed {
-                    tracing::debug!("cannot close the notification: {e}");
-                }
-            }
-        });
+        tauri::async_runtime::spawn(crate::ask_bus::close(id));
     }
+    #[cfg(not(all(unix, not(target_os = "macos"))))]
+    let _ = notification;
 }
 
 /// The person's answer, given to the engine as the desktop's.
@@ -101,65 +82,38 @@ fn decision(key: &str) -> Option<Decision> {
     }
 }
 
-/// Sends the notification and waits for the server's `ActionInvoked` for it.
-async fn notify(app: &AppHandle, approval: &Approval) -> zbus::Result<Option<Decision>> {
-    use futures_lite::StreamExt;
+/// Linux desktops: the notification's actions, and the one the person chose.
+#[cfg(all(unix, not(target_os = "macos")))]
+async fn notify(app: &AppHandle, approval: &Approval) -> Option<Decision> {
     let lang = crate::settings::language(app);
     let (notice, answers) = tokentray_core::notices::approval(approval, lang);
-    let shown = notice.for_desktop(cfg!(all(unix, not(target_os = "macos"))));
-    let bus = zbus::Connection::session().await?;
     let actions = [
-        "once",
-        answers[0].as_str(),
-        "hours",
-        answers[1].as_str(),
-        "deny",
-        answers[2].as_str(),
+        ("once", answers[0].as_str()),
+        ("hours", answers[1].as_str()),
+        ("deny", answers[2].as_str()),
     ];
-    // Critical: it stays until answered (the engine gives up after a minute anyway).
-    let hints: HashMap<&str, Value> = [("urgency", Value::U8(2))].into_iter().collect();
-    let reply = bus
-        .call_method(
-            Some(NOTIFICATIONS),
-            PATH,
-            Some(NOTIFICATIONS),
-            "Notify",
-            &(
-                "Tokentray",
-                0u32,
-                "",
-                shown.title.as_str(),
-                shown.body.as_str(),
-                &actions[..],
-                hints,
-                -1i32,
-            ),
-        )
-        .await?;
-    let id: u32 = reply.body().deserialize()?;
-    if let Some(entry) = app.state::<Asks>().held().get_mut(&approval.id) {
-        entry.0 = Some(id);
-    }
-    // Only the notification server's own signal is the person's answer.
-    let owner = zbus::fdo::DBusProxy::new(&bus)
-        .await?
-        .get_name_owner(NOTIFICATIONS.try_into()?)
-        .await?;
-    let rule = zbus::MatchRule::builder()
-        .msg_type(zbus::message::Type::Signal)
-        .sender(owner.as_str())?
-        .interface(NOTIFICATIONS)?
-        .member("ActionInvoked")?
-        .build();
-    let mut signals = zbus::MessageStream::for_match_rule(rule, &bus, Some(16)).await?;
-    while let Some(signal) = signals.next().await {
-        let Ok(signal) = signal else { continue };
-        let Ok((invoked, key)) = signal.body().deserialize::<(u32, String)>() else {
-            continue;
-        };
-        if invoked == id {
-            return Ok(decision(&key));
+    let sent = |id| {
+        if let Some(entry) = app.state::<Asks>().held().get_mut(&approval.id) {
+            entry.0 = Some(id);
+        }
+    };
+    match crate::ask_bus::ask(&notice.for_desktop(true), &actions, sent).await {
+        Ok(key) => decision(&key?),
+        Err(e) => {
+            tracing::warn!("cannot ask on the desktop: {e}");
+            None
         }
     }
-    Ok(None)
+}
+
+/// Windows and macOS: a notification that says where to answer; the tray menu holds the
+/// answers (the engine's `ApprovalNeeded` redraws it).
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+async fn notify(app: &AppHandle, approval: &Approval) -> Option<Decision> {
+    let lang = crate::settings::language(app);
+    crate::notify::show(
+        app,
+        &tokentray_core::notices::approval_in_tray(approval, lang),
+    );
+    None
 }

@@ -45,11 +45,17 @@ fn start(app: &AppHandle) -> std::io::Result<Running> {
     let stdin = child.stdin.take().expect("piped");
     let alive = Arc::new(AtomicBool::new(true));
     let reaper = alive.clone();
+    let app = app.clone();
     // Reaps it when it exits (closed a while), so the next `show` starts another.
     std::thread::spawn(move || {
         let status = child.wait();
         reaper.store(false, Ordering::SeqCst);
         tracing::debug!(?status, "the window's process ended");
+        if status.is_ok_and(|s| s.code() == Some(crate::NO_WEBVIEW)) {
+            tracing::warn!("the accounts window cannot open: WebView2 is missing");
+            let lang = crate::settings::language(&app);
+            crate::notify::show(&app, &tokentray_core::notices::no_webview(lang));
+        }
     });
     Ok(Running { stdin, alive })
 }

@@ -5,6 +5,8 @@
 //! and a WebKit crash cannot take the engine down.
 
 mod ask;
+#[cfg(all(unix, not(target_os = "macos")))]
+mod ask_bus;
 mod bridge;
 mod clipboard;
 mod commands;
@@ -19,6 +21,10 @@ mod window_process;
 
 /// The argument that makes the binary the accounts window.
 pub const WINDOW_MODE: &str = "--window";
+
+/// How the window's process ends when the system has no web view for it (WebView2 missing on
+/// Windows): the resident process then tells the person what to install.
+const NO_WEBVIEW: i32 = 3;
 
 pub fn run() {
     tracing_subscriber::fmt()

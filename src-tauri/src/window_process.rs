@@ -31,6 +31,13 @@ fn idle() -> Duration {
 static SEEN: AtomicU64 = AtomicU64::new(0);
 
 pub fn run() {
+    // Tauri panics in its setup when WebView2 is missing; said plainly instead, and the
+    // resident process tells the person what to install.
+    #[cfg(windows)]
+    if let Err(e) = tauri::webview_version() {
+        eprintln!("error: the accounts window needs Microsoft Edge WebView2: {e}");
+        std::process::exit(crate::NO_WEBVIEW);
+    }
     tauri::Builder::default()
         // Opened from Rust only: the plugin's script that opens a page's links is not put in
         // the window (the capability grants the window no opener; a link goes through

@@ -65,6 +65,30 @@ pub fn approval(approval: &crate::lending::Approval, lang: Lang) -> (Notice, [St
     (notice, answers)
 }
 
+/// The same ask where a notification's buttons cannot be heard by the resident process
+/// (Windows' toasts and macOS' notifications answer only an app registered to be woken by
+/// them): the words, and that the answers are in the tray's menu.
+pub fn approval_in_tray(approval: &crate::lending::Approval, lang: Lang) -> Notice {
+    let (notice, _) = self::approval(approval, lang);
+    Notice {
+        title: notice.title,
+        body: format!(
+            "{} {}",
+            notice.body,
+            text(lang, "notice-approval-in-tray", &[])
+        ),
+    }
+}
+
+/// The accounts window could not open because the system lacks its web view (WebView2 on a
+/// Windows without it): what is missing, where to get it, and what works meanwhile.
+pub fn no_webview(lang: Lang) -> Notice {
+    Notice {
+        title: text(lang, "notice-no-webview-title", &[]),
+        body: text(lang, "notice-no-webview-body", &[]),
+    }
+}
+
 /// Remembers what was said, until the account recovers or changes.
 #[derive(Default)]
 pub struct Notices {
@@ -253,6 +277,50 @@ mod tests {
         assert!(n
             .on(&failed("a"), Some(AccountStatus::Failing), t)
             .is_some());
+    }
+
+    #[test]
+    fn an_ask_without_buttons_says_who_asks_and_where_to_answer() {
+        let ask = crate::lending::Approval {
+            id: 7,
+            account: "work-api".into(),
+            program: crate::program::Program {
+                name: "curl.exe".into(),
+                path: r"C:\Tools\curl.exe".into(),
+                pid: Some(42),
+            },
+            on_behalf_of: None,
+            via: "token".into(),
+        };
+        let mut said = HashSet::new();
+        for lang in [Lang::En, Lang::Nb, Lang::Ru] {
+            let with_buttons = approval(&ask, lang).0;
+            let in_tray = approval_in_tray(&ask, lang);
+            assert_eq!(in_tray.title, with_buttons.title);
+            assert!(in_tray.body.starts_with(&with_buttons.body), "{in_tray:?}");
+            for named in ["work-api", "curl.exe", r"C:\Tools\curl.exe"] {
+                assert!(in_tray.body.contains(named), "{lang:?}: {in_tray:?}");
+            }
+            let hint = &in_tray.body[with_buttons.body.len()..];
+            assert!(hint.trim().len() > 10, "{lang:?}: no hint in {in_tray:?}");
+            said.insert(hint.to_string());
+        }
+        assert_eq!(said.len(), 3, "each language says it in its own words");
+    }
+
+    #[test]
+    fn a_missing_webview_says_what_to_install_and_where() {
+        for lang in [Lang::En, Lang::Nb, Lang::Ru] {
+            let said = no_webview(lang).for_desktop(false);
+            assert!(said.body.contains("WebView2"), "{lang:?}: {said:?}");
+            assert!(
+                said.body
+                    .contains("https://developer.microsoft.com/microsoft-edge/webview2/"),
+                "{lang:?}: {said:?}"
+            );
+            assert!(!said.title.is_empty());
+        }
+        assert_ne!(no_webview(Lang::En).title, no_webview(Lang::Ru).title);
     }
 
     #[test]

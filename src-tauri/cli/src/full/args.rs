@@ -6,6 +6,7 @@ use tokentray_cli::parse_duration;
 #[derive(Parser)]
 #[command(
     name = "tokentray",
+    bin_name = "tokentray",
     version,
     about = "Fresh tokens for scripts, from Tokentray"
 )]
