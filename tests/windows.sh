@@ -26,7 +26,7 @@ work=$root/target/windows
 mkdir -p "$work"
 
 step "packages: Wine, mingw-w64, NSIS"
-packages=(wine wine64 gcc-mingw-w64-x86-64-win32 nsis curl xvfb x11-utils imagemagick)
+packages=(wine wine64 gcc-mingw-w64-x86-64-win32 nsis curl xvfb x11-utils imagemagick openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -155,6 +155,27 @@ lend_to = ["cmd"]
 TOML
 tt import "$(winpath "$tmp/accounts.toml")"
 tt list
+# A private key file others may read is refused, as ssh refuses one. Wine shows a Unix file's
+# mode as its DACL (the others' bits as Everyone), so chmod makes the two cases.
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$tmp/key.pem" 2>/dev/null
+cat >"$tmp/pk.toml" <<TOML
+[[account]]
+name = "pk"
+grant = "client_credentials"
+token_url = "$issuer/token"
+client_id = "pk-client"
+auth_method = "private_key_jwt"
+private_key_file = '$(winpath "$tmp/key.pem")'
+TOML
+chmod 644 "$tmp/key.pem"
+if said=$(tt import --allow-local "$(winpath "$tmp/pk.toml")" 2>&1); then
+  fail "a private key file Everyone may read was taken: $said"
+fi
+echo "$said" | grep -q 'can be read by others (Everyone)' || fail "refused, but not for its DACL: $said"
+chmod 600 "$tmp/key.pem"
+tt import --allow-local "$(winpath "$tmp/pk.toml")" >/dev/null || fail "a private key file that is the user's alone was refused"
+tt remove pk >/dev/null
+echo "a private key file its DACL lets Everyone read: refused (with the icacls that fixes it); the user's alone: taken"
 
 step "token, exec, env, git (CRLF input), kubectl"
 token=$(tt token cc | tr -d '\r')

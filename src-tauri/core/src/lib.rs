@@ -56,6 +56,8 @@ pub mod transport;
 pub mod trust;
 pub mod vault;
 pub mod view;
+#[cfg(windows)]
+mod windows_os;
 mod words;
 
 pub use account::AccountConfig;

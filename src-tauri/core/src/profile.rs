@@ -235,12 +235,22 @@ fn resolve_indirect_secrets(table: &mut toml::Table) -> std::result::Result<(), 
 }
 
 /// A private key must be its owner's alone, as ssh insists: refused when the group or others
-/// may read or write it. (Windows: a file in the user's profile has the profile's ACL, the
-/// user's alone with SYSTEM and Administrators; no other check is made there, as
-/// docs/packaging.md says.)
+/// may read or write it (Windows: when its DACL lets Everyone, Users, Authenticated Users or
+/// another such group read or write it; SYSTEM and Administrators may, as in every profile).
 fn private_to_owner(key: &str, path: &str) -> std::result::Result<(), String> {
-    #[cfg(not(unix))]
+    #[cfg(not(any(unix, windows)))]
     let _ = (key, path);
+    #[cfg(windows)]
+    {
+        let others = crate::windows_os::others_let_in(std::path::Path::new(path))
+            .map_err(|e| format!("{key} {path}: {e}"))?;
+        if !others.is_empty() {
+            return Err(format!(
+                "{key} {path} can be read by others ({}); a private key must be yours alone: icacls \"{path}\" /inheritance:r /grant:r \"%USERNAME%:F\"",
+                others.join(", ")
+            ));
+        }
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

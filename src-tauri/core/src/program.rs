@@ -125,8 +125,8 @@ fn fallback(caller: &Caller) -> Program {
     }
 }
 
-/// One process, as `/proc` shows it (on Windows, as its image path and the process table do;
-/// its arguments are not read there).
+/// One process, as `/proc` shows it (on Windows, as its image path, its command line and the
+/// process table do).
 #[cfg(any(target_os = "linux", windows))]
 struct Process {
     exe: PathBuf,
@@ -138,11 +138,14 @@ struct Process {
 impl Process {
     #[cfg(windows)]
     fn read(pid: i32) -> Option<Process> {
-        use crate::transport::windows_os::{parent_pid, process_image};
+        use crate::windows_os::{parent_pid, process_image};
         let pid = u32::try_from(pid).ok()?;
+        use crate::windows_os::process_command_line;
         Some(Process {
             exe: process_image(pid)?,
-            argv: Vec::new(),
+            argv: process_command_line(pid)
+                .map(|line| split_command_line(&line))
+                .unwrap_or_default(),
             parent: parent_pid(pid).and_then(|p| i32::try_from(p).ok()),
         })
     }
@@ -169,14 +172,10 @@ impl Process {
         Some(Process { exe, argv, parent })
     }
 
-    /// A shell run with `-c` to run one command (`sh -c '!tokentray git-credential get'`).
+    /// A shell run to run one command (below).
     fn only_ran_a_command(&self) -> bool {
-        let shells = [
-            "sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "busybox",
-        ];
-        let name = self.exe.file_name().map(|n| n.to_string_lossy());
-        let is_shell = name.is_some_and(|n| shells.contains(&n.as_ref()));
-        is_shell && self.argv.iter().skip(1).any(|a| a == "-c")
+        let name = Program::at(self.exe.clone(), None).name;
+        ran_one_command(&name, self.argv.get(1..).unwrap_or_default(), cfg!(windows))
     }
 
     /// One of git's own programs that runs helpers for git (`git-remote-https`).
@@ -191,6 +190,71 @@ impl Process {
     }
 }
 
+/// Whether the shell `name` (without `.exe`), given `args`, was run to run one command:
+/// `sh -c '!tokentray git-credential get'` (Git for Windows' `sh.exe` too), and on Windows
+/// `cmd /c …` and `powershell -Command …`. A shell a person types into is none of these.
+#[cfg_attr(not(any(target_os = "linux", windows)), allow(dead_code))]
+fn ran_one_command(name: &str, args: &[String], windows: bool) -> bool {
+    const SHELLS: [&str; 8] = [
+        "sh", "bash", "dash", "zsh", "ksh", "mksh", "fish", "busybox",
+    ];
+    let has = |flags: &[&str]| {
+        args.iter()
+            .any(|a| flags.iter().any(|f| a.eq_ignore_ascii_case(f)))
+    };
+    match name {
+        shell if SHELLS.contains(&shell) => args.iter().any(|a| a == "-c"),
+        "cmd" if windows => has(&["/c"]),
+        "powershell" | "pwsh" if windows => has(&["-c", "-command"]),
+        _ => false,
+    }
+}
+
+/// A Windows command line split into its arguments as the C runtime does: whitespace
+/// separates them outside double quotes; 2n backslashes before a quote are n backslashes and
+/// the quote opens or closes, 2n+1 are n and a literal quote; other backslashes are literal.
+#[cfg_attr(not(windows), allow(dead_code))]
+fn split_command_line(line: &str) -> Vec<String> {
+    let mut args = Vec::new();
+    let mut arg = String::new();
+    let (mut quoted, mut started, mut backslashes) = (false, false, 0usize);
+    for c in line.chars() {
+        match c {
+            '\\' => {
+                backslashes += 1;
+                started = true;
+                continue;
+            }
+            '"' => {
+                arg.extend(std::iter::repeat_n('\\', backslashes / 2));
+                match backslashes % 2 {
+                    1 => arg.push('"'),
+                    _ => quoted = !quoted,
+                }
+                started = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                arg.extend(std::iter::repeat_n('\\', backslashes));
+                if started {
+                    args.push(std::mem::take(&mut arg));
+                }
+                started = false;
+            }
+            c => {
+                arg.extend(std::iter::repeat_n('\\', backslashes));
+                arg.push(c);
+                started = true;
+            }
+        }
+        backslashes = 0;
+    }
+    arg.extend(std::iter::repeat_n('\\', backslashes));
+    if started {
+        args.push(arg);
+    }
+    args
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +267,61 @@ mod tests {
         assert!(!git.named_by(&["/usr/local/bin/git".into()]));
         assert!(!git.named_by(&["gi".into(), "kubectl".into()]));
         assert!(!git.named_by(&[]));
+    }
+
+    #[test]
+    fn a_windows_command_line_splits_as_the_c_runtime_splits_it() {
+        let split = |line: &str| split_command_line(line);
+        assert_eq!(
+            split(r#"C:\Windows\system32\cmd.exe /c "Z:\bin\tokentray.exe token lent""#),
+            [
+                r"C:\Windows\system32\cmd.exe",
+                "/c",
+                r"Z:\bin\tokentray.exe token lent"
+            ]
+        );
+        assert_eq!(
+            split(r#""C:\Program Files\Git\usr\bin\sh.exe" -c "tokentray git-credential get""#),
+            [
+                r"C:\Program Files\Git\usr\bin\sh.exe",
+                "-c",
+                "tokentray git-credential get"
+            ]
+        );
+        // 2n+1 backslashes before a quote: n and a literal quote; 2n: n and the quote closes.
+        assert_eq!(
+            split(r#"a\\\"b "c d" e\\ "f\\" g"#),
+            [r#"a\"b"#, "c d", r"e\\", r"f\", "g"]
+        );
+        assert_eq!(split(r#"x "" y"#), ["x", "", "y"]);
+        assert_eq!(split("  x \t y  "), ["x", "y"]);
+        assert!(split("").is_empty());
+    }
+
+    #[test]
+    fn a_shell_that_only_ran_a_command_is_passed_over_and_one_typed_into_is_not() {
+        let ran = |name: &str, args: &str, windows: bool| {
+            ran_one_command(name, &split_command_line(args), windows)
+        };
+        for windows in [false, true] {
+            assert!(ran("sh", "-c '!tokentray git-credential get'", windows));
+            assert!(ran("bash", "--norc -c x", windows));
+            assert!(!ran("bash", "", windows));
+            assert!(!ran("bash", "script.sh -x", windows));
+        }
+        // Windows' own shells, told apart on Windows only.
+        assert!(ran("cmd", r#"/c "Z:\bin\tokentray.exe token lent""#, true));
+        assert!(ran("cmd", "/C tokentray token x", true));
+        assert!(!ran("cmd", "/k tokentray token x", true));
+        assert!(!ran("cmd", "", true));
+        assert!(ran(
+            "powershell",
+            "-NoProfile -Command tokentray token x",
+            true
+        ));
+        assert!(ran("pwsh", "-c tokentray", true));
+        assert!(!ran("powershell", "", true));
+        assert!(!ran("cmd", "/c x", false));
     }
 
     #[test]

@@ -74,32 +74,33 @@ impl Asks {
         }
     }
 
-    /// The refusal of an import that asks what was not allowed; `None` when it may go on.
+    /// The refusal of an import that asks what was not allowed; `None` when it may go on. One
+    /// line: an error's message is shown with its line ends escaped.
     pub fn refusal(&self, allow_commands: bool, allow_local: bool) -> Option<String> {
         let list = |asked: &[Asked]| {
             asked
                 .iter()
-                .map(|a| format!("  {}: {}", a.account, a.key))
+                .map(|a| format!("{}: {}", a.account, a.key))
                 .collect::<Vec<_>>()
-                .join("\n")
+                .join(", ")
         };
         let mut parts = vec![];
         if !allow_commands && !self.commands.is_empty() {
             parts.push(format!(
-                "settings that run programs on this machine (add --allow-commands if you trust them):\n{}",
+                "settings that run programs on this machine ({}; add --allow-commands if you trust them)",
                 list(&self.commands)
             ));
         }
         if !allow_local && !self.local.is_empty() {
             parts.push(format!(
-                "settings that read this machine's files or environment and send what they hold to the file's servers (add --allow-local if you trust them):\n{}",
+                "settings that read this machine's files or environment and send what they hold to the file's servers ({}; add --allow-local if you trust them)",
                 list(&self.local)
             ));
         }
         (!parts.is_empty()).then(|| {
             format!(
-                "the file asks for {}\nnothing was imported",
-                parts.join("\nand ")
+                "the file asks for {}; nothing was imported",
+                parts.join(" and ")
             )
         })
     }
@@ -145,6 +146,7 @@ client_id_env = "HOME"
         let refused = asks.refusal(false, false).unwrap();
         assert!(refused.contains("--allow-commands") && refused.contains("--allow-local"));
         assert!(refused.contains("a: command") && refused.contains("b: client_secret_file"));
+        assert!(!refused.contains('\n'), "one line: {refused}");
         assert!(asks.refusal(true, false).unwrap().contains("--allow-local"));
         assert_eq!(asks.refusal(true, true), None);
         assert_eq!(

@@ -9,8 +9,6 @@
 pub mod pipe;
 #[cfg(unix)]
 pub mod unix;
-#[cfg(windows)]
-pub(crate) mod windows_os;
 
 /// This system's way to the data directory's engine.
 #[cfg(unix)]

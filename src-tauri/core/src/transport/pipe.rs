@@ -39,17 +39,17 @@ pub fn new_name() -> String {
 /// An instance of the pipe `name` that only this user can open (`first`: the name must be
 /// new, or this fails).
 pub fn server(name: &str, first: bool) -> std::io::Result<NamedPipeServer> {
-    super::windows_os::private_pipe(name, first)
+    crate::windows_os::private_pipe(name, first)
 }
 
 /// Who is at the other end of a connected instance.
 pub fn caller(pipe: &NamedPipeServer) -> std::io::Result<Caller> {
-    let pid = super::windows_os::client_pid(pipe)?;
+    let pid = crate::windows_os::client_pid(pipe)?;
     Ok(Caller {
         // Only this user can open the pipe (its DACL), so the client is this user.
         uid: super::my_uid(),
         pid: i32::try_from(pid).ok(),
-        exe: super::windows_os::process_image(pid),
+        exe: crate::windows_os::process_image(pid),
     })
 }
 
