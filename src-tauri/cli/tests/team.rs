@@ -196,8 +196,12 @@ impl Drop for Member {
 #[derive(Default, Debug)]
 struct Seen {
     served: usize,
-    /// Served, but the server says it had run out: the one thing that must never happen.
+    /// Served, but the server says it had run out when it was asked for: the one thing that
+    /// must never happen.
     expired: usize,
+    /// Live when asked for, run out by the time the CLI had exited (a token is served while
+    /// it is valid, `--min-valid 0`; the moment within the call is not known out here).
+    ran_out_in_flight: usize,
     /// No token (the account's holder was killed and its lease has not run out yet, say).
     refused: BTreeMap<String, usize>,
 }
@@ -212,10 +216,20 @@ async fn ask(
     while Instant::now() < until {
         let member = &members[fastrand::usize(..members.len())];
         let name = format!("acc-{}", fastrand::usize(..ACCOUNTS));
+        let now_ms = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_millis()
+        };
+        // When it was asked for: the engine serves it at some moment after this one, and must
+        // not serve one that had run out by then (the server's clock is ours).
+        let asked_at = now_ms();
         let out = tokentray(&member.home)
             .args(["token", &name])
             .output()
             .unwrap();
+        let answered_at = now_ms();
         if !out.status.success() {
             let code = String::from_utf8_lossy(&out.stderr)
                 .split(']')
@@ -226,16 +240,10 @@ async fn ask(
             *seen.refused.entry(code).or_default() += 1;
             continue;
         }
-        // When it was served: the server says whether it was live then (its clock is ours).
-        let served_at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis()
-            .to_string();
         let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
         let check: serde_json::Value = http
             .get(format!("{server}/check"))
-            .query(&[("token", &token), ("at", &served_at)])
+            .query(&[("token", &token), ("at", &asked_at.to_string())])
             .send()
             .await
             .unwrap()
@@ -246,6 +254,11 @@ async fn ask(
         if check["active"] != true {
             seen.expired += 1;
             eprintln!("served expired: {name} {check}");
+        } else if check["expires_at_ms"]
+            .as_u64()
+            .is_some_and(|until| u128::from(until) <= answered_at)
+        {
+            seen.ran_out_in_flight += 1;
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
