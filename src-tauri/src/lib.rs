@@ -33,6 +33,8 @@ pub fn run() {
                 .unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: a log file or the journal gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     if std::env::args().any(|a| a == WINDOW_MODE) {
         window_process::run()

@@ -12,6 +12,7 @@ mod discovered;
 mod editor;
 mod entry;
 mod guard;
+mod heard;
 mod id_token;
 mod keys;
 mod lending;

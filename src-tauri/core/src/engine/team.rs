@@ -5,6 +5,7 @@
 //! keep serving valid tokens from memory meanwhile. With the database away nothing that needs
 //! a lease is refreshed (no split brain): the account says `team_unreachable` and is retried.
 
+use super::heard::Heard;
 use super::{Account, EngineHandle};
 use crate::error::{Error, Result};
 use crate::held::{Held, HeldRw};
@@ -180,7 +181,7 @@ impl EngineHandle {
     }
 
     /// Every account's state from the database (after a reconnect: announcements were missed).
-    async fn adopt_all(&self, store: &Store) -> Result<()> {
+    pub(super) async fn adopt_all(&self, store: &Store) -> Result<()> {
         for stored in store.accounts().await? {
             if let (Ok(account), Some(state)) = (self.account(&stored.name), stored.state) {
                 self.take(&account, state);
@@ -191,7 +192,7 @@ impl EngineHandle {
 
     /// The team's accounts: the ones another engine added or edited are loaded (an edited
     /// one starts afresh, as where it was edited), the ones it removed go.
-    async fn sync_accounts(&self, store: &Store) -> Result<()> {
+    pub(super) async fn sync_accounts(&self, store: &Store) -> Result<()> {
         let stored = store.accounts().await?;
         let now = self.now();
         let settings = self.settings();
@@ -295,11 +296,15 @@ impl EngineHandle {
                     }
                 }
             };
-            // Listening again: the database is back.
+            // Listening again: the database is back. What was announced meanwhile is missed:
+            // the accounts and every state are read again.
             team.set_down(None);
-            if let Err(e) = self.adopt_all(store).await {
-                tracing::warn!(code = %e.code(), "team: {e}");
-            }
+            let all = Heard {
+                accounts: true,
+                states: self.account_ids(),
+                ..Heard::default()
+            };
+            self.follow(store, all).await;
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => return,
@@ -308,11 +313,29 @@ impl EngineHandle {
                             tracing::warn!(code = %e.code(), "team heartbeat: {e}");
                         }
                     }
-                    heard = listener.try_recv() => match heard {
-                        Ok(Some(n)) => self.announced(store, &team.id, n.payload()).await,
+                    heard = listener.try_recv() => {
+                        let Ok(Some(first)) = heard else { break };
+                        let mut heard = Heard::default();
+                        heard.add(first.payload(), &team.id);
+                        // What has already arrived joins the batch: a wait of zero reads only
+                        // what the connection holds (try_recv is cancel-safe).
+                        let mut lost = false;
+                        while !heard.full() {
+                            match tokio::time::timeout(Duration::ZERO, listener.try_recv()).await {
+                                Ok(Ok(Some(n))) => heard.add(n.payload(), &team.id),
+                                Ok(Ok(None) | Err(_)) => {
+                                    lost = true;
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        self.follow(store, heard).await;
                         // The connection went: listen again, and re-read what was missed.
-                        Ok(None) | Err(_) => break,
-                    },
+                        if lost {
+                            break;
+                        }
+                    }
                 }
             }
         }
@@ -323,46 +346,6 @@ impl EngineHandle {
         if let (Some(team), Some(store)) = (self.team(), self.store()) {
             if let Err(e) = store.announce(what, &team.label()).await {
                 tracing::warn!(code = %e.code(), "team: {e}");
-            }
-        }
-    }
-
-    /// `ACCOUNT_ID engine`: another engine wrote that account's state; `accounts engine` or
-    /// `settings engine`: it added or removed accounts, or saved the settings.
-    async fn announced(&self, store: &Store, me: &str, payload: &str) {
-        let mut parts = payload.split(' ');
-        let (Some(what), Some(engine)) = (parts.next(), parts.next()) else {
-            return;
-        };
-        if engine.ends_with(&format!("/{me}")) {
-            return;
-        }
-        let done = match what {
-            "accounts" => self.sync_accounts(store).await,
-            "settings" => match store.settings().await {
-                Ok(settings) => {
-                    self.replace_settings(settings);
-                    self.replan_all(self.now());
-                    Ok(())
-                }
-                Err(e) => Err(e),
-            },
-            _ => Ok(()),
-        };
-        if let Err(e) = done {
-            tracing::warn!(code = %e.code(), "team: {e}");
-        }
-        let Ok(id) = what.parse::<i64>() else { return };
-        let account = self
-            .inner
-            .accounts
-            .read_held()
-            .values()
-            .find(|a| a.id == Some(id))
-            .cloned();
-        if let Some(account) = account {
-            if let Err(e) = self.adopt(&account, store).await {
-                tracing::warn!(account = %account.name, code = %e.code(), "team: {e}");
             }
         }
     }
