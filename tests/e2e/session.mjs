@@ -38,11 +38,20 @@ async function waitForHttp(url, ms) {
   throw new Error(`nothing answered at ${url} within ${ms} ms`);
 }
 
-/** Polls `check` until it returns something truthy (returned), or fails after `ms`. */
+/**
+ * Polls `check` until it returns something truthy (returned), or fails after `ms`. An element
+ * that went stale while it was looked at (WebKit's driver says so when the page changes during
+ * a query, as when a dialog closes) counts as "not yet".
+ */
 export async function waitFor(what, check, ms = 15_000) {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
-    const value = await check();
+    let value;
+    try {
+      value = await check();
+    } catch (e) {
+      if (e?.name !== 'StaleElementReferenceError') throw e;
+    }
     if (value) return value;
     await new Promise((r) => setTimeout(r, 200));
   }
