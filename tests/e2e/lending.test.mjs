@@ -108,6 +108,8 @@ test('the tray locks: nothing is lent; the window unlocks', async () => {
   await app.screenshot('locked');
   await app.click('[data-action="unlock"]');
   await waitFor('the unlock', async () => (await asking('plain').done).code === 0);
-  const menu = await watcher.menu(item);
-  assert.ok(menu.root.children.some((c) => c.label === 'Lock'), 'the tray offers Lock again');
+  // The tray's menu is redrawn on the engine's event, a moment after the engine unlocked.
+  await waitFor('the tray to offer Lock again', async () =>
+    (await watcher.menu(item)).root.children.some((c) => c.label === 'Lock'),
+  );
 });
