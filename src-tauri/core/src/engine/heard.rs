@@ -7,12 +7,14 @@
 use super::EngineHandle;
 use crate::held::HeldRw;
 use crate::store::Store;
+use sqlx::postgres::{PgListener, PgNotification};
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 /// At most this many announcements make one batch (the rest make the next).
 pub(super) const MOST: usize = 10_000;
-/// Above this many accounts' changes in one batch, every account's state is read in one query
-/// instead of one query each.
+/// Above this many accounts' changes in one batch, every account is read in one query instead
+/// of one query each.
 pub(super) const READ_ALL_ABOVE: usize = 16;
 
 /// A batch of announcements.
@@ -51,15 +53,26 @@ impl Heard {
         }
     }
 
-    /// Whether the batch is full.
-    pub fn full(&self) -> bool {
-        self.read >= MOST
+    /// `first` and whatever else has already arrived on `listener`, up to `MOST`: a wait of
+    /// zero reads only what the connection holds (`try_recv` is cancel-safe). Says too
+    /// whether the connection went meanwhile.
+    pub async fn read(first: PgNotification, listener: &mut PgListener, me: &str) -> (Heard, bool) {
+        let mut heard = Heard::default();
+        heard.add(first.payload(), me);
+        while heard.read < MOST {
+            match tokio::time::timeout(Duration::ZERO, listener.try_recv()).await {
+                Ok(Ok(Some(n))) => heard.add(n.payload(), me),
+                Ok(Ok(None) | Err(_)) => return (heard, true),
+                Err(_) => break,
+            }
+        }
+        (heard, false)
     }
 }
 
 impl EngineHandle {
-    /// Follows a batch of the others' announcements: the settings, the accounts, then the
-    /// token states (a new account's state comes with it).
+    /// Follows a batch of the others' announcements: the settings first, then the accounts
+    /// and the token states (a new account's state comes with it).
     pub(super) async fn follow(&self, store: &Store, heard: Heard) {
         if heard.settings {
             match store.settings().await {
@@ -70,13 +83,8 @@ impl EngineHandle {
                 Err(e) => tracing::warn!(code = %e.code(), "team: {e}"),
             }
         }
-        if heard.accounts {
-            if let Err(e) = self.sync_accounts(store).await {
-                tracing::warn!(code = %e.code(), "team: {e}");
-            }
-        }
-        if heard.states.len() > READ_ALL_ABOVE {
-            if let Err(e) = self.adopt_all(store).await {
+        if heard.accounts || heard.states.len() > READ_ALL_ABOVE {
+            if let Err(e) = self.reread_all(store).await {
                 tracing::warn!(code = %e.code(), "team: {e}");
             }
             return;
@@ -93,12 +101,6 @@ impl EngineHandle {
                 tracing::warn!(account = %account.name, code = %e.code(), "team: {e}");
             }
         }
-    }
-
-    /// The ids of the accounts held.
-    pub(super) fn account_ids(&self) -> std::collections::BTreeSet<i64> {
-        let held = self.inner.accounts.read_held();
-        held.values().filter_map(|a| a.id).collect()
     }
 }
 

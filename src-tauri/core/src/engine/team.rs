@@ -180,25 +180,17 @@ impl EngineHandle {
         })
     }
 
-    /// Every account's state from the database (after a reconnect: announcements were missed).
-    pub(super) async fn adopt_all(&self, store: &Store) -> Result<()> {
-        for stored in store.accounts().await? {
-            if let (Ok(account), Some(state)) = (self.account(&stored.name), stored.state) {
-                self.take(&account, state);
-            }
-        }
-        Ok(())
-    }
-
-    /// The team's accounts: the ones another engine added or edited are loaded (an edited
-    /// one starts afresh, as where it was edited), the ones it removed go.
-    pub(super) async fn sync_accounts(&self, store: &Store) -> Result<()> {
+    /// The team's accounts and their states, in one read of them all: the ones another engine
+    /// added or edited are loaded (an edited one starts afresh, as where it was edited), the
+    /// ones it removed go, and every other account takes its newer token if there is one.
+    pub(super) async fn reread_all(&self, store: &Store) -> Result<()> {
         let stored = store.accounts().await?;
         let now = self.now();
         let settings = self.settings();
         let names: std::collections::HashSet<String> =
             stored.iter().map(|s| s.name.clone()).collect();
         let mut changed = vec![];
+        let mut same = vec![];
         {
             let mut accounts = self.inner.accounts.write_held();
             accounts.retain(|name, _| {
@@ -209,10 +201,11 @@ impl EngineHandle {
                 kept
             });
             for s in stored {
-                if accounts
+                if let Some(held) = accounts
                     .get(&s.name)
-                    .is_some_and(|held| same_settings(&held.config, &s.config))
+                    .filter(|held| same_settings(&held.config, &s.config))
                 {
+                    same.extend(s.state.map(|state| (held.clone(), state)));
                     continue;
                 }
                 changed.push(s.name.clone());
@@ -227,6 +220,10 @@ impl EngineHandle {
                 );
                 accounts.insert(s.name, std::sync::Arc::new(account));
             }
+        }
+        // Outside the accounts' lock: taking a state locks the account's own.
+        for (account, state) in same {
+            self.take(&account, state);
         }
         for name in changed {
             self.plan(&name, now);
@@ -297,14 +294,11 @@ impl EngineHandle {
                 }
             };
             // Listening again: the database is back. What was announced meanwhile is missed:
-            // the accounts and every state are read again.
+            // the accounts and their states are read again.
             team.set_down(None);
-            let all = Heard {
-                accounts: true,
-                states: self.account_ids(),
-                ..Heard::default()
-            };
-            self.follow(store, all).await;
+            if let Err(e) = self.reread_all(store).await {
+                tracing::warn!(code = %e.code(), "team: {e}");
+            }
             loop {
                 tokio::select! {
                     _ = stop.cancelled() => return,
@@ -315,21 +309,7 @@ impl EngineHandle {
                     }
                     heard = listener.try_recv() => {
                         let Ok(Some(first)) = heard else { break };
-                        let mut heard = Heard::default();
-                        heard.add(first.payload(), &team.id);
-                        // What has already arrived joins the batch: a wait of zero reads only
-                        // what the connection holds (try_recv is cancel-safe).
-                        let mut lost = false;
-                        while !heard.full() {
-                            match tokio::time::timeout(Duration::ZERO, listener.try_recv()).await {
-                                Ok(Ok(Some(n))) => heard.add(n.payload(), &team.id),
-                                Ok(Ok(None) | Err(_)) => {
-                                    lost = true;
-                                    break;
-                                }
-                                Err(_) => break,
-                            }
-                        }
+                        let (heard, lost) = Heard::read(first, &mut listener, &team.id).await;
                         self.follow(store, heard).await;
                         // The connection went: listen again, and re-read what was missed.
                         if lost {
